@@ -1,0 +1,168 @@
+package secrets
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// DefaultEntropy is the number of random bytes the token functions of this
+// module use when the caller does not choose: 32 bytes, 256 bits.
+//
+// 128 bits (16 bytes) is the floor for a token that must resist both online
+// guessing and offline attack on a leaked hash: at 10^12 guesses a second an
+// attacker needs on average about 5 x 10^18 years. 256 bits keeps that margin
+// even against an attacker who can test many tokens at once (a multi-target
+// attack on a table of a billion live tokens still leaves 226 bits) and
+// against any plausible advance in hardware. It is also what Python's secrets
+// module uses.
+const DefaultEntropy = 32
+
+// TokenBytes returns n cryptographically secure random bytes, n x 8 bits of
+// entropy. n = 0 returns an empty, non-nil slice. TokenBytes panics if n is
+// negative.
+func TokenBytes(n int) []byte {
+	checkLength("TokenBytes", n)
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// TokenHex returns a random string of 2n lower-case hexadecimal characters
+// that encodes n random bytes: n x 8 bits of entropy. n = 0 returns "".
+// TokenHex panics if n is negative.
+func TokenHex(n int) string {
+	checkLength("TokenHex", n)
+	if n == 0 {
+		return ""
+	}
+	// One allocation holds the encoding and, after it, the random bytes, which
+	// are cleared once encoded so the raw secret does not linger beside it.
+	enc := hex.EncodedLen(n)
+	buf := make([]byte, enc+n)
+	raw := buf[enc:]
+	rand.Read(raw)
+	hex.Encode(buf[:enc], raw)
+	clear(raw)
+	return unsafe.String(&buf[0], enc)
+}
+
+// TokenURLSafe returns a random URL-safe string that encodes n random bytes
+// in base64url without padding (RFC 4648 section 5): ceil(4n/3) characters
+// from A-Z, a-z, 0-9, '-' and '_', n x 8 bits of entropy. n = 0 returns "".
+// TokenURLSafe panics if n is negative.
+func TokenURLSafe(n int) string {
+	checkLength("TokenURLSafe", n)
+	if n == 0 {
+		return ""
+	}
+	enc := base64.RawURLEncoding.EncodedLen(n)
+	buf := make([]byte, enc+n)
+	raw := buf[enc:]
+	rand.Read(raw)
+	base64.RawURLEncoding.Encode(buf[:enc], raw)
+	clear(raw)
+	return unsafe.String(&buf[0], enc)
+}
+
+// TokenString returns a random string of length characters, each drawn
+// independently and uniformly from alphabet: length x log2(len(alphabet))
+// bits of entropy, where len counts runes.
+//
+// The alphabet must hold at least 2 runes, all distinct: a repeated rune would
+// be drawn more often than the others and bias the output. TokenString panics
+// if length is negative, if alphabet holds fewer than 2 runes, repeats a rune,
+// or is not valid UTF-8.
+func TokenString(length int, alphabet string) string {
+	checkLength("TokenString", length)
+	a := parseAlphabet(alphabet)
+	if length == 0 {
+		return ""
+	}
+	if a.ascii != nil {
+		out := make([]byte, length)
+		fillIndices(out, len(a.ascii))
+		for i, x := range out {
+			out[i] = a.ascii[x]
+		}
+		return unsafe.String(&out[0], length)
+	}
+	out := make([]byte, 0, length*utf8.UTFMax)
+	if len(a.runes) <= 256 {
+		idx := make([]byte, length)
+		fillIndices(idx, len(a.runes))
+		for _, x := range idx {
+			out = utf8.AppendRune(out, a.runes[x])
+		}
+		clear(idx)
+	} else {
+		for range length {
+			out = utf8.AppendRune(out, a.runes[RandBelow(len(a.runes))])
+		}
+	}
+	return string(out)
+}
+
+// alphabet is a validated TokenString alphabet: ascii is set when every rune
+// is a single byte, so output can be built byte by byte.
+type alphabet struct {
+	ascii []byte
+	runes []rune
+}
+
+func parseAlphabet(s string) alphabet {
+	if !utf8.ValidString(s) {
+		panic("secrets: TokenString alphabet is not valid UTF-8")
+	}
+	runes := []rune(s)
+	if len(runes) < 2 {
+		panic(fmt.Sprintf("secrets: TokenString alphabet has %d runes, need at least 2", len(runes)))
+	}
+	seen := make(map[rune]struct{}, len(runes))
+	for _, r := range runes {
+		if _, dup := seen[r]; dup {
+			panic(fmt.Sprintf("secrets: TokenString alphabet repeats %q, which would bias the output", r))
+		}
+		seen[r] = struct{}{}
+	}
+	if len(runes) == len(s) {
+		return alphabet{ascii: []byte(s), runes: runes}
+	}
+	return alphabet{runes: runes}
+}
+
+// fillIndices fills dst with independent uniform values in [0, m), 2 <= m <= 256.
+// A random byte b is accepted only below the largest multiple of m that fits
+// in a byte, so b % m is exactly uniform; at least half of all bytes are
+// accepted, whatever m is.
+func fillIndices(dst []byte, m int) {
+	limit := 256 - 256%m // a multiple of m, at least 129
+	var scratch [256]byte
+	filled := 0
+	for filled < len(dst) {
+		want := min(len(dst)-filled, len(scratch))
+		// Ask for a little more than needed on average to make a second read rare.
+		want = min(want+want/4+8, len(scratch))
+		buf := scratch[:want]
+		rand.Read(buf)
+		for _, b := range buf {
+			if int(b) < limit {
+				dst[filled] = byte(int(b) % m)
+				filled++
+				if filled == len(dst) {
+					break
+				}
+			}
+		}
+	}
+	clear(scratch[:])
+}
+
+func checkLength(fn string, n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("secrets: %s argument %d is negative", fn, n))
+	}
+}
