@@ -48,7 +48,7 @@ func Tokens(ctx context.Context, w io.Writer, f Format, nbytes, count int64, pro
 	}
 	jobs := func(yield func(job) bool) {
 		if nbytes <= chunkBytes {
-			per := max(1, chunkBytes/nbytes)
+			per := max(1, chunkBytes/max(nbytes, 1))
 			for done := int64(0); done < count; {
 				k := min(per, count-done)
 				done += k
