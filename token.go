@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -82,7 +83,7 @@ func TokenString(length int, alphabet string) string {
 	if length == 0 {
 		return ""
 	}
-	if a.ascii != nil {
+	if a.ascii != "" {
 		out := make([]byte, length)
 		fillIndices(out, len(a.ascii))
 		for i, x := range out {
@@ -106,14 +107,27 @@ func TokenString(length int, alphabet string) string {
 	return string(out)
 }
 
-// alphabet is a validated TokenString alphabet: ascii is set when every rune
-// is a single byte, so output can be built byte by byte.
+// alphabet is a validated TokenString alphabet: ascii when every rune is a
+// single byte, so output can be built byte by byte, runes otherwise.
 type alphabet struct {
-	ascii []byte
+	ascii string
 	runes []rune
 }
 
 func parseAlphabet(s string) alphabet {
+	if isASCII(s) {
+		if len(s) < 2 {
+			panic(fmt.Sprintf("secrets: TokenString alphabet has %d runes, need at least 2", len(s)))
+		}
+		var seen [utf8.RuneSelf]bool
+		for i := 0; i < len(s); i++ {
+			if seen[s[i]] {
+				panic(fmt.Sprintf("secrets: TokenString alphabet repeats %q, which would bias the output", s[i]))
+			}
+			seen[s[i]] = true
+		}
+		return alphabet{ascii: s}
+	}
 	if !utf8.ValidString(s) {
 		panic("secrets: TokenString alphabet is not valid UTF-8")
 	}
@@ -121,36 +135,45 @@ func parseAlphabet(s string) alphabet {
 	if len(runes) < 2 {
 		panic(fmt.Sprintf("secrets: TokenString alphabet has %d runes, need at least 2", len(runes)))
 	}
-	seen := make(map[rune]struct{}, len(runes))
-	for _, r := range runes {
-		if _, dup := seen[r]; dup {
-			panic(fmt.Sprintf("secrets: TokenString alphabet repeats %q, which would bias the output", r))
+	sorted := slices.Clone(runes)
+	slices.Sort(sorted)
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] == sorted[i-1] {
+			panic(fmt.Sprintf("secrets: TokenString alphabet repeats %q, which would bias the output", sorted[i]))
 		}
-		seen[r] = struct{}{}
-	}
-	if len(runes) == len(s) {
-		return alphabet{ascii: []byte(s), runes: runes}
 	}
 	return alphabet{runes: runes}
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // fillIndices fills dst with independent uniform values in [0, m), 2 <= m <= 256.
-// A random byte b is accepted only below the largest multiple of m that fits
-// in a byte, so b % m is exactly uniform; at least half of all bytes are
-// accepted, whatever m is.
+// It maps a random byte b to (b*m)>>8 and rejects the b whose low byte
+// (b*m)&0xff is below 256 mod m (Lemire's method, without a division per
+// byte): each of the m outcomes is then hit by exactly floor(256/m) bytes, so
+// the result is exactly uniform, and at least half of all bytes are accepted.
 func fillIndices(dst []byte, m int) {
-	limit := 256 - 256%m // a multiple of m, at least 129
+	reject := uint(256 % m)
+	accepted := 256 - int(reject)
 	var scratch [256]byte
 	filled := 0
 	for filled < len(dst) {
-		want := min(len(dst)-filled, len(scratch))
-		// Ask for a little more than needed on average to make a second read rare.
-		want = min(want+want/4+8, len(scratch))
+		// Ask for the expected number of bytes plus a margin, so a second read is rare.
+		need := len(dst) - filled
+		want := min(need*256/accepted+need/16+4, len(scratch))
 		buf := scratch[:want]
 		rand.Read(buf)
 		for _, b := range buf {
-			if int(b) < limit {
-				dst[filled] = byte(int(b) % m)
+			x := uint(b) * uint(m)
+			if x&0xff >= reject {
+				dst[filled] = byte(x >> 8)
 				filled++
 				if filled == len(dst) {
 					break

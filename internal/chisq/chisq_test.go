@@ -1,0 +1,66 @@
+package chisq
+
+import (
+	"math"
+	"testing"
+)
+
+// Published chi-square critical values (NIST/SEMATECH e-Handbook, table
+// 1.3.6.7.4, and R's qchisq) and the upper-tail probability each leaves.
+func TestSurvivalMatchesPublishedCriticalValues(t *testing.T) {
+	tests := []struct {
+		x    float64
+		df   int
+		want float64
+	}{
+		{3.841, 1, 0.05},
+		{6.635, 1, 0.01},
+		{23.928, 1, 1e-6}, // qchisq(1e-6, 1, lower=FALSE) = 23.92813
+		{11.070, 5, 0.05},
+		{18.307, 10, 0.05},
+		{124.342, 100, 0.05},
+		{1.145, 5, 0.95},
+		{1073.643, 999, 0.05},
+	}
+	for _, tt := range tests {
+		got := Survival(tt.x, tt.df)
+		if math.Abs(got-tt.want)/tt.want > 2e-3 {
+			t.Errorf("Survival(%v, %d) = %.6g, want %.6g", tt.x, tt.df, got, tt.want)
+		}
+	}
+}
+
+func TestSurvivalIsOneAtZeroAndFallsMonotonically(t *testing.T) {
+	if got := Survival(0, 3); got != 1 {
+		t.Fatalf("Survival(0, 3) = %v, want 1", got)
+	}
+	prev := 1.0
+	for x := 0.5; x < 200; x += 0.5 {
+		p := Survival(x, 20)
+		if p > prev || p < 0 {
+			t.Fatalf("Survival(%v, 20) = %v after %v: not monotone in [0, 1]", x, p, prev)
+		}
+		prev = p
+	}
+}
+
+func TestUniformAcceptsExactCountsAndRejectsABiasedOne(t *testing.T) {
+	even := []int64{1000, 1000, 1000, 1000}
+	if r := Uniform(even); r.Stat != 0 || r.Reject() {
+		t.Errorf("perfectly even counts: %v", r)
+	}
+	// A 10% excess in one of four cells over 400,000 samples is overwhelming evidence.
+	biased := []int64{110000, 96667, 96667, 96666}
+	if r := Uniform(biased); !r.Reject() {
+		t.Errorf("biased counts accepted: %v", r)
+	}
+}
+
+func TestTestPanicsOnTooFewExpected(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for expected counts below 5")
+		}
+	}()
+	Uniform([]int64{1, 2, 3})
+}
