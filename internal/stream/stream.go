@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -79,22 +80,33 @@ func Tokens(ctx context.Context, w io.Writer, f Format, nbytes, count int64, pro
 		}
 		raw := scratch[:need]
 		rand.Read(raw)
+		// Size the output once, then encode each record in place.
+		enc := int(size)
 		switch f {
-		case Raw:
-			dst = append(dst, raw...)
 		case Hex:
-			for i := int64(0); i < j.records; i++ {
-				dst = hex.AppendEncode(dst, raw[i*size:(i+1)*size])
-				if j.endsRecord {
-					dst = append(dst, '\n')
-				}
-			}
+			enc = hex.EncodedLen(int(size))
 		case URLSafe:
-			for i := int64(0); i < j.records; i++ {
-				dst = base64.RawURLEncoding.AppendEncode(dst, raw[i*size:(i+1)*size])
-				if j.endsRecord {
-					dst = append(dst, '\n')
-				}
+			enc = base64.RawURLEncoding.EncodedLen(int(size))
+		}
+		line := enc
+		if f != Raw && j.endsRecord {
+			line++
+		}
+		start := len(dst)
+		dst = slices.Grow(dst, line*int(j.records))[:start+line*int(j.records)]
+		for i := range int(j.records) {
+			src := raw[i*int(size) : (i+1)*int(size)]
+			out := dst[start+i*line : start+(i+1)*line]
+			switch f {
+			case Raw:
+				copy(out, src)
+			case Hex:
+				hex.Encode(out, src)
+			case URLSafe:
+				base64.RawURLEncoding.Encode(out, src)
+			}
+			if line > enc {
+				out[enc] = '\n'
 			}
 		}
 		clear(raw)
