@@ -1,0 +1,56 @@
+package otp_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/unguessable/secrets/otp"
+)
+
+func TestCodeHasExactlyDigitsDigits(t *testing.T) {
+	for d := otp.MinDigits; d <= otp.MaxDigits; d++ {
+		t.Run(fmt.Sprintf("%d digits are %d decimal characters", d, d), func(t *testing.T) {
+			for range 100 {
+				c := otp.Code(d)
+				if len(c) != d || strings.Trim(c, "0123456789") != "" {
+					t.Fatalf("code of %d bytes or not all digits", len(c))
+				}
+			}
+		})
+	}
+}
+
+func TestCodeIsUniformOverAllCodes(t *testing.T) {
+	// All 10^4 four-digit codes, zero-padded ones included: 200,000 draws,
+	// 20 expected per code.
+	counts := map[string]int{}
+	for range 200000 {
+		counts[otp.Code(4)]++
+	}
+	checkUniform(t, counts, 10000)
+}
+
+func TestCodeDigitsAreUniformAtEveryPosition(t *testing.T) {
+	// 10 digits x 10 positions = 100 cells of (position, digit), 200 each.
+	counts := map[string]int{}
+	for range 2000 {
+		for i, c := range otp.Code(10) {
+			counts[fmt.Sprint(i, c)]++
+		}
+	}
+	checkUniform(t, counts, 100)
+}
+
+func TestCodePanicsOutsideItsRange(t *testing.T) {
+	for _, d := range []int{otp.MinDigits - 1, otp.MaxDigits + 1} {
+		t.Run(fmt.Sprintf("%d digits panics", d), func(t *testing.T) {
+			defer func() {
+				if s, ok := recover().(string); !ok || !strings.HasPrefix(s, "otp: ") {
+					t.Errorf("recovered %v, want an otp: panic", s)
+				}
+			}()
+			otp.Code(d)
+		})
+	}
+}
