@@ -33,6 +33,7 @@ HTTP API that issues and verifies them.`,
 		newRandBelowCmd(s),
 		newChoiceCmd(s),
 		newVersionCmd(s),
+		newAPIKeyCmd(s),
 	)
 	return root
 }
