@@ -77,6 +77,8 @@ type Estimate struct {
 	Bits         float64 // log2 of the number of equally likely secrets, or of the guesses for Password
 	GuessesLog10 float64 // log10 of the expected number of guesses
 	Rate         float64 // guesses a second
+
+	guesses float64 // exact expected guesses when representable; 0 if unknown
 }
 
 // FromBits returns the estimate for a secret drawn uniformly from 2^bits
@@ -87,14 +89,12 @@ func FromBits(bits, rate float64) Estimate {
 		panic(fmt.Sprintf("entropy: FromBits bits %v is not a finite number of 0 or more", bits))
 	}
 	checkRate(rate)
-	var g float64
 	if bits < 1000 {
-		g = math.Log10((math.Exp2(bits) + 1) / 2)
-	} else {
-		// 2^bits overflows a float64; the +1 no longer matters.
-		g = (bits - 1) * math.Log10(2)
+		g := (math.Exp2(bits) + 1) / 2
+		return Estimate{Bits: bits, GuessesLog10: math.Log10(g), Rate: rate, guesses: g}
 	}
-	return Estimate{Bits: bits, GuessesLog10: g, Rate: rate}
+	// 2^bits is at or near the limit of a float64; the +1 no longer matters.
+	return Estimate{Bits: bits, GuessesLog10: (bits - 1) * math.Log10(2), Rate: rate}
 }
 
 // FromGuesses returns the estimate for a secret that takes guesses guesses
@@ -104,7 +104,7 @@ func FromGuesses(guesses, rate float64) Estimate {
 		panic(fmt.Sprintf("entropy: FromGuesses guesses %v is not a finite number of 1 or more", guesses))
 	}
 	checkRate(rate)
-	return Estimate{Bits: math.Log2(guesses), GuessesLog10: math.Log10(guesses), Rate: rate}
+	return Estimate{Bits: math.Log2(guesses), GuessesLog10: math.Log10(guesses), Rate: rate, guesses: guesses}
 }
 
 func checkRate(rate float64) {
@@ -114,13 +114,23 @@ func checkRate(rate float64) {
 }
 
 // Guesses returns the expected number of guesses, +Inf if it exceeds a float64.
-func (e Estimate) Guesses() float64 { return math.Pow(10, e.GuessesLog10) }
+func (e Estimate) Guesses() float64 {
+	if e.guesses > 0 {
+		return e.guesses
+	}
+	return math.Pow(10, e.GuessesLog10)
+}
 
 // SecondsLog10 returns log10 of the expected seconds to crack.
 func (e Estimate) SecondsLog10() float64 { return e.GuessesLog10 - math.Log10(e.Rate) }
 
 // Seconds returns the expected seconds to crack, +Inf if it exceeds a float64.
-func (e Estimate) Seconds() float64 { return math.Pow(10, e.SecondsLog10()) }
+func (e Estimate) Seconds() float64 {
+	if e.guesses > 0 {
+		return e.guesses / e.Rate
+	}
+	return math.Pow(10, e.SecondsLog10())
+}
 
 // MarshalJSON writes the estimate as an object with bits, guesses,
 // guesses_log10, rate, seconds_to_crack and seconds_to_crack_log10. guesses

@@ -34,6 +34,11 @@ HTTP API that issues and verifies them.`,
 		newChoiceCmd(s),
 		newVersionCmd(s),
 		newAPIKeyCmd(s),
+		newPassphraseCmd(s),
+		newPasswordCmd(s),
+		newOTPCmd(s),
+		newTOTPCmd(s),
+		newEntropyCmd(s),
 	)
 	return root
 }

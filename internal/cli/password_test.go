@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestPasswordDefault(t *testing.T) {
+	out := mustRun(t, "password", "-n", "20")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 20 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		if len(l) != 20 {
+			t.Fatalf("password of %d characters", len(l))
+		}
+		for _, c := range l {
+			if c < '!' || c > '~' {
+				t.Fatalf("character %U is not printable ASCII", c)
+			}
+		}
+	}
+}
+
+func TestPasswordOptions(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		args  []string
+		check func(string) bool
+	}{
+		{"--no-symbols leaves letters and digits", []string{"--no-symbols", "-l", "64"}, func(l string) bool {
+			return len(l) == 64 && strings.Trim(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+		}},
+		{"--charset uses exactly those characters", []string{"--charset", "xyz", "--length", "30"}, func(l string) bool { return len(l) == 30 && strings.Trim(l, "xyz") == "" }},
+		{"--no-ambiguous drops I l 1 O 0 | ` ' \"", []string{"--no-ambiguous", "-l", "500"}, func(l string) bool { return !strings.ContainsAny(l, "Il1O0|`'\"") }},
+		{"--exclude drops the given characters", []string{"--exclude", "abc", "-l", "500"}, func(l string) bool { return !strings.ContainsAny(l, "abc") }},
+		{"--require-each has every class", []string{"--require-each", "-l", "4"}, func(l string) bool {
+			return strings.ContainsAny(l, "abcdefghijklmnopqrstuvwxyz") && strings.ContainsAny(l, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") && strings.ContainsAny(l, "0123456789") && strings.ContainsAny(l, "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+		}},
+		{"--entropy shows 131.09 bits by default", []string{"--entropy"}, func(l string) bool { return strings.HasSuffix(l, "\t131.09 bits") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for range 20 {
+				r := run(t, "", append([]string{"password"}, c.args...)...)
+				if r.code != 0 || !c.check(strings.TrimSuffix(r.out, "\n")) {
+					t.Fatalf("exit %d, output %q, stderr %q", r.code, r.out, r.err)
+				}
+			}
+		})
+	}
+}
+
+func TestPasswordJSONHasExactBits(t *testing.T) {
+	r := run(t, "", "password", "--json", "--charset", "ab1", "--length", "3", "--require-each")
+	out := r.out
+	if r.code != 0 || !strings.Contains(r.err, "4.2 bits") {
+		t.Fatalf("exit %d, stderr %q, want a warning of 4.2 bits", r.code, r.err)
+	}
+	var v struct {
+		Password string  `json:"password"`
+		Bits     float64 `json:"bits"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	// 18 of the 27 strings over a, b, 1 have a letter and a digit.
+	if len(v.Password) != 3 || math.Abs(v.Bits-math.Log2(18)) > 1e-9 {
+		t.Errorf("password of %d characters with %v bits, want 3 and log2(18)", len(v.Password), v.Bits)
+	}
+}
+
+func TestPasswordRequireEachBulkIsUniform(t *testing.T) {
+	r := run(t, "", "password", "--charset", "ab1", "--length", "3", "--require-each", "-n", "36000")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	checkUniformLines(t, r.out, 18, func(l string) bool {
+		return len(l) == 3 && strings.Contains(l, "1") && strings.ContainsAny(l, "ab") && strings.Trim(l, "ab1") == ""
+	})
+}
+
+func TestPasswordBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		wants []string
+	}{
+		{[]string{"--length", "0"}, []string{"--length 0 is too small"}},
+		{[]string{"--length", "ten"}, []string{`--length "ten"`}},
+		{[]string{"--length", "3", "--require-each"}, []string{"3 characters cannot hold one each of 4 classes"}},
+		{[]string{"--no-lower", "--no-upper", "--no-digits", "--no-symbols"}, []string{"every character class is turned off"}},
+		{[]string{"--exclude", "0123456789"}, []string{"every one of the digits is excluded"}},
+		{[]string{"--charset", "ab", "--exclude", "ab"}, []string{"remove every character of the character set"}},
+		{[]string{"--charset", "ab", "--no-symbols"}, []string{"--charset replaces the classes", "--no-symbols"}},
+		{[]string{"--symbols", "--no-symbols"}, []string{"--symbols and --no-symbols contradict"}},
+		{[]string{"--charset", "a b"}, []string{"U+0020"}},
+		{[]string{"extra"}, []string{"takes no arguments"}},
+	} {
+		t.Run("password "+strings.Join(c.args, " ")+" is refused", func(t *testing.T) {
+			wantUsageError(t, run(t, "", append([]string{"password"}, c.args...)...), c.wants...)
+		})
+	}
+}
+
+func TestPasswordWarnsBelow64Bits(t *testing.T) {
+	r := run(t, "", "password", "--length", "8")
+	if r.code != 0 || !strings.Contains(r.err, "secrets: warning: these passwords are 52.4 bits") {
+		t.Errorf("exit %d, stderr %q", r.code, r.err)
+	}
+}

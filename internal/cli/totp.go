@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/skip2/go-qrcode"
+	"github.com/spf13/cobra"
+
+	"github.com/unguessable/secrets/otp"
+)
+
+func newTOTPCmd(s Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "totp",
+		Short: "Create TOTP keys for authenticator apps; make and check their codes",
+		Long: `Time-based one-time passwords (RFC 6238): 6 digits, 30-second steps,
+HMAC-SHA-1, the settings every authenticator app supports.
+
+A SECRET argument is the key's base32 secret, in either case, with or
+without spaces; "-" reads it from standard input, which keeps it out of
+the shell history and the process list.`,
+		Example: `  secrets totp new --issuer Example --account alice@example.com
+  secrets totp new --issuer Example --account alice --png alice.png
+  secrets totp code JBSWY3DPEHPK3PXP
+  secrets totp verify - 123456 < secret.txt`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// The stray argument is not repeated: it may be a secret given
+			// without its subcommand.
+			if len(args) > 0 {
+				return withHint(usagef("unknown totp subcommand: the subcommands are new, code and verify"), "see secrets totp --help")
+			}
+			return withHint(usagef("totp needs a subcommand: new, code or verify"), "see secrets totp --help")
+		},
+	}
+	cmd.AddCommand(newTOTPNewCmd(s), newTOTPCodeCmd(s), newTOTPVerifyCmd(s))
+	return cmd
+}
+
+func newTOTPNewCmd(s Streams) *cobra.Command {
+	var issuer, account, png string
+	var noQR bool
+	cmd := &cobra.Command{
+		Use:   "new --issuer I --account A [--png FILE]",
+		Short: "Create a TOTP key: its secret, otpauth URI and QR code",
+		Long: `Create a TOTP key with a new 160-bit random secret. Print the base32
+secret, the otpauth:// URI an authenticator app enrols, and the URI as a
+QR code drawn with block characters. --png FILE writes the QR code to a new
+PNG file (mode 0600, never overwriting) instead of drawing it. Store the
+secret on the server; anyone who has it can make valid codes.`,
+		Example: `  secrets totp new --issuer Example --account alice@example.com
+  secrets totp new --issuer Example --account alice --png alice.png
+  secrets totp new --issuer Example --account bob --no-qr -n 3`,
+		Args: noArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&issuer, "issuer", "", "the service's name `I`, shown in the app (required)")
+	f.StringVar(&account, "account", "", "the user's account name `A`, e.g. an email address (required)")
+	f.StringVar(&png, "png", "", "write the QR code to a new PNG `FILE` instead of the terminal")
+	f.BoolVar(&noQR, "no-qr", false, "print only the secret and the URI")
+	count := addCount(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		switch {
+		case issuer == "":
+			return withHint(usagef("--issuer is required"), "secrets totp new --issuer Example --account alice@example.com")
+		case account == "":
+			return withHint(usagef("--account is required"), "secrets totp new --issuer Example --account alice@example.com")
+		case png != "" && count.v != 1:
+			return usagef("--png writes one key's QR code, so --count must be 1, not %d", count.v)
+		case png != "" && noQR:
+			return usagef("--png and --no-qr contradict each other")
+		}
+		if _, err := (&otp.TOTP{Secret: make([]byte, otp.SecretSize)}).URI(issuer, account); err != nil {
+			return usagef("%v", err)
+		}
+		w := bufio.NewWriter(s.Out)
+		if png != "" {
+			return writeTOTPPNG(w, png, issuer, account)
+		}
+		for i := int64(0); i < count.v; i++ {
+			if err := cmd.Context().Err(); err != nil {
+				return err
+			}
+			k := otp.NewTOTP()
+			uri, err := k.URI(issuer, account)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "secret: %s\nuri:    %s\n", otp.EncodeSecret(k.Secret), uri)
+			if noQR {
+				continue
+			}
+			qr, err := qrcode.New(uri, qrcode.Medium)
+			if err != nil {
+				return fmt.Errorf("drawing the QR code: %w", err)
+			}
+			fmt.Fprint(w, qr.ToSmallString(false))
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+// writeTOTPPNG makes one key, writes its QR code to a new file name and
+// only then prints its secret and URI to w, so that a file that cannot be
+// made leaves no key shown that the user could not enrol.
+func writeTOTPPNG(w *bufio.Writer, name, issuer, account string) error {
+	k := otp.NewTOTP()
+	uri, err := k.URI(issuer, account)
+	if err != nil {
+		return err
+	}
+	png, err := qrcode.Encode(uri, qrcode.Medium, 256)
+	if err != nil {
+		return fmt.Errorf("drawing the QR code: %w", err)
+	}
+	// The image holds the secret: create it new (never following or
+	// replacing an existing file) and readable by the owner only.
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return withHint(usagef("--png %s already exists", name), "choose a new file name; secrets never overwrites a file")
+		}
+		return usagef("cannot create --png %s: %v", name, errors.Unwrap(err))
+	}
+	if _, err := f.Write(png); err != nil {
+		f.Close()
+		os.Remove(name)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	fmt.Fprintf(w, "secret: %s\nuri:    %s\npng:    %s\n", otp.EncodeSecret(k.Secret), uri, name)
+	return w.Flush()
+}
+
+// readTOTPSecret parses a SECRET argument, reading it from standard input
+// when it is "-". Errors never repeat the secret.
+func readTOTPSecret(s Streams, arg string) (*otp.TOTP, error) {
+	if arg == "-" {
+		b, err := io.ReadAll(io.LimitReader(s.In, 4*otp.MaxSecretSize))
+		if err != nil {
+			return nil, usagef("reading the secret from standard input: %v", err)
+		}
+		arg = strings.TrimSpace(string(b))
+	}
+	secret, err := otp.ParseSecret(arg)
+	if err != nil {
+		return nil, usagef("SECRET: %v", err)
+	}
+	return &otp.TOTP{Secret: secret}, nil
+}
+
+func newTOTPCodeCmd(s Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "code SECRET",
+		Short: "Print the current TOTP code for a secret",
+		Long: `Print the current 6-digit TOTP code for SECRET (base32; "-" reads it
+from standard input). With --count N, print the codes of N consecutive
+30-second steps starting with the current one.`,
+		Example: `  secrets totp code JBSWY3DPEHPK3PXP
+  secrets totp code - < secret.txt
+  secrets totp code JBSWY3DPEHPK3PXP -n 3   # now, in 30 s, in 60 s`,
+		Args: exactArgs(1, "SECRET"),
+	}
+	count := addCount(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		k, err := readTOTPSecret(s, args[0])
+		if err != nil {
+			return err
+		}
+		if count.v > 1<<20 {
+			return usagef("--count %d is more than a year of steps; the most is %d", count.v, 1<<20)
+		}
+		now := time.Now()
+		w := bufio.NewWriter(s.Out)
+		for i := int64(0); i < count.v; i++ {
+			fmt.Fprintln(w, k.Code(now.Add(time.Duration(i)*otp.DefaultPeriod)))
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func newTOTPVerifyCmd(s Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify SECRET CODE",
+		Short: "Check a TOTP code: exit 0 if valid, 1 if not",
+		Long: `Check CODE against SECRET (base32; "-" reads it from standard input) at
+the current time, accepting the codes of the previous and next 30-second
+steps for clock skew. Exit status 0 means valid, 1 invalid, 2 bad input.
+It does not stop a code being replayed within its window; a server must
+record the last step it accepted.`,
+		Example: `  secrets totp verify JBSWY3DPEHPK3PXP 123456 && echo ok
+  secrets totp verify - 123456 < secret.txt`,
+		Args: exactArgs(2, "SECRET and CODE"),
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		k, err := readTOTPSecret(s, args[0])
+		if err != nil {
+			return err
+		}
+		code := args[1]
+		if len(code) != otp.DefaultTOTPDigits || strings.Trim(code, "0123456789") != "" {
+			return usagef("CODE must be %d digits, got %d characters", otp.DefaultTOTPDigits, len(code))
+		}
+		if !k.Verify(code, time.Now()) {
+			return exitWith(exitFailure, "invalid: the code does not match this secret within one 30-second step")
+		}
+		fmt.Fprintln(s.Out, "valid")
+		return nil
+	}
+	return cmd
+}

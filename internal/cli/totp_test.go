@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"bytes"
+	"image/png"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unguessable/secrets/otp"
+)
+
+// totpNew runs totp new and returns the secret and URI it printed.
+func totpNew(t *testing.T, args ...string) (secret, uri, rest string) {
+	t.Helper()
+	out := mustRun(t, append([]string{"totp", "new", "--issuer", "Example", "--account", "alice@example.com"}, args...)...)
+	lines := strings.SplitN(out, "\n", 3)
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "secret: ") || !strings.HasPrefix(lines[1], "uri:    ") {
+		t.Fatalf("output %q", out)
+	}
+	return strings.TrimPrefix(lines[0], "secret: "), strings.TrimPrefix(lines[1], "uri:    "), lines[2]
+}
+
+func TestTOTPNewPrintsSecretURIAndQR(t *testing.T) {
+	secret, uri, rest := totpNew(t)
+	b, err := otp.ParseSecret(secret)
+	if err != nil || len(b) != otp.SecretSize {
+		t.Fatalf("secret of %d bytes: %v", len(b), err)
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "otpauth" || u.Query().Get("secret") != secret || u.Query().Get("issuer") != "Example" {
+		t.Errorf("URI %q does not carry the secret and issuer (%v)", u.Redacted(), err)
+	}
+	if !strings.Contains(rest, "█") || strings.Count(rest, "\n") < 20 {
+		t.Errorf("no QR code drawn: %q", rest)
+	}
+}
+
+func TestTOTPNewNoQRAndCount(t *testing.T) {
+	out := mustRun(t, "totp", "new", "--issuer", "E", "--account", "a", "--no-qr", "-n", "3")
+	if n := strings.Count(out, "secret: "); n != 3 || strings.Contains(out, "█") {
+		t.Errorf("%d secrets, output %q", n, out)
+	}
+}
+
+func TestTOTPNewWritesAPrivatePNGOnce(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "alice.png")
+	_, _, rest := totpNew(t, "--png", name)
+	if rest != "png:    "+name+"\n" {
+		t.Errorf("after the URI: %q", rest)
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("PNG mode %v, want 0600", st.Mode().Perm())
+	}
+	data, _ := os.ReadFile(name)
+	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+		t.Errorf("not a PNG: %v", err)
+	}
+	r := run(t, "", "totp", "new", "--issuer", "E", "--account", "a", "--png", name)
+	wantUsageError(t, r, name, "already exists")
+	if again, _ := os.ReadFile(name); !bytes.Equal(again, data) {
+		t.Error("the existing PNG was changed")
+	}
+}
+
+func TestTOTPCodeAndVerify(t *testing.T) {
+	secret, _, _ := totpNew(t, "--no-qr")
+	code := strings.TrimSpace(mustRun(t, "totp", "code", secret))
+	if len(code) != 6 {
+		t.Fatalf("code %q", code)
+	}
+	b, _ := otp.ParseSecret(secret)
+	k := &otp.TOTP{Secret: b}
+	if !k.Verify(code, time.Now()) {
+		t.Error("the library rejects the printed code")
+	}
+	t.Run("the current code is valid", func(t *testing.T) {
+		if r := run(t, "", "totp", "verify", secret, k.Code(time.Now())); r.code != 0 || r.out != "valid\n" {
+			t.Errorf("exit %d, %q %q", r.code, r.out, r.err)
+		}
+	})
+	t.Run("a code one step old is valid", func(t *testing.T) {
+		if r := run(t, "", "totp", "verify", secret, k.Code(time.Now().Add(-30*time.Second))); r.code != 0 {
+			t.Errorf("exit %d, %q", r.code, r.err)
+		}
+	})
+	t.Run("a code three steps old is invalid with exit 1", func(t *testing.T) {
+		r := run(t, "", "totp", "verify", secret, k.Code(time.Now().Add(-90*time.Second)))
+		if r.code != 1 || r.out != "" || !strings.HasPrefix(r.err, "secrets: invalid") {
+			t.Errorf("exit %d, %q %q", r.code, r.out, r.err)
+		}
+	})
+	t.Run("the secret can come from standard input", func(t *testing.T) {
+		if r := run(t, secret+"\n", "totp", "verify", "-", k.Code(time.Now())); r.code != 0 {
+			t.Errorf("exit %d, %q", r.code, r.err)
+		}
+	})
+	t.Run("--count prints consecutive steps", func(t *testing.T) {
+		// Computed after the run so a step boundary in between shows as a
+		// mismatch of the first code only with the one before it.
+		out := strings.Fields(mustRun(t, "totp", "code", strings.ToLower(secret), "-n", "3"))
+		now := time.Now()
+		if len(out) != 3 || (out[1] != k.Code(now.Add(30*time.Second)) && out[1] != k.Code(now)) {
+			t.Errorf("codes %q", out)
+		}
+	})
+}
+
+func TestTOTPBadInput(t *testing.T) {
+	const secret = "JBSWY3DPEHPK3PXP"
+	for _, c := range []struct {
+		args  []string
+		wants []string
+	}{
+		{[]string{"new", "--account", "a"}, []string{"--issuer is required"}},
+		{[]string{"new", "--issuer", "I"}, []string{"--account is required"}},
+		{[]string{"new", "--issuer", "I:x", "--account", "a"}, []string{"contains a colon"}},
+		{[]string{"new", "--issuer", "I", "--account", "a", "--png", "x.png", "-n", "2"}, []string{"--count must be 1"}},
+		{[]string{"code"}, []string{"needs SECRET"}},
+		{[]string{"code", "JBSWY3DPEHPK3P!X"}, []string{"character 15 is not base32"}},
+		{[]string{"code", "JBSWY3DP"}, []string{"secret too short", "5 bytes"}},
+		{[]string{"verify", secret}, []string{"needs SECRET and CODE"}},
+		{[]string{"verify", secret, "12345"}, []string{"CODE must be 6 digits, got 5"}},
+		{[]string{"verify", secret, "12345a"}, []string{"CODE must be 6 digits"}},
+		{[]string{"JBSWY3DPEHPK3PXP"}, []string{"unknown totp subcommand"}},
+		{nil, []string{"needs a subcommand"}},
+	} {
+		t.Run("totp "+strings.Join(c.args, " ")+" is refused", func(t *testing.T) {
+			r := run(t, "", append([]string{"totp"}, c.args...)...)
+			wantUsageError(t, r, c.wants...)
+			if strings.Contains(r.err, "JBSWY3DP") {
+				t.Errorf("error %q repeats the secret", r.err)
+			}
+		})
+	}
+}
