@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -81,9 +82,8 @@ after a tab; --json prints {"passphrase": ..., "bits": ...} lines.`,
 		return writeLines(cmd.Context(), s, count.v, func(dst []byte) []byte {
 			switch {
 			case asJSON:
-				p, _ := json.Marshal(string(g.Append(nil)))
 				dst = append(dst, `{"passphrase":`...)
-				dst = append(dst, p...)
+				dst = appendJSONString(dst, string(g.Append(nil)))
 				dst = append(dst, `,"bits":`...)
 				dst = strconv.AppendFloat(dst, bits, 'f', -1, 64)
 				return append(dst, '}')
@@ -97,6 +97,16 @@ after a tab; --json prints {"passphrase": ..., "bits": ...} lines.`,
 		})
 	}
 	return cmd
+}
+
+// appendJSONString appends s as a JSON string, without the HTML escaping
+// of encoding/json's Marshal (which would write & as \u0026).
+func appendJSONString(dst []byte, s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
 }
 
 // readWordList reads and parses a --wordlist file.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -84,9 +83,8 @@ characters; --exclude and --no-ambiguous (I l 1 O 0 | ` + "`" + ` ' ") remove so
 			p := g.Generate()
 			switch {
 			case asJSON:
-				q, _ := json.Marshal(p)
 				dst = append(dst, `{"password":`...)
-				dst = append(dst, q...)
+				dst = appendJSONString(dst, p)
 				dst = append(dst, `,"bits":`...)
 				dst = strconv.AppendFloat(dst, bits, 'f', -1, 64)
 				return append(dst, '}')

@@ -110,3 +110,14 @@ func TestPasswordWarnsBelow64Bits(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.err)
 	}
 }
+
+func TestPasswordJSONKeepsSymbolsReadable(t *testing.T) {
+	r := run(t, "", "password", "--json", "--charset", "&<", "--length", "40")
+	var v struct{ Password string }
+	if err := json.Unmarshal([]byte(r.out), &v); err != nil || strings.Trim(v.Password, "&<") != "" || len(v.Password) != 40 {
+		t.Fatalf("JSON %q: %v", r.out, err)
+	}
+	if strings.Contains(r.out, `\u00`) {
+		t.Errorf("JSON %q escapes & or < needlessly", r.out)
+	}
+}

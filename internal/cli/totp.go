@@ -167,14 +167,21 @@ func newTOTPCodeCmd(s Streams) *cobra.Command {
 		Short: "Print the current TOTP code for a secret",
 		Long: `Print the current 6-digit TOTP code for SECRET (base32; "-" reads it
 from standard input). With --count N, print the codes of N consecutive
-30-second steps starting with the current one.`,
+30-second steps starting with the current one. --time T uses the Unix time
+T (seconds) instead of the clock, to check a server or a test vector.`,
 		Example: `  secrets totp code JBSWY3DPEHPK3PXP
   secrets totp code - < secret.txt
-  secrets totp code JBSWY3DPEHPK3PXP -n 3   # now, in 30 s, in 60 s`,
+  secrets totp code JBSWY3DPEHPK3PXP -n 3   # now, in 30 s, in 60 s
+  secrets totp code JBSWY3DPEHPK3PXP --time 1111111109`,
 		Args: exactArgs(1, "SECRET"),
 	}
 	count := addCount(cmd)
+	at := addTimeFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		now, err := at.time()
+		if err != nil {
+			return err
+		}
 		k, err := readTOTPSecret(s, args[0])
 		if err != nil {
 			return err
@@ -182,7 +189,6 @@ from standard input). With --count N, print the codes of N consecutive
 		if count.v > 1<<20 {
 			return usagef("--count %d is more than a year of steps; the most is %d", count.v, 1<<20)
 		}
-		now := time.Now()
 		w := bufio.NewWriter(s.Out)
 		for i := int64(0); i < count.v; i++ {
 			fmt.Fprintln(w, k.Code(now.Add(time.Duration(i)*otp.DefaultPeriod)))
@@ -199,13 +205,19 @@ func newTOTPVerifyCmd(s Streams) *cobra.Command {
 		Long: `Check CODE against SECRET (base32; "-" reads it from standard input) at
 the current time, accepting the codes of the previous and next 30-second
 steps for clock skew. Exit status 0 means valid, 1 invalid, 2 bad input.
-It does not stop a code being replayed within its window; a server must
-record the last step it accepted.`,
+--time T checks at Unix time T instead of now. It does not stop a code
+being replayed within its window; a server must record the last step it
+accepted.`,
 		Example: `  secrets totp verify JBSWY3DPEHPK3PXP 123456 && echo ok
   secrets totp verify - 123456 < secret.txt`,
 		Args: exactArgs(2, "SECRET and CODE"),
 	}
+	at := addTimeFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		now, err := at.time()
+		if err != nil {
+			return err
+		}
 		k, err := readTOTPSecret(s, args[0])
 		if err != nil {
 			return err
@@ -214,11 +226,31 @@ record the last step it accepted.`,
 		if len(code) != otp.DefaultTOTPDigits || strings.Trim(code, "0123456789") != "" {
 			return usagef("CODE must be %d digits, got %d characters", otp.DefaultTOTPDigits, len(code))
 		}
-		if !k.Verify(code, time.Now()) {
+		if !k.Verify(code, now) {
 			return exitWith(exitFailure, "invalid: the code does not match this secret within one 30-second step")
 		}
 		fmt.Fprintln(s.Out, "valid")
 		return nil
 	}
 	return cmd
+}
+
+// timeFlag is --time: a Unix time in seconds to use instead of the clock.
+type timeFlag struct{ s string }
+
+func addTimeFlag(cmd *cobra.Command) *timeFlag {
+	t := &timeFlag{}
+	cmd.Flags().StringVar(&t.s, "time", "", "use Unix time `T` (seconds) instead of now")
+	return t
+}
+
+func (t *timeFlag) time() (time.Time, error) {
+	if t.s == "" {
+		return time.Now(), nil
+	}
+	v, err := parseInt("--time", t.s, 0, 1<<40)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(v, 0), nil
 }

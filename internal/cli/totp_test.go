@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"net/url"
 	"os"
@@ -91,8 +92,20 @@ func TestTOTPCodeAndVerify(t *testing.T) {
 			t.Errorf("exit %d, %q", r.code, r.err)
 		}
 	})
-	t.Run("a code three steps old is invalid with exit 1", func(t *testing.T) {
-		r := run(t, "", "totp", "verify", secret, k.Code(time.Now().Add(-90*time.Second)))
+	t.Run("a code outside the window is invalid with exit 1", func(t *testing.T) {
+		// The first code that is none of the five steps around now, so that
+		// neither a step boundary during the test nor a chance collision
+		// can make it valid.
+		now := time.Now()
+		valid := map[string]bool{}
+		for i := -2; i <= 2; i++ {
+			valid[k.Code(now.Add(time.Duration(i)*30*time.Second))] = true
+		}
+		wrong := "000000"
+		for i := 1; valid[wrong]; i++ {
+			wrong = fmt.Sprintf("%06d", i)
+		}
+		r := run(t, "", "totp", "verify", secret, wrong)
 		if r.code != 1 || r.out != "" || !strings.HasPrefix(r.err, "secrets: invalid") {
 			t.Errorf("exit %d, %q %q", r.code, r.out, r.err)
 		}
@@ -113,6 +126,25 @@ func TestTOTPCodeAndVerify(t *testing.T) {
 	})
 }
 
+func TestTOTPAtAFixedTimeMatchesRFC6238(t *testing.T) {
+	// RFC 6238 appendix B, SHA-1 key "12345678901234567890": 94287082 at
+	// 59 s and 07081804 at 1111111109 s; 6-digit codes are their last six
+	// digits.
+	const key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	if out := mustRun(t, "totp", "code", key, "--time", "59"); out != "287082\n" {
+		t.Errorf("code at 59 = %q", out)
+	}
+	if out := mustRun(t, "totp", "code", key, "--time", "1111111109"); out != "081804\n" {
+		t.Errorf("code at 1111111109 = %q", out)
+	}
+	if r := run(t, "", "totp", "verify", key, "081804", "--time", "1111111139"); r.code != 0 {
+		t.Errorf("one step later: exit %d", r.code)
+	}
+	if r := run(t, "", "totp", "verify", key, "081804", "--time", "1111111169"); r.code != 1 {
+		t.Errorf("two steps later: exit %d", r.code)
+	}
+}
+
 func TestTOTPBadInput(t *testing.T) {
 	const secret = "JBSWY3DPEHPK3PXP"
 	for _, c := range []struct {
@@ -131,6 +163,7 @@ func TestTOTPBadInput(t *testing.T) {
 		{[]string{"verify", secret, "12345a"}, []string{"CODE must be 6 digits"}},
 		{[]string{"JBSWY3DPEHPK3PXP"}, []string{"unknown totp subcommand"}},
 		{nil, []string{"needs a subcommand"}},
+		{[]string{"code", secret, "--time", "yesterday"}, []string{`--time "yesterday"`}},
 	} {
 		t.Run("totp "+strings.Join(c.args, " ")+" is refused", func(t *testing.T) {
 			r := run(t, "", append([]string{"totp"}, c.args...)...)
