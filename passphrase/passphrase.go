@@ -41,7 +41,7 @@ const (
 	Lower  Case = iota // every word in lower case: "correct horse"
 	Title              // first letter upper case: "Correct Horse"
 	Upper              // every word in upper case: "CORRECT HORSE"
-	Random             // each word independently in one of the three: log2(3) more bits a word for lower-case lists
+	Random             // each word drawn from all distinct lower, title and upper forms: log2(3) more bits a word for the EFF list
 )
 
 var caseNames = [...]string{Lower: "lower", Title: "title", Upper: "upper", Random: "random"}

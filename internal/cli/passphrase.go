@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -68,9 +69,9 @@ after a tab; --json prints {"passphrase": ..., "bits": ...} lines.`,
 		}
 		g := passphrase.NewGenerator(opts)
 		bits := g.Bits()
-		if g.Forms() < passphrase.RecommendedMinWords {
-			fmt.Fprintf(s.Err, "secrets: warning: the word list has %d distinct words (%.2f bits a word), fewer than %d; these passphrases are %.1f bits\n",
-				g.Forms(), bits/float64(n), passphrase.RecommendedMinWords, bits)
+		if l := g.Options().List; l.Len() < passphrase.RecommendedMinWords {
+			fmt.Fprintf(s.Err, "secrets: warning: the word list has %d distinct words, fewer than %d; these passphrases are %.1f bits (%.2f a word)\n",
+				l.Len(), passphrase.RecommendedMinWords, bits, math.Log2(float64(g.Forms())))
 		}
 		if n < passphrase.DefaultWords {
 			fmt.Fprintf(s.Err, "secrets: warning: %d words are %.1f bits: enough only where guessing is rate-limited; use 6 or more for anything an attacker could guess offline\n", n, bits)

@@ -134,7 +134,7 @@ func TestPassphraseWordList(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir+"/dice.txt", "11111\tred\n11112\tgreen\n11113\tblue\n11114\tred\n")
 	r := run(t, "", "passphrase", "--wordlist", dir+"/dice.txt", "--words", "6", "-n", "20")
-	if r.code != 0 || !strings.Contains(r.err, "3 distinct words (1.58 bits a word), fewer than 1000; these passphrases are 9.5 bits") {
+	if r.code != 0 || !strings.Contains(r.err, "3 distinct words, fewer than 1000; these passphrases are 9.5 bits (1.58 a word)") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
 	for _, w := range strings.Fields(r.out) {
