@@ -88,24 +88,30 @@ type Generator struct {
 	exact bool
 }
 
-// NewGenerator returns a Generator for opts. The words drawn from are the
-// distinct forms of the list's words under opts.Case (for Random, every
-// distinct lower, title and upper form), so that each form is equally
-// likely whatever collisions the case mapping makes. NewGenerator panics if
-// opts.Words is outside [1, MaxWords] or opts.Case is not one of the
-// constants, or if the case mapping leaves fewer than 2 distinct forms.
-func NewGenerator(opts Options) *Generator {
-	if opts.Words < 1 || opts.Words > MaxWords {
-		panic(fmt.Sprintf("passphrase: Options.Words %d is outside [1, %d]", opts.Words, MaxWords))
+// Validate reports whether NewGenerator accepts opts: it returns an error
+// if opts.Words is outside [1, MaxWords] or opts.Case is not one of the
+// constants, and one wrapping ErrTooFewWords if the case mapping leaves
+// fewer than 2 distinct word forms (a list of only "Apple" and "apple" in
+// lower case). Programs that take options from users call it first.
+func (o Options) Validate() error {
+	_, err := o.forms()
+	return err
+}
+
+// forms returns the distinct forms of the list's words under o.Case.
+func (o Options) forms() ([]string, error) {
+	if o.Words < 1 || o.Words > MaxWords {
+		return nil, fmt.Errorf("passphrase: Options.Words %d is outside [1, %d]", o.Words, MaxWords)
 	}
-	if opts.Case < Lower || opts.Case > Random {
-		panic(fmt.Sprintf("passphrase: Options.Case %d is not a Case constant", int(opts.Case)))
+	if o.Case < Lower || o.Case > Random {
+		return nil, fmt.Errorf("passphrase: Options.Case %d is not a Case constant", int(o.Case))
 	}
-	if opts.List == nil {
-		opts.List = EFF()
+	list := o.List
+	if list == nil {
+		list = EFF()
 	}
 	var maps []func(string) string
-	switch opts.Case {
+	switch o.Case {
 	case Lower:
 		maps = []func(string) string{strings.ToLower}
 	case Title:
@@ -115,9 +121,9 @@ func NewGenerator(opts Options) *Generator {
 	case Random:
 		maps = []func(string) string{strings.ToLower, title, strings.ToUpper}
 	}
-	seen := make(map[string]struct{}, len(opts.List.words)*len(maps))
-	forms := make([]string, 0, len(opts.List.words)*len(maps))
-	for _, w := range opts.List.words {
+	seen := make(map[string]struct{}, len(list.words)*len(maps))
+	forms := make([]string, 0, len(list.words)*len(maps))
+	for _, w := range list.words {
 		for _, m := range maps {
 			f := m(w)
 			if _, dup := seen[f]; !dup {
@@ -127,7 +133,23 @@ func NewGenerator(opts Options) *Generator {
 		}
 	}
 	if len(forms) < 2 {
-		panic("passphrase: word list has fewer than 2 distinct words in this case")
+		return nil, fmt.Errorf("%w in %s case (it has %d)", ErrTooFewWords, o.Case, len(forms))
+	}
+	return forms, nil
+}
+
+// NewGenerator returns a Generator for opts. The words drawn from are the
+// distinct forms of the list's words under opts.Case (for Random, every
+// distinct lower, title and upper form), so that each form is equally
+// likely whatever collisions the case mapping makes. NewGenerator panics
+// with the error of [Options.Validate] if that is not nil.
+func NewGenerator(opts Options) *Generator {
+	forms, err := opts.forms()
+	if err != nil {
+		panic(err.Error())
+	}
+	if opts.List == nil {
+		opts.List = EFF()
 	}
 	return &Generator{opts: opts, forms: forms, exact: isExact(forms, opts.Separator, opts.Number)}
 }

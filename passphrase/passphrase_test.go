@@ -264,6 +264,27 @@ func TestMisusePanics(t *testing.T) {
 	}
 }
 
+func TestValidate(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts passphrase.Options
+		err  error
+	}{
+		{"the defaults are valid", passphrase.DefaultOptions(), nil},
+		{"words that collapse to one in lower case are too few", passphrase.Options{Words: 4, List: mustList(t, "Apple", "apple")}, passphrase.ErrTooFewWords},
+		{"the same words in random case are enough", passphrase.Options{Words: 4, Case: passphrase.Random, List: mustList(t, "Apple", "apple")}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.opts.Validate(); !errors.Is(err, c.err) {
+				t.Errorf("Validate = %v, want %v", err, c.err)
+			}
+		})
+	}
+	if err := (passphrase.Options{Words: 0}).Validate(); err == nil {
+		t.Error("Validate accepted 0 words")
+	}
+}
+
 func TestParseCase(t *testing.T) {
 	for _, name := range []string{"lower", "title", "upper", "random"} {
 		c, err := passphrase.ParseCase(name)

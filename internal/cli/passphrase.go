@@ -67,6 +67,9 @@ after a tab; --json prints {"passphrase": ..., "bits": ...} lines.`,
 				return err
 			}
 		}
+		if err := opts.Validate(); err != nil {
+			return usagef("--wordlist %s: %v", wordlist, err)
+		}
 		g := passphrase.NewGenerator(opts)
 		bits := g.Bits()
 		if l := g.Options().List; l.Len() < passphrase.RecommendedMinWords {

@@ -164,6 +164,7 @@ func TestPassphraseBadInput(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir+"/one.txt", "solo\nsolo\n")
 	writeFile(t, dir+"/bad.txt", "11111 a b\n")
+	writeFile(t, dir+"/case.txt", "Apple\napple\n")
 	for _, c := range []struct {
 		args  []string
 		wants []string
@@ -175,6 +176,7 @@ func TestPassphraseBadInput(t *testing.T) {
 		{[]string{"--wordlist", dir + "/missing.txt"}, []string{"missing.txt does not exist"}},
 		{[]string{"--wordlist", dir + "/one.txt"}, []string{"fewer than 2 distinct words"}},
 		{[]string{"--wordlist", dir + "/bad.txt"}, []string{"line 1 has 3 fields"}},
+		{[]string{"--wordlist", dir + "/case.txt"}, []string{"fewer than 2 distinct words in lower case"}},
 		{[]string{"extra"}, []string{"takes no arguments"}},
 		{[]string{"-n", "-1"}, []string{"-1"}},
 	} {

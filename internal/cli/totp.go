@@ -148,9 +148,13 @@ func writeTOTPPNG(w *bufio.Writer, name, issuer, account string) error {
 // when it is "-". Errors never repeat the secret.
 func readTOTPSecret(s Streams, arg string) (*otp.TOTP, error) {
 	if arg == "-" {
-		b, err := io.ReadAll(io.LimitReader(s.In, 4*otp.MaxSecretSize))
+		const most = 4 * otp.MaxSecretSize
+		b, err := io.ReadAll(io.LimitReader(s.In, most+1))
 		if err != nil {
 			return nil, usagef("reading the secret from standard input: %v", err)
+		}
+		if len(b) > most {
+			return nil, usagef("the secret on standard input is longer than %d bytes", most)
 		}
 		arg = strings.TrimSpace(string(b))
 	}

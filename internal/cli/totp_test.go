@@ -145,6 +145,11 @@ func TestTOTPAtAFixedTimeMatchesRFC6238(t *testing.T) {
 	}
 }
 
+func TestTOTPSecretOnStdinIsBounded(t *testing.T) {
+	r := run(t, strings.Repeat("A", 4*otp.MaxSecretSize+1), "totp", "code", "-")
+	wantUsageError(t, r, "longer than 4096 bytes")
+}
+
 func TestTOTPBadInput(t *testing.T) {
 	const secret = "JBSWY3DPEHPK3PXP"
 	for _, c := range []struct {
