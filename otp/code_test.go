@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unguessable/secrets"
 	"github.com/unguessable/secrets/otp"
 )
 
@@ -52,5 +53,28 @@ func TestCodePanicsOutsideItsRange(t *testing.T) {
 			}()
 			otp.Code(d)
 		})
+	}
+}
+
+func TestChiSquareRejectsModuloBias(t *testing.T) {
+	// Power check: a digit made as byte % 10 favours 0-5 (26 of 256 bytes
+	// each) over 6-9 (25 each), a relative bias of 4%. Over 2,000,000
+	// digits the statistic is noncentral chi-square with 9 degrees of
+	// freedom and lambda = 2e6 x 3.66e-4 = 732: mean 741, standard
+	// deviation sqrt(2 (9 + 2 x 732)) = 54, so falling under the critical
+	// value of 51.8 is 12.7 standard deviations away. The uniformity tests
+	// above must reject such a generator.
+	var digits [10]int
+	for _, b := range secrets.TokenBytes(2000000) {
+		digits[b%10]++
+	}
+	counts := map[string]int{}
+	for d, c := range digits {
+		counts[fmt.Sprint(d)] = c
+	}
+	stat, crit := chiSquare(counts, 10)
+	t.Logf("biased generator: chi-square %.1f, critical %.1f", stat, crit)
+	if stat <= crit {
+		t.Errorf("chi-square %.1f did not exceed %.1f for a biased generator", stat, crit)
 	}
 }

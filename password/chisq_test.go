@@ -22,9 +22,26 @@ func chiSquareCritical(df int) float64 {
 	return k * math.Pow(1-v+zAlpha*math.Sqrt(v), 3)
 }
 
+// chiSquare returns the chi-square statistic of counts against want equally
+// likely outcomes (outcomes never seen count as zero), and its critical
+// value at alpha = 1e-7.
+func chiSquare(counts map[string]int, want int) (stat, crit float64) {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	e := float64(n) / float64(want)
+	for _, c := range counts {
+		d := float64(c) - e
+		stat += d * d / e
+	}
+	stat += float64(want-len(counts)) * e
+	return stat, chiSquareCritical(want - 1)
+}
+
 // checkUniform fails t unless counts, over want equally likely outcomes, pass
-// a chi-square goodness-of-fit test at alpha = 1e-7. Outcomes never seen count
-// as zero; an outcome outside the expected set must be caught by the caller.
+// a chi-square goodness-of-fit test at alpha = 1e-7. An outcome outside the
+// expected set must be caught by the caller.
 func checkUniform(t *testing.T, counts map[string]int, want int) {
 	t.Helper()
 	if len(counts) > want {
@@ -34,17 +51,10 @@ func checkUniform(t *testing.T, counts map[string]int, want int) {
 	for _, c := range counts {
 		n += c
 	}
-	e := float64(n) / float64(want)
-	if e < 5 {
+	if e := float64(n) / float64(want); e < 5 {
 		t.Fatalf("expected count %.1f per outcome is too small for a chi-square test", e)
 	}
-	var stat float64
-	for _, c := range counts {
-		d := float64(c) - e
-		stat += d * d / e
-	}
-	stat += float64(want-len(counts)) * e // outcomes never drawn
-	if crit := chiSquareCritical(want - 1); stat > crit {
+	if stat, crit := chiSquare(counts, want); stat > crit {
 		t.Errorf("chi-square %.1f over %d outcomes exceeds the critical value %.1f (alpha 1e-7)", stat, want, crit)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/unguessable/secrets"
 	"github.com/unguessable/secrets/password"
 )
 
@@ -172,26 +173,26 @@ func ideographs() string {
 }
 
 func TestRequireEachIsUniformOverQualifyingStrings(t *testing.T) {
-	// "ab1" of length 3 needing a letter and a digit: 27 strings, of which
-	// 18 qualify. Each should come up 1/18 of the time; a generator that
-	// placed a required digit first and filled the rest would favour, for
-	// example, "a11" and "1a1" unequally and fail this test.
-	g, err := password.NewGenerator(password.Options{Length: 3, Charset: "ab1", RequireEach: true})
+	// "ab1" of length 4 needing a letter and a digit: 3^4 - 2^4 - 1 = 64 of
+	// the 81 strings qualify, each to come up 1/64 of the time (500 times
+	// in 32000 draws). TestChiSquareRejectsPlacedRequirements shows this
+	// test rejects the usual shortcut on the same space.
+	g, err := password.NewGenerator(password.Options{Length: 4, Charset: "ab1", RequireEach: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(g.AcceptRate()-18.0/27) > 1e-12 {
-		t.Errorf("AcceptRate = %v, want 18/27", g.AcceptRate())
+	if math.Abs(g.AcceptRate()-64.0/81) > 1e-12 || math.Abs(g.Bits()-6) > 1e-12 {
+		t.Errorf("AcceptRate = %v, Bits = %v, want 64/81 and 6", g.AcceptRate(), g.Bits())
 	}
 	counts := map[string]int{}
-	for range 18 * 2000 {
+	for range 64 * 500 {
 		p := g.Generate()
 		if !strings.Contains(p, "1") || !strings.ContainsAny(p, "ab") {
 			t.Fatalf("password %q lacks a required class", p)
 		}
 		counts[p]++
 	}
-	checkUniform(t, counts, 18)
+	checkUniform(t, counts, 64)
 }
 
 func TestDefaultCharactersAreUniform(t *testing.T) {
@@ -268,4 +269,28 @@ func FuzzNewGenerator(f *testing.F) {
 			t.Fatalf("Bits %v out of range", g.Bits())
 		}
 	})
+}
+
+func TestChiSquareRejectsPlacedRequirements(t *testing.T) {
+	// Power check: the usual shortcut for "at least one of each class"
+	// places one letter and one digit, fills the rest from the whole set
+	// and shuffles. A string then has weight (letters in it) x (digits in
+	// it): over "ab1" of length 4, 3 for 3+1 or 1+3 and 4 for 2+2, so the
+	// 24 strings with two of each are 4/3 as likely as the others. With
+	// 32000 draws the statistic is noncentral chi-square with 63 degrees of
+	// freedom and lambda = 32000 x 0.0206 = 658: mean 721, standard
+	// deviation sqrt(2 (63 + 2 x 658)) = 52, so falling under the critical
+	// value of 140.1 is 11 standard deviations away. The uniformity test
+	// above must reject the shortcut.
+	counts := map[string]int{}
+	for range 64 * 500 {
+		s := []byte{"ab"[secrets.RandBelow(2)], '1', "ab1"[secrets.RandBelow(3)], "ab1"[secrets.RandBelow(3)]}
+		secrets.Shuffle(s)
+		counts[string(s)]++
+	}
+	stat, crit := chiSquare(counts, 64)
+	t.Logf("biased generator: chi-square %.1f, critical %.1f", stat, crit)
+	if stat <= crit {
+		t.Errorf("chi-square %.1f did not exceed %.1f for a biased generator", stat, crit)
+	}
 }

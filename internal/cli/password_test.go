@@ -73,12 +73,13 @@ func TestPasswordJSONHasExactBits(t *testing.T) {
 }
 
 func TestPasswordRequireEachBulkIsUniform(t *testing.T) {
-	r := run(t, "", "password", "--charset", "ab1", "--length", "3", "--require-each", "-n", "36000")
+	// The 64 strings of 4 over "ab1" with a letter and a digit, 500 each.
+	r := run(t, "", "password", "--charset", "ab1", "--length", "4", "--require-each", "-n", "32000")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
-	checkUniformLines(t, r.out, 18, func(l string) bool {
-		return len(l) == 3 && strings.Contains(l, "1") && strings.ContainsAny(l, "ab") && strings.Trim(l, "ab1") == ""
+	checkUniformLines(t, r.out, 64, func(l string) bool {
+		return len(l) == 4 && strings.Contains(l, "1") && strings.ContainsAny(l, "ab") && strings.Trim(l, "ab1") == ""
 	})
 }
 
