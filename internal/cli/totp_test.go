@@ -145,6 +145,14 @@ func TestTOTPAtAFixedTimeMatchesRFC6238(t *testing.T) {
 	}
 }
 
+func TestTOTPSubcommandsHaveExamples(t *testing.T) {
+	for _, sub := range []string{"new", "code", "verify"} {
+		if out := mustRun(t, "totp", sub, "--help"); !strings.Contains(out, "Examples:") {
+			t.Errorf("secrets totp %s --help shows no examples", sub)
+		}
+	}
+}
+
 func TestTOTPSecretOnStdinIsBounded(t *testing.T) {
 	r := run(t, strings.Repeat("A", 4*otp.MaxSecretSize+1), "totp", "code", "-")
 	wantUsageError(t, r, "longer than 4096 bytes")
