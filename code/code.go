@@ -1,0 +1,268 @@
+// Package code issues and checks one-time numeric codes sent by e-mail or
+// SMS, like Twilio Verify.
+//
+// A code has digits x log2(10) bits of entropy (19.9 bits for the default 6
+// digits), far too few to survive an offline attack on a plain hash, so the
+// store keeps only HMAC-SHA-256 under a server-side pepper. Online guessing
+// is bounded by a short lifetime (10 minutes by default), an attempt limit
+// (5 by default) counted in one atomic database step, and a send throttle (5
+// codes per subject and purpose in 10 minutes). A new code cancels the
+// pending one. Outcomes are a [Status]; errors mean the system failed or
+// the send throttle refused.
+package code
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/unguessable/secrets/otp"
+	"github.com/unguessable/secrets/store"
+)
+
+// Limits and defaults.
+const (
+	DefaultDigits      = 6
+	DefaultTTL         = 10 * time.Minute
+	MaxTTL             = 24 * time.Hour
+	DefaultMaxAttempts = 5
+	MaxMaxAttempts     = 100
+	DefaultSendWindow  = 10 * time.Minute
+	DefaultMaxSends    = 5
+	MinPepperBytes     = 32
+	MaxNameBytes       = 256 // purpose and subject
+)
+
+// Status is the outcome of checking a code.
+type Status int
+
+// Statuses.
+const (
+	Approved    Status = iota + 1 // the right code, in time; it is now spent
+	Invalid                       // a wrong code; AttemptsLeft says how many remain
+	Expired                       // the pending code is past its expiry
+	MaxAttempts                   // the attempts are spent: the code is dead, right or wrong
+	NotFound                      // no pending code for this purpose and subject
+)
+
+var statusNames = [...]string{Approved: "APPROVED", Invalid: "INVALID", Expired: "EXPIRED", MaxAttempts: "MAX_ATTEMPTS", NotFound: "NOT_FOUND"}
+
+// String returns the status in upper case: APPROVED, INVALID, EXPIRED,
+// MAX_ATTEMPTS or NOT_FOUND.
+func (s Status) String() string {
+	if s > 0 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// MarshalText encodes the status as its String.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Errors.
+var (
+	// ErrInvalid is returned when an argument is out of range; the error is
+	// an [*InvalidError] naming the field.
+	ErrInvalid = errors.New("invalid argument")
+	// ErrThrottled is returned by Issue when the subject was sent the most
+	// codes allowed in the send window; the error is a [*ThrottledError]
+	// that says when to retry.
+	ErrThrottled = errors.New("too many codes sent")
+	// ErrPepper is returned by New for a pepper shorter than MinPepperBytes.
+	ErrPepper = errors.New("code: the pepper must be at least 32 bytes")
+)
+
+// InvalidError says which argument was bad and why. It never holds a code.
+type InvalidError struct {
+	Field  string // "purpose", "subject", "digits", "ttl" or "max_attempts"
+	Reason string
+}
+
+func (e *InvalidError) Error() string        { return "code: " + e.Field + " " + e.Reason }
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// ThrottledError is the send throttle's refusal.
+type ThrottledError struct {
+	RetryAfter time.Duration // until the next code may be sent, rounded up to a second
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("code: too many codes sent: retry in %v", e.RetryAfter)
+}
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Options configure a Manager.
+type Options struct {
+	Clock      store.Clock   // default store.SystemClock
+	SendWindow time.Duration // default DefaultSendWindow
+	MaxSends   int           // codes per subject and purpose in SendWindow; default DefaultMaxSends
+}
+
+// Manager issues and checks codes on a store. It is safe for concurrent use.
+type Manager struct {
+	st     store.Store
+	pepper []byte
+	opts   Options
+}
+
+// New returns a Manager on st that keys code HMACs with pepper, a server
+// secret of at least MinPepperBytes random bytes kept apart from the
+// database (see store.Store.LoadOrStoreSetting for keeping one beside it).
+// Changing the pepper invalidates pending codes and nothing else.
+func New(st store.Store, pepper []byte, opts Options) (*Manager, error) {
+	if st == nil {
+		panic("code: New with a nil store")
+	}
+	if len(pepper) < MinPepperBytes {
+		return nil, ErrPepper
+	}
+	if opts.Clock == nil {
+		opts.Clock = store.SystemClock{}
+	}
+	if opts.SendWindow <= 0 {
+		opts.SendWindow = DefaultSendWindow
+	}
+	if opts.MaxSends <= 0 {
+		opts.MaxSends = DefaultMaxSends
+	}
+	return &Manager{st: st, pepper: append([]byte(nil), pepper...), opts: opts}, nil
+}
+
+// IssueOptions are the optional settings of a code.
+type IssueOptions struct {
+	Digits      int           // default DefaultDigits, otp.MinDigits to otp.MaxDigits
+	TTL         time.Duration // default DefaultTTL, at most MaxTTL
+	MaxAttempts int           // default DefaultMaxAttempts, at most MaxMaxAttempts
+}
+
+// Issued is a new code. Code is the plaintext, stored nowhere: send it and
+// forget it.
+type Issued struct {
+	ID           string
+	Code         string
+	Purpose      string
+	Subject      string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	AttemptsLeft int
+}
+
+// Result is the outcome of Check.
+type Result struct {
+	Status       Status
+	ID           string // the code checked against, when there was one
+	AttemptsLeft int
+}
+
+// Valid reports whether Status is Approved.
+func (r Result) Valid() bool { return r.Status == Approved }
+
+func checkName(field, v string) error {
+	if v == "" || len(v) > MaxNameBytes {
+		return &InvalidError{field, fmt.Sprintf("must be 1 to %d bytes long", MaxNameBytes)}
+	}
+	return nil
+}
+
+// Issue creates a code for subject and purpose, cancelling the pending one,
+// unless the send throttle refuses with a *ThrottledError. The code is
+// uniform over 10^Digits values (otp.Code).
+func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts IssueOptions) (Issued, error) {
+	if err := checkName("purpose", purpose); err != nil {
+		return Issued{}, err
+	}
+	if err := checkName("subject", subject); err != nil {
+		return Issued{}, err
+	}
+	if opts.Digits == 0 {
+		opts.Digits = DefaultDigits
+	}
+	if opts.Digits < otp.MinDigits || opts.Digits > otp.MaxDigits {
+		return Issued{}, &InvalidError{"digits", fmt.Sprintf("%d is outside [%d, %d]", opts.Digits, otp.MinDigits, otp.MaxDigits)}
+	}
+	if opts.TTL == 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.TTL < time.Second || opts.TTL > MaxTTL {
+		return Issued{}, &InvalidError{"ttl", fmt.Sprintf("%v is outside [1s, %v]", opts.TTL, MaxTTL)}
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.MaxAttempts < 1 || opts.MaxAttempts > MaxMaxAttempts {
+		return Issued{}, &InvalidError{"max_attempts", fmt.Sprintf("%d is outside [1, %d]", opts.MaxAttempts, MaxMaxAttempts)}
+	}
+	now := m.opts.Clock.Now().Truncate(time.Millisecond)
+	plain := otp.Code(opts.Digits)
+	c := store.Code{
+		ID:          store.NewID("code", now),
+		Purpose:     purpose,
+		Subject:     subject,
+		MAC:         m.mac(purpose, subject, plain),
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(opts.TTL),
+		MaxAttempts: opts.MaxAttempts,
+	}
+	retryAt, err := m.st.InsertCode(ctx, c, m.opts.SendWindow, m.opts.MaxSends)
+	if errors.Is(err, store.ErrThrottled) {
+		wait := max(retryAt.Sub(now), 0)
+		return Issued{}, &ThrottledError{RetryAfter: (wait + time.Second - 1).Truncate(time.Second)}
+	}
+	if err != nil {
+		return Issued{}, fmt.Errorf("code: issue: %w", err)
+	}
+	return Issued{ID: c.ID, Code: plain, Purpose: purpose, Subject: subject, CreatedAt: now, ExpiresAt: c.ExpiresAt, AttemptsLeft: c.MaxAttempts}, nil
+}
+
+// Check compares code with the subject's pending code, counting one attempt
+// whether right or wrong. The comparison is of HMACs, inside the atomic
+// update that counts the attempt, so a burst of guesses never gets more than
+// the attempts allowed.
+func (m *Manager) Check(ctx context.Context, purpose, subject, code string) (Result, error) {
+	if purpose == "" || len(purpose) > MaxNameBytes || subject == "" || len(subject) > MaxNameBytes {
+		return Result{Status: NotFound}, nil
+	}
+	mac := m.mac(purpose, subject, code)
+	// A refusal of a code that looks checkable means a new code replaced it
+	// between the two statements; check again against the new one.
+	for range 3 {
+		c, counted, approved, err := m.st.CheckCode(ctx, purpose, subject, mac, m.opts.Clock.Now())
+		if errors.Is(err, store.ErrNotFound) {
+			return Result{Status: NotFound}, nil
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("code: check: %w", err)
+		}
+		left := max(c.MaxAttempts-c.Attempts, 0)
+		switch {
+		case counted && approved:
+			return Result{Status: Approved, ID: c.ID, AttemptsLeft: left}, nil
+		case counted:
+			return Result{Status: Invalid, ID: c.ID, AttemptsLeft: left}, nil
+		case !c.ApprovedAt.IsZero() || !c.CancelledAt.IsZero():
+			return Result{Status: NotFound}, nil
+		case c.Attempts >= c.MaxAttempts:
+			return Result{Status: MaxAttempts, ID: c.ID}, nil
+		case m.opts.Clock.Now().UnixMilli() >= c.ExpiresAt.UnixMilli():
+			return Result{Status: Expired, ID: c.ID, AttemptsLeft: left}, nil
+		}
+	}
+	return Result{}, errors.New("code: check: the pending code kept changing")
+}
+
+// mac is HMAC-SHA-256 under the pepper of purpose, subject and code, each
+// length-prefixed so that no two different triples share an input.
+func (m *Manager) mac(purpose, subject, code string) []byte {
+	h := hmac.New(sha256.New, m.pepper)
+	for _, s := range []string{purpose, subject, code} {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return h.Sum(nil)
+}

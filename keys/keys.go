@@ -1,0 +1,486 @@
+// Package keys issues and verifies API keys in the format of package apikey:
+// create, verify, list, update, revoke and reroll, with owners, namespaces,
+// metadata, expiry, a use count and a rate limit, like Unkey.
+//
+// A key's body holds 256 random bits, so the store keeps its plain SHA-256
+// and a redacted start for display. [Manager.Verify] rejects a malformed key
+// (bad prefix, length or checksum) without touching the database; a plain
+// key (no use count, no rate limit) is then one indexed read, and a key with
+// limits one atomic UPDATE … WHERE … RETURNING, so a burst of verifications
+// in any number of processes never spends more uses or more of the rate
+// limit than the key has. Outcomes are a [Status]; errors mean the system
+// failed, never that a key was wrong.
+package keys
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/unguessable/secrets/apikey"
+	"github.com/unguessable/secrets/store"
+)
+
+// Limits and defaults.
+const (
+	DefaultNamespace = "default"
+	DefaultPrefix    = "sk_"
+	MaxMetaBytes     = 10 << 10
+	MaxNameBytes     = 256 // namespace, owner, name
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+	MaxCost          = 1 << 30
+	MaxLifetime      = 100 * 365 * 24 * time.Hour
+	MaxWindow        = 366 * 24 * time.Hour
+)
+
+// RateLimit admits at most Limit uses (summed costs) per fixed Window.
+type RateLimit = store.RateLimit
+
+// Status is the outcome of verifying a key.
+type Status int
+
+// Statuses.
+const (
+	Valid         Status = iota + 1 // the key is good; its cost was spent
+	Malformed                       // bad prefix, length, characters or checksum: no lookup was made
+	NotFound                        // no such key (in this namespace)
+	Expired                         // past its expiry
+	Revoked                         // revoked
+	Disabled                        // disabled by an update
+	UsageExceeded                   // fewer remaining uses than the cost
+	RateLimited                     // the cost does not fit in the current window
+)
+
+var statusNames = [...]string{Valid: "VALID", Malformed: "MALFORMED", NotFound: "NOT_FOUND", Expired: "EXPIRED",
+	Revoked: "REVOKED", Disabled: "DISABLED", UsageExceeded: "USAGE_EXCEEDED", RateLimited: "RATE_LIMITED"}
+
+// String returns the status in upper case: VALID, MALFORMED, NOT_FOUND,
+// EXPIRED, REVOKED, DISABLED, USAGE_EXCEEDED or RATE_LIMITED.
+func (s Status) String() string {
+	if s > 0 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// MarshalText encodes the status as its String.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Errors.
+var (
+	// ErrInvalid is returned when an argument is out of range; the error is
+	// an [*InvalidError] naming the field.
+	ErrInvalid = errors.New("invalid argument")
+	// ErrNotFound is returned by Get, Update, Revoke and Reroll for an id
+	// that names no key.
+	ErrNotFound = errors.New("keys: no key with this id")
+	// ErrRevoked is returned by Reroll for a revoked key.
+	ErrRevoked = errors.New("keys: the key is revoked")
+)
+
+// InvalidError says which argument was bad and why. It never holds a key.
+type InvalidError struct {
+	Field  string // "prefix", "namespace", "owner", "name", "meta", "expires_at", "remaining", "ratelimit", "cost", "limit", "overlap"
+	Reason string
+}
+
+func (e *InvalidError) Error() string        { return "keys: " + e.Field + " " + e.Reason }
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Options configure a Manager.
+type Options struct {
+	Clock store.Clock // default store.SystemClock
+}
+
+// Manager creates and verifies keys on a store. It is safe for concurrent use.
+type Manager struct {
+	st    store.Store
+	clock store.Clock
+}
+
+// New returns a Manager on st.
+func New(st store.Store, opts Options) *Manager {
+	if st == nil {
+		panic("keys: New with a nil store")
+	}
+	if opts.Clock == nil {
+		opts.Clock = store.SystemClock{}
+	}
+	return &Manager{st: st, clock: opts.Clock}
+}
+
+// CreateOptions describe a new key. Only Prefix has no default.
+type CreateOptions struct {
+	Prefix    string          // see apikey.CheckPrefix; default DefaultPrefix
+	Namespace string          // default DefaultNamespace
+	Owner     string          // who the key belongs to, for listing
+	Name      string          // a label for people
+	Meta      json.RawMessage // a JSON object of at most MaxMetaBytes, returned on verify
+	ExpiresAt time.Time       // zero: never
+	Remaining *int64          // uses allowed; nil: unlimited
+	RateLimit *RateLimit      // nil: none
+}
+
+// Info describes a key without its secret.
+type Info struct {
+	ID        string
+	Prefix    string
+	Start     string // the redacted key, such as sk_live_…a1b2
+	Namespace string
+	Owner     string
+	Name      string
+	Meta      json.RawMessage
+	Enabled   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ExpiresAt time.Time // zero: never
+	RevokedAt time.Time // zero unless revoked
+	Remaining *int64    // nil: unlimited
+	RateLimit *RateLimit
+}
+
+// Created is a new key. Key is the plaintext, stored nowhere: hand it over
+// and forget it. It has apikey.Bits bits of entropy.
+type Created struct {
+	Key string
+	Info
+}
+
+// RateLimitState is a key's rate-limit window as of a verification.
+type RateLimitState struct {
+	Limit     int64
+	Remaining int64     // uses left in the window
+	Reset     time.Time // when the window ends
+}
+
+// Result is the outcome of Verify. For any key that was found, the fields
+// describe it whatever the status.
+type Result struct {
+	Status    Status
+	ID        string
+	Namespace string
+	Owner     string
+	Name      string
+	Meta      json.RawMessage
+	ExpiresAt time.Time
+	Remaining *int64          // after this verification; nil: unlimited
+	RateLimit *RateLimitState // nil: no rate limit
+}
+
+// Valid reports whether Status is Valid.
+func (r Result) Valid() bool { return r.Status == Valid }
+
+func checkName(field, v string, required bool) error {
+	if (required && v == "") || len(v) > MaxNameBytes {
+		return &InvalidError{field, fmt.Sprintf("must be %d to %d bytes long", map[bool]int{true: 1}[required], MaxNameBytes)}
+	}
+	return nil
+}
+
+func checkMeta(meta json.RawMessage) error {
+	if len(meta) == 0 {
+		return nil
+	}
+	if len(meta) > MaxMetaBytes {
+		return &InvalidError{"meta", fmt.Sprintf("is %d bytes, the most is %d", len(meta), MaxMetaBytes)}
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(meta, &obj); err != nil || obj == nil {
+		return &InvalidError{"meta", "must be a JSON object"}
+	}
+	return nil
+}
+
+func checkExpiry(t, now time.Time) error {
+	if !t.IsZero() && (!t.After(now) || t.Sub(now) > MaxLifetime) {
+		return &InvalidError{"expires_at", "must be in the future, within 100 years"}
+	}
+	return nil
+}
+
+func checkRemaining(r *int64) error {
+	if r != nil && *r < 0 {
+		return &InvalidError{"remaining", fmt.Sprintf("%d is negative", *r)}
+	}
+	return nil
+}
+
+func first(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Create makes a key and stores its hash. The plaintext is in the result
+// only.
+func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = DefaultNamespace
+	}
+	now := m.clock.Now().Truncate(time.Millisecond)
+	err := first(
+		prefixError(opts.Prefix),
+		checkName("namespace", opts.Namespace, true),
+		checkName("owner", opts.Owner, false),
+		checkName("name", opts.Name, false),
+		checkMeta(opts.Meta),
+		checkExpiry(opts.ExpiresAt, now),
+		checkRemaining(opts.Remaining),
+	)
+	if err != nil {
+		return Created{}, err
+	}
+	if rl := opts.RateLimit; rl != nil && (rl.Limit < 1 || rl.Window < time.Millisecond || rl.Window > MaxWindow || rl.Window%time.Millisecond != 0) {
+		return Created{}, &InvalidError{"ratelimit", "needs a limit of at least 1 and a window of whole milliseconds from 1ms to 366 days"}
+	}
+	plain, k := m.newKey(opts.Prefix, now)
+	k.Namespace, k.Owner, k.Name, k.Meta, k.Enabled = opts.Namespace, opts.Owner, opts.Name, opts.Meta, true
+	k.ExpiresAt = opts.ExpiresAt.Truncate(time.Millisecond)
+	if opts.Remaining != nil {
+		r := *opts.Remaining
+		k.Remaining = &r
+	}
+	if opts.RateLimit != nil {
+		rl := *opts.RateLimit
+		k.RateLimit = &rl
+	}
+	if err := m.st.InsertKey(ctx, k); err != nil {
+		return Created{}, fmt.Errorf("keys: create: %w", err)
+	}
+	return Created{Key: plain, Info: info(k)}, nil
+}
+
+func prefixError(prefix string) error {
+	if err := apikey.CheckPrefix(prefix); err != nil {
+		return &InvalidError{"prefix", "must be letters, digits and '_', ending in '_', at most 32 characters"}
+	}
+	return nil
+}
+
+func (m *Manager) newKey(prefix string, now time.Time) (string, store.Key) {
+	plain := apikey.New(prefix)
+	sum := sha256.Sum256([]byte(plain))
+	return plain, store.Key{
+		ID:        store.NewID("key", now),
+		Hash:      sum[:],
+		Prefix:    prefix,
+		Start:     apikey.Redact(plain),
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+}
+
+// Verify checks key in namespace ("" means DefaultNamespace) and spends cost
+// (0 checks without spending) from its remaining uses and rate limit. A key
+// of another namespace is NotFound.
+func (m *Manager) Verify(ctx context.Context, key, namespace string, cost int64) (Result, error) {
+	if cost < 0 || cost > MaxCost {
+		return Result{}, &InvalidError{"cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost)}
+	}
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+	if _, err := apikey.Parse(key); err != nil {
+		return Result{Status: Malformed}, nil
+	}
+	sum := sha256.Sum256([]byte(key))
+	k, err := m.st.KeyByHash(ctx, sum[:])
+	if errors.Is(err, store.ErrNotFound) {
+		return Result{Status: NotFound}, nil
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("keys: verify: %w", err)
+	}
+	if subtle.ConstantTimeCompare(k.Hash, sum[:]) != 1 || k.Namespace != namespace {
+		return Result{Status: NotFound}, nil
+	}
+	now := m.clock.Now()
+	if s := static(k, now); s != Valid || !k.Limited() {
+		return m.result(k, s, now), nil
+	}
+	k, ok, err := m.st.UseKey(ctx, k.ID, cost, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return Result{Status: NotFound}, nil // deleted in between
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("keys: verify: %w", err)
+	}
+	if ok {
+		return m.result(k, Valid, now), nil
+	}
+	s := static(k, now)
+	if s == Valid {
+		if k.Remaining != nil && *k.Remaining < cost {
+			s = UsageExceeded
+		} else {
+			s = RateLimited
+		}
+	}
+	return m.result(k, s, now), nil
+}
+
+// static is the status a key has before its limits are counted.
+func static(k store.Key, now time.Time) Status {
+	switch {
+	case !k.RevokedAt.IsZero():
+		return Revoked
+	case !k.ExpiresAt.IsZero() && now.UnixMilli() >= k.ExpiresAt.UnixMilli():
+		return Expired
+	case !k.Enabled:
+		return Disabled
+	}
+	return Valid
+}
+
+func (m *Manager) result(k store.Key, s Status, now time.Time) Result {
+	r := Result{Status: s, ID: k.ID, Namespace: k.Namespace, Owner: k.Owner, Name: k.Name,
+		Meta: json.RawMessage(k.Meta), ExpiresAt: k.ExpiresAt, Remaining: k.Remaining}
+	if rl := k.RateLimit; rl != nil {
+		w := rl.Window.Milliseconds()
+		start := now.UnixMilli() / w * w
+		used := int64(0)
+		if k.RateStart.UnixMilli() == start {
+			used = k.RateCount
+		}
+		r.RateLimit = &RateLimitState{Limit: rl.Limit, Remaining: max(rl.Limit-used, 0), Reset: time.UnixMilli(start + w).UTC()}
+	}
+	return r
+}
+
+func info(k store.Key) Info {
+	return Info{ID: k.ID, Prefix: k.Prefix, Start: k.Start, Namespace: k.Namespace, Owner: k.Owner, Name: k.Name,
+		Meta: json.RawMessage(k.Meta), Enabled: k.Enabled, CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
+		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Remaining: k.Remaining, RateLimit: k.RateLimit}
+}
+
+func (m *Manager) wrap(op string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, store.ErrRevoked):
+		return ErrRevoked
+	}
+	return fmt.Errorf("keys: %s: %w", op, err)
+}
+
+// Get returns the key with this id, or ErrNotFound.
+func (m *Manager) Get(ctx context.Context, id string) (Info, error) {
+	k, err := m.st.KeyByID(ctx, id)
+	if err != nil {
+		return Info{}, m.wrap("get", err)
+	}
+	return info(k), nil
+}
+
+// ListOptions select a page of keys.
+type ListOptions struct {
+	Owner     string // "" matches every owner
+	Namespace string // "" matches every namespace
+	Limit     int    // default DefaultListLimit, at most MaxListLimit
+	Cursor    string // from the previous Page; "" for the first page
+}
+
+// Page is one page of keys in creation order.
+type Page struct {
+	Keys   []Info
+	Cursor string // pass to the next List; "" when this is the last page
+}
+
+// List returns keys by owner and/or namespace, a page at a time.
+func (m *Manager) List(ctx context.Context, opts ListOptions) (Page, error) {
+	if opts.Limit == 0 {
+		opts.Limit = DefaultListLimit
+	}
+	if opts.Limit < 1 || opts.Limit > MaxListLimit {
+		return Page{}, &InvalidError{"limit", fmt.Sprintf("%d is outside [1, %d]", opts.Limit, MaxListLimit)}
+	}
+	if err := first(checkName("owner", opts.Owner, false), checkName("namespace", opts.Namespace, false), checkName("cursor", opts.Cursor, false)); err != nil {
+		return Page{}, err
+	}
+	ks, err := m.st.ListKeys(ctx, store.KeyFilter{Owner: opts.Owner, Namespace: opts.Namespace, After: opts.Cursor, Limit: opts.Limit + 1})
+	if err != nil {
+		return Page{}, m.wrap("list", err)
+	}
+	var p Page
+	if len(ks) > opts.Limit {
+		ks = ks[:opts.Limit]
+		p.Cursor = ks[len(ks)-1].ID
+	}
+	p.Keys = make([]Info, len(ks))
+	for i, k := range ks {
+		p.Keys[i] = info(k)
+	}
+	return p, nil
+}
+
+// Update is a change to a key; fields left unset are kept.
+type Update struct {
+	Enabled      *bool
+	Meta         json.RawMessage // nil: unchanged; {} clears
+	SetRemaining bool
+	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
+	SetExpiry    bool
+	ExpiresAt    time.Time // with SetExpiry: zero means never
+}
+
+// Update changes a key's enabled flag, metadata, remaining uses or expiry.
+func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error) {
+	now := m.clock.Now().Truncate(time.Millisecond)
+	if err := first(checkMeta(u.Meta), checkRemaining(u.Remaining)); err != nil {
+		return Info{}, err
+	}
+	if u.SetExpiry {
+		if err := checkExpiry(u.ExpiresAt, now); err != nil {
+			return Info{}, err
+		}
+	}
+	k, err := m.st.UpdateKey(ctx, id, store.KeyUpdate{Enabled: u.Enabled, Meta: u.Meta, SetRemaining: u.SetRemaining,
+		Remaining: u.Remaining, SetExpiry: u.SetExpiry, ExpiresAt: u.ExpiresAt.Truncate(time.Millisecond)}, now)
+	if err != nil {
+		return Info{}, m.wrap("update", err)
+	}
+	return info(k), nil
+}
+
+// Revoke revokes a key for good; revoking twice is not an error.
+func (m *Manager) Revoke(ctx context.Context, id string) (Info, error) {
+	k, err := m.st.RevokeKey(ctx, id, m.clock.Now().Truncate(time.Millisecond))
+	if err != nil {
+		return Info{}, m.wrap("revoke", err)
+	}
+	return info(k), nil
+}
+
+// Reroll replaces key id with a new key of the same prefix that carries over
+// its namespace, owner, name, metadata, enabled flag, expiry, remaining uses
+// and rate limit. The old key keeps working for overlap (0: it stops now),
+// then expires; if it was to expire sooner, it still does. Uses spent
+// through the old key during the overlap are not taken from the new key's
+// count.
+func (m *Manager) Reroll(ctx context.Context, id string, overlap time.Duration) (Created, error) {
+	if overlap < 0 || overlap > MaxLifetime {
+		return Created{}, &InvalidError{"overlap", fmt.Sprintf("%v is negative or too long", overlap)}
+	}
+	old, err := m.st.KeyByID(ctx, id)
+	if err != nil {
+		return Created{}, m.wrap("reroll", err)
+	}
+	now := m.clock.Now().Truncate(time.Millisecond)
+	plain, nk := m.newKey(old.Prefix, now)
+	nk, err = m.st.RerollKey(ctx, id, nk, now.Add(overlap))
+	if err != nil {
+		return Created{}, m.wrap("reroll", err)
+	}
+	return Created{Key: plain, Info: info(nk)}, nil
+}

@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/storetest"
+)
+
+var backend = storetest.Backend{
+	NewDB: func(t testing.TB) func(t testing.TB) store.Store {
+		path := filepath.Join(t.TempDir(), "secrets.db")
+		return func(t testing.TB) store.Store {
+			st, err := Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}
+	},
+	Contents: func(t testing.TB, st store.Store) []byte {
+		s := st.(*SQLite)
+		var path string
+		if err := s.r.QueryRow("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path); err != nil {
+			t.Fatal(err)
+		}
+		var all []byte
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			b, err := os.ReadFile(path + suffix)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		return all
+	},
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, backend)
+}
+
+func TestOpenRefusesABadPath(t *testing.T) {
+	for _, p := range []string{"", "a?b", "x#y"} {
+		if _, err := Open(context.Background(), p); err == nil {
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+func TestMigrationsAreRecordedOnceAndReopeningKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.LoadOrStoreSetting(ctx, "x", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var n int
+	if err := st.r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d migrations recorded (%v), want 1", n, err)
+	}
+	if v, err := st.LoadOrStoreSetting(ctx, "x", []byte("new")); err != nil || !bytes.Equal(v, []byte("kept")) {
+		t.Fatalf("after reopening: %q, %v", v, err)
+	}
+	var mode string
+	if err := st.r.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q, %v", mode, err)
+	}
+}

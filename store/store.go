@@ -1,0 +1,261 @@
+// Package store defines the storage behind the token, code and key managers:
+// the records they keep, the [Store] interface that a database backend
+// implements, an injectable [Clock], and a background [Sweeper] of expired
+// and used records.
+//
+// Records hold only digests, never a plaintext token, code or key. Every
+// method that decides an outcome (redeem a token, count a code attempt,
+// spend a key's uses or rate limit) is a single atomic step in the database,
+// so any number of processes sharing one database never over-admit. The
+// backends are store/sqlite and store/postgres; store/storetest holds the
+// conformance suite that both pass.
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/unguessable/secrets"
+)
+
+// Errors returned by every Store.
+var (
+	// ErrNotFound is returned when no record matches the id, hash or
+	// purpose and subject asked for.
+	ErrNotFound = errors.New("store: not found")
+	// ErrThrottled is returned by InsertCode when the subject already had
+	// the most codes allowed in the send window; no code was stored.
+	ErrThrottled = errors.New("store: send limit reached")
+	// ErrRevoked is returned by RerollKey when the key to reroll is revoked.
+	ErrRevoked = errors.New("store: key is revoked")
+	// ErrDuplicate is returned when an insert collides with an existing id
+	// or hash, which for random values means a bug, not bad luck.
+	ErrDuplicate = errors.New("store: duplicate id or hash")
+)
+
+// Token is a one-time token: its SHA-256 and what it is for.
+type Token struct {
+	ID        string
+	Hash      []byte // SHA-256 of the plaintext token
+	Purpose   string
+	Subject   string
+	Meta      []byte // a JSON object, or nil
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero while unused
+	RevokedAt time.Time // zero unless revoked
+}
+
+// Code is a one-time numeric code: its HMAC under the server's pepper, and
+// its attempt count.
+type Code struct {
+	ID          string
+	Purpose     string
+	Subject     string
+	MAC         []byte // HMAC-SHA-256(pepper, purpose, subject, code)
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Attempts    int // verification attempts made, right or wrong
+	MaxAttempts int
+	ApprovedAt  time.Time // zero until the right code was checked in time
+	CancelledAt time.Time // zero unless a newer code replaced it
+}
+
+// RateLimit admits at most Limit uses (summed costs) per fixed Window;
+// windows are aligned to multiples of Window since the Unix epoch.
+type RateLimit struct {
+	Limit  int64
+	Window time.Duration
+}
+
+// Key is an API key: its SHA-256, its owner and its limits.
+type Key struct {
+	ID        string
+	Hash      []byte // SHA-256 of the plaintext key
+	Prefix    string
+	Start     string // the redacted key, for display
+	Namespace string
+	Owner     string
+	Name      string
+	Meta      []byte // a JSON object, or nil
+	Enabled   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ExpiresAt time.Time // zero: never
+	RevokedAt time.Time // zero unless revoked
+	Remaining *int64    // nil: unlimited uses
+	RateLimit *RateLimit
+	// RateStart and RateCount are the current rate-limit window and the
+	// uses counted in it.
+	RateStart time.Time
+	RateCount int64
+}
+
+// Limited reports whether verifying k must write: it has a use count or a
+// rate limit.
+func (k Key) Limited() bool { return k.Remaining != nil || k.RateLimit != nil }
+
+// KeyFilter selects keys for ListKeys: by owner and/or namespace (empty
+// matches any), ordered by id, starting after the id After, at most Limit.
+type KeyFilter struct {
+	Owner     string
+	Namespace string
+	After     string
+	Limit     int
+}
+
+// KeyUpdate is a change to a key; fields left unset are kept.
+type KeyUpdate struct {
+	Enabled      *bool
+	Meta         []byte // nil: unchanged
+	SetRemaining bool
+	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
+	SetExpiry    bool
+	ExpiresAt    time.Time // with SetExpiry: zero means never
+}
+
+// Store keeps tokens, codes, keys and settings. Implementations are safe for
+// concurrent use by many goroutines and many processes on one database.
+// Times are stored to the millisecond.
+type Store interface {
+	// InsertToken stores t. With revokeOthers, it first revokes, in the same
+	// transaction, the unused tokens of t's subject with the same purpose.
+	InsertToken(ctx context.Context, t Token, revokeOthers bool) error
+	// GetToken returns the token with this purpose and hash, or ErrNotFound.
+	GetToken(ctx context.Context, purpose string, hash []byte) (Token, error)
+	// RedeemToken marks the token with this purpose and hash used, in one
+	// atomic step, if it is unused, unrevoked and unexpired at now; redeemed
+	// reports whether this call did so. The token is returned either way;
+	// ErrNotFound if there is none.
+	RedeemToken(ctx context.Context, purpose string, hash []byte, now time.Time) (t Token, redeemed bool, err error)
+	// RevokeTokens revokes the unused tokens of subject for purpose and
+	// returns how many.
+	RevokeTokens(ctx context.Context, purpose, subject string, now time.Time) (int64, error)
+
+	// InsertCode stores c after, in one transaction serialised per purpose
+	// and subject: refusing with ErrThrottled if maxSends codes were already
+	// created within window before c.CreatedAt (retryAt is then when the
+	// next one may be sent), and cancelling the subject's pending code.
+	InsertCode(ctx context.Context, c Code, window time.Duration, maxSends int) (retryAt time.Time, err error)
+	// CheckCode counts one attempt against the subject's latest uncancelled
+	// code, in one atomic step, if it is unapproved, unexpired at now and has
+	// attempts left; approved reports whether mac matched, counted whether
+	// the attempt was made. The code is returned after the attempt, or as it
+	// stands if none was counted; ErrNotFound if the subject has none.
+	CheckCode(ctx context.Context, purpose, subject string, mac []byte, now time.Time) (c Code, counted, approved bool, err error)
+
+	// InsertKey stores k.
+	InsertKey(ctx context.Context, k Key) error
+	// KeyByHash returns the key with this hash, or ErrNotFound. It is one
+	// indexed read.
+	KeyByHash(ctx context.Context, hash []byte) (Key, error)
+	// KeyByID returns the key with this id, or ErrNotFound.
+	KeyByID(ctx context.Context, id string) (Key, error)
+	// UseKey spends cost from key id's remaining uses and rate-limit window
+	// in one atomic step, if the key is enabled, unrevoked, unexpired at now,
+	// has cost uses left and cost fits in the window; ok reports whether it
+	// did. The key is returned after the step, or as it stands if refused.
+	UseKey(ctx context.Context, id string, cost int64, now time.Time) (k Key, ok bool, err error)
+	// ListKeys returns keys matching f in id order.
+	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)
+	// UpdateKey applies u to key id and returns the result, or ErrNotFound.
+	UpdateKey(ctx context.Context, id string, u KeyUpdate, now time.Time) (Key, error)
+	// RevokeKey revokes key id (idempotently) and returns it, or ErrNotFound.
+	RevokeKey(ctx context.Context, id string, now time.Time) (Key, error)
+	// RerollKey stores nk, which takes from key oldID its namespace, owner,
+	// name, metadata, enabled flag, expiry, remaining uses and rate limit,
+	// and makes the old key expire at oldExpiresAt or its own expiry if
+	// sooner, all in one transaction. It returns the new key as stored;
+	// ErrNotFound or ErrRevoked for an old key that cannot be rerolled.
+	RerollKey(ctx context.Context, oldID string, nk Key, oldExpiresAt time.Time) (Key, error)
+
+	// LoadOrStoreSetting returns the value of setting name, storing value
+	// first if it has none; of concurrent callers, all see the first value.
+	LoadOrStoreSetting(ctx context.Context, name string, value []byte) ([]byte, error)
+
+	// Sweep deletes, in batches of at most batch rows, tokens that expired,
+	// were used or revoked before cutoff, codes created before cutoff, and
+	// keys that expired or were revoked before cutoff. It returns how many
+	// rows it deleted.
+	Sweep(ctx context.Context, cutoff time.Time, batch int) (int64, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Clock tells the time. Managers and the sweeper take one so that tests of
+// expiry move time instead of waiting.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real time.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// NewID returns a record id: kind, '_', 12 hex digits of now in Unix
+// milliseconds and 16 random hex digits (64 bits). Ids sort by creation
+// time, which keeps list pages stable; they are not secrets.
+func NewID(kind string, now time.Time) string {
+	ms := uint64(now.UnixMilli())
+	var b [6]byte
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	return kind + "_" + hex.EncodeToString(b[:]) + secrets.TokenHex(8)
+}
+
+// Millis converts t to Unix milliseconds for storage; the zero time is 0,
+// which the backends store as NULL where a time is optional.
+func Millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// FromMillis converts stored Unix milliseconds back; 0 is the zero time.
+func FromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Inherit returns nk with what a rerolled key carries over from old: its
+// namespace, owner, name, metadata, enabled flag, expiry, remaining uses and
+// rate limit. The new key starts a fresh rate-limit window.
+func Inherit(nk, old Key) Key {
+	nk.Namespace, nk.Owner, nk.Name, nk.Meta, nk.Enabled = old.Namespace, old.Owner, old.Name, old.Meta, old.Enabled
+	nk.ExpiresAt, nk.RevokedAt = old.ExpiresAt, time.Time{}
+	if old.Remaining != nil {
+		r := *old.Remaining
+		nk.Remaining = &r
+	}
+	if old.RateLimit != nil {
+		rl := *old.RateLimit
+		nk.RateLimit = &rl
+	}
+	nk.RateStart, nk.RateCount = time.Time{}, 0
+	return nk
+}
+
+// Sooner returns the earlier of two expiry times, where zero means never.
+func Sooner(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case b.Before(a):
+		return b
+	}
+	return a
+}

@@ -1,0 +1,224 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/unguessable/secrets/apikey"
+	"github.com/unguessable/secrets/keys"
+)
+
+func testKeys(t *testing.T, fresh func(*testing.T) *env) {
+	ctx := context.Background()
+	verify := func(t *testing.T, e *env, key, ns string, cost int64, want keys.Status) keys.Result {
+		t.Helper()
+		r := must[keys.Result](t)(e.keys.Verify(ctx, key, ns, cost))
+		if r.Status != want {
+			t.Fatalf("verify: %v, want %v", r.Status, want)
+		}
+		return r
+	}
+	i64 := func(v int64) *int64 { return &v }
+	t.Run("a created key verifies with its owner and metadata and is stored redacted", func(t *testing.T) {
+		e := fresh(t)
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "sk_live_", Namespace: "billing", Owner: "acct_1", Name: "ci", Meta: json.RawMessage(`{"plan":"pro"}`)}))
+		if _, err := apikey.Parse(c.Key); err != nil || c.Start != apikey.Redact(c.Key) || c.Prefix != "sk_live_" || !c.Enabled {
+			t.Fatalf("created %+v: %v", c.Info, err)
+		}
+		r := verify(t, e, c.Key, "billing", 1, keys.Valid)
+		if r.ID != c.ID || r.Owner != "acct_1" || r.Name != "ci" || string(r.Meta) != `{"plan":"pro"}` || r.Remaining != nil || r.RateLimit != nil {
+			t.Fatalf("result %+v", r)
+		}
+		verify(t, e, c.Key, "", 1, keys.NotFound)
+		verify(t, e, c.Key, "other", 1, keys.NotFound)
+		g := must[keys.Info](t)(e.keys.Get(ctx, c.ID))
+		if g.Owner != "acct_1" || g.Namespace != "billing" || !g.CreatedAt.Equal(e.clock.Now()) {
+			t.Fatalf("get %+v", g)
+		}
+		if _, err := e.keys.Get(ctx, "key_nope"); !errors.Is(err, keys.ErrNotFound) {
+			t.Fatalf("get unknown: %v", err)
+		}
+	})
+	t.Run("malformed keys are MALFORMED and well-formed unknown keys NOT_FOUND", func(t *testing.T) {
+		e := fresh(t)
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{}))
+		typo := []byte(c.Key)
+		typo[10] ^= 1
+		for _, k := range []string{string(typo), "", "sk_", c.Key + "0", "Bearer " + c.Key} {
+			verify(t, e, k, "", 1, keys.Malformed)
+		}
+		verify(t, e, apikey.New("sk_"), "", 1, keys.NotFound)
+		verify(t, e, c.Key, "", 1, keys.Valid)
+	})
+	t.Run("expired, revoked and disabled keys say so", func(t *testing.T) {
+		e := fresh(t)
+		exp := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Minute)}))
+		rev := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{}))
+		dis := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(5)}))
+		verify(t, e, exp.Key, "", 1, keys.Valid)
+		must[keys.Info](t)(e.keys.Revoke(ctx, rev.ID))
+		if i := must[keys.Info](t)(e.keys.Revoke(ctx, rev.ID)); i.RevokedAt.IsZero() {
+			t.Fatal("revoking twice lost the revocation")
+		}
+		off := false
+		must[keys.Info](t)(e.keys.Update(ctx, dis.ID, keys.Update{Enabled: &off}))
+		e.clock.Advance(time.Minute)
+		verify(t, e, exp.Key, "", 1, keys.Expired)
+		verify(t, e, rev.Key, "", 1, keys.Revoked)
+		r := verify(t, e, dis.Key, "", 1, keys.Disabled)
+		if *r.Remaining != 5 {
+			t.Fatalf("a disabled key spent a use: %d left", *r.Remaining)
+		}
+		on := true
+		must[keys.Info](t)(e.keys.Update(ctx, dis.ID, keys.Update{Enabled: &on}))
+		verify(t, e, dis.Key, "", 1, keys.Valid)
+	})
+	t.Run("remaining uses count down by the cost and then USAGE_EXCEEDED", func(t *testing.T) {
+		e := fresh(t)
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(3)}))
+		if r := verify(t, e, c.Key, "", 2, keys.Valid); *r.Remaining != 1 {
+			t.Fatalf("remaining %d, want 1", *r.Remaining)
+		}
+		if r := verify(t, e, c.Key, "", 2, keys.UsageExceeded); *r.Remaining != 1 {
+			t.Fatalf("a refused verification spent: %d left", *r.Remaining)
+		}
+		verify(t, e, c.Key, "", 0, keys.Valid)
+		verify(t, e, c.Key, "", 1, keys.Valid)
+		verify(t, e, c.Key, "", 1, keys.UsageExceeded)
+		must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{SetRemaining: true, Remaining: i64(1)}))
+		verify(t, e, c.Key, "", 1, keys.Valid)
+		must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{SetRemaining: true}))
+		if r := verify(t, e, c.Key, "", 1000, keys.Valid); r.Remaining != nil {
+			t.Fatal("unlimited after the update, but a count came back")
+		}
+		if _, err := e.keys.Verify(ctx, c.Key, "", -1); !errors.Is(err, keys.ErrInvalid) {
+			t.Fatalf("negative cost: %v", err)
+		}
+	})
+	t.Run("a rate limit admits the limit per window and says when it resets", func(t *testing.T) {
+		e := fresh(t)
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: 2, Window: time.Minute}}))
+		windowEnd := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
+		if r := verify(t, e, c.Key, "", 1, keys.Valid); r.RateLimit.Remaining != 1 || !r.RateLimit.Reset.Equal(windowEnd) || r.RateLimit.Limit != 2 {
+			t.Fatalf("rate limit state %+v, want 1 left until %v", r.RateLimit, windowEnd)
+		}
+		verify(t, e, c.Key, "", 1, keys.Valid)
+		if r := verify(t, e, c.Key, "", 1, keys.RateLimited); r.RateLimit.Remaining != 0 {
+			t.Fatalf("state %+v", r.RateLimit)
+		}
+		e.clock.Advance(windowEnd.Sub(e.clock.Now()))
+		if r := verify(t, e, c.Key, "", 2, keys.Valid); r.RateLimit.Remaining != 0 {
+			t.Fatalf("new window state %+v", r.RateLimit)
+		}
+	})
+	t.Run("updates change metadata and expiry", func(t *testing.T) {
+		e := fresh(t)
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Meta: json.RawMessage(`{"a":1}`)}))
+		e.clock.Advance(time.Second)
+		i := must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{Meta: json.RawMessage(`{"b":2}`), SetExpiry: true, ExpiresAt: e.clock.Now().Add(time.Hour)}))
+		if string(i.Meta) != `{"b":2}` || !i.ExpiresAt.Equal(e.clock.Now().Add(time.Hour)) || !i.UpdatedAt.Equal(e.clock.Now()) {
+			t.Fatalf("updated %+v", i)
+		}
+		e.clock.Advance(time.Hour)
+		verify(t, e, c.Key, "", 1, keys.Expired)
+		if _, err := e.keys.Update(ctx, "key_nope", keys.Update{}); !errors.Is(err, keys.ErrNotFound) {
+			t.Fatalf("update unknown: %v", err)
+		}
+		if _, err := e.keys.Update(ctx, c.ID, keys.Update{Meta: json.RawMessage(`"x"`)}); !errors.Is(err, keys.ErrInvalid) {
+			t.Fatalf("update with bad meta: %v", err)
+		}
+	})
+	t.Run("list pages through keys by owner and namespace", func(t *testing.T) {
+		e := fresh(t)
+		var mine []string
+		for i := range 7 {
+			owner, ns := "alice", "a"
+			if i%3 == 2 {
+				owner, ns = "bob", "b"
+			}
+			c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Owner: owner, Namespace: ns}))
+			if owner == "alice" {
+				mine = append(mine, c.ID)
+			}
+			e.clock.Advance(time.Millisecond)
+		}
+		var got []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			p := must[keys.Page](t)(e.keys.List(ctx, keys.ListOptions{Owner: "alice", Limit: 2, Cursor: cursor}))
+			for _, k := range p.Keys {
+				got = append(got, k.ID)
+			}
+			if p.Cursor == "" {
+				break
+			}
+			if pages > 5 {
+				t.Fatal("pagination does not end")
+			}
+			cursor = p.Cursor
+		}
+		if len(got) != len(mine) {
+			t.Fatalf("listed %d keys, want %d", len(got), len(mine))
+		}
+		for i := range got {
+			if got[i] != mine[i] {
+				t.Fatalf("page order %v, want %v", got, mine)
+			}
+		}
+		if p := must[keys.Page](t)(e.keys.List(ctx, keys.ListOptions{Namespace: "b"})); len(p.Keys) != 2 || p.Cursor != "" {
+			t.Fatalf("namespace b: %d keys, cursor %q", len(p.Keys), p.Cursor)
+		}
+		if _, err := e.keys.List(ctx, keys.ListOptions{Limit: keys.MaxListLimit + 1}); !errors.Is(err, keys.ErrInvalid) {
+			t.Fatalf("limit too large: %v", err)
+		}
+	})
+	t.Run("reroll makes a new key, keeps the old one for the overlap and carries the limits over", func(t *testing.T) {
+		e := fresh(t)
+		exp := e.clock.Now().Add(48 * time.Hour)
+		old := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "pk_", Namespace: "n", Owner: "o", Meta: json.RawMessage(`{"x":1}`),
+			ExpiresAt: exp, Remaining: i64(10), RateLimit: &keys.RateLimit{Limit: 5, Window: time.Hour}}))
+		nw := must[keys.Created](t)(e.keys.Reroll(ctx, old.ID, time.Hour))
+		if nw.ID == old.ID || nw.Key == old.Key || nw.Prefix != "pk_" || nw.Owner != "o" || nw.Namespace != "n" || string(nw.Meta) != `{"x":1}` ||
+			!nw.ExpiresAt.Equal(exp) || nw.Remaining == nil || *nw.Remaining != 10 || nw.RateLimit == nil || nw.RateLimit.Limit != 5 {
+			t.Fatalf("rerolled %+v", nw.Info)
+		}
+		verify(t, e, nw.Key, "n", 1, keys.Valid)
+		verify(t, e, old.Key, "n", 1, keys.Valid)
+		e.clock.Advance(time.Hour)
+		verify(t, e, old.Key, "n", 1, keys.Expired)
+		verify(t, e, nw.Key, "n", 1, keys.Valid)
+		// An overlap longer than the old key's own life does not extend it.
+		short := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Minute)}))
+		must[keys.Created](t)(e.keys.Reroll(ctx, short.ID, 24*time.Hour))
+		if i := must[keys.Info](t)(e.keys.Get(ctx, short.ID)); !i.ExpiresAt.Equal(e.clock.Now().Add(time.Minute)) {
+			t.Fatalf("the old key's expiry moved to %v", i.ExpiresAt)
+		}
+		must[keys.Info](t)(e.keys.Revoke(ctx, short.ID))
+		if _, err := e.keys.Reroll(ctx, short.ID, 0); !errors.Is(err, keys.ErrRevoked) {
+			t.Fatalf("reroll revoked: %v", err)
+		}
+		if _, err := e.keys.Reroll(ctx, "key_nope", 0); !errors.Is(err, keys.ErrNotFound) {
+			t.Fatalf("reroll unknown: %v", err)
+		}
+	})
+	t.Run("bad options are an InvalidError naming the field", func(t *testing.T) {
+		e := fresh(t)
+		for field, opts := range map[string]keys.CreateOptions{
+			"prefix":     {Prefix: "sk-"},
+			"meta":       {Meta: json.RawMessage(`{"a":"` + string(make([]byte, keys.MaxMetaBytes)) + `"}`)},
+			"expires_at": {ExpiresAt: e.clock.Now().Add(-time.Second)},
+			"remaining":  {Remaining: i64(-1)},
+			"ratelimit":  {RateLimit: &keys.RateLimit{Limit: 0, Window: time.Second}},
+			"owner":      {Owner: string(make([]byte, keys.MaxNameBytes+1))},
+		} {
+			_, err := e.keys.Create(ctx, opts)
+			var ie *keys.InvalidError
+			if !errors.As(err, &ie) || ie.Field != field {
+				t.Errorf("%s: %v", field, err)
+			}
+		}
+	})
+}

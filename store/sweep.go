@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Sweeper deletes expired, used and revoked records once they are older than
+// Retention. It deletes in small batches, each its own statement, so it
+// never holds a lock long enough to stall a verification; on both backends
+// reads of live records do not wait for it at all.
+type Sweeper struct {
+	Store     Store
+	Retention time.Duration // how long finished records are kept; default 24h
+	Interval  time.Duration // time between sweeps; default 1 minute
+	Batch     int           // rows per delete statement; default 500
+	Clock     Clock         // default SystemClock
+	// OnError, if set, is called with each failed sweep's error; Run goes
+	// on and tries again after Interval.
+	OnError func(error)
+}
+
+// Once runs one sweep now and returns how many records it deleted.
+func (s *Sweeper) Once(ctx context.Context) (int64, error) {
+	retention, batch, clock := s.Retention, s.Batch, s.Clock
+	if retention <= 0 {
+		retention = 24 * time.Hour
+	}
+	if batch <= 0 {
+		batch = 500
+	}
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return s.Store.Sweep(ctx, clock.Now().Add(-retention), batch)
+}
+
+// Run sweeps every Interval until ctx is done, then returns ctx.Err(). Start
+// it in its own goroutine.
+func (s *Sweeper) Run(ctx context.Context) error {
+	interval := s.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Once(ctx); err != nil && ctx.Err() == nil && s.OnError != nil {
+			s.OnError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
