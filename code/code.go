@@ -18,7 +18,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/unguessable/secrets/otp"
 	"github.com/unguessable/secrets/store"
@@ -165,7 +167,16 @@ func checkName(field, v string) error {
 	if v == "" || len(v) > MaxNameBytes {
 		return &InvalidError{field, fmt.Sprintf("must be 1 to %d bytes long", MaxNameBytes)}
 	}
+	if !cleanText(v) {
+		return &InvalidError{field, "must be UTF-8 text without NUL characters"}
+	}
 	return nil
+}
+
+// cleanText reports whether s is UTF-8 without NUL, which every database
+// stores as text alike.
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // Issue creates a code for subject and purpose, cancelling the pending one,
@@ -223,7 +234,7 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 // update that counts the attempt, so a burst of guesses never gets more than
 // the attempts allowed.
 func (m *Manager) Check(ctx context.Context, purpose, subject, code string) (Result, error) {
-	if purpose == "" || len(purpose) > MaxNameBytes || subject == "" || len(subject) > MaxNameBytes {
+	if checkName("purpose", purpose) != nil || checkName("subject", subject) != nil {
 		return Result{Status: NotFound}, nil
 	}
 	mac := m.mac(purpose, subject, code)

@@ -19,7 +19,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/unguessable/secrets/apikey"
 	"github.com/unguessable/secrets/store"
@@ -179,6 +181,9 @@ func checkName(field, v string, required bool) error {
 	if (required && v == "") || len(v) > MaxNameBytes {
 		return &InvalidError{field, fmt.Sprintf("must be %d to %d bytes long", map[bool]int{true: 1}[required], MaxNameBytes)}
 	}
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return &InvalidError{field, "must be UTF-8 text without NUL characters"}
+	}
 	return nil
 }
 
@@ -290,6 +295,9 @@ func (m *Manager) Verify(ctx context.Context, key, namespace string, cost int64)
 	}
 	if namespace == "" {
 		namespace = DefaultNamespace
+	}
+	if checkName("namespace", namespace, true) != nil {
+		return Result{Status: NotFound}, nil
 	}
 	if _, err := apikey.Parse(key); err != nil {
 		return Result{Status: Malformed}, nil

@@ -16,7 +16,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/unguessable/secrets"
 	"github.com/unguessable/secrets/store"
@@ -135,7 +137,16 @@ func checkName(field, v string) error {
 	if v == "" || len(v) > MaxNameBytes {
 		return &InvalidError{field, fmt.Sprintf("must be 1 to %d bytes long", MaxNameBytes)}
 	}
+	if !cleanText(v) {
+		return &InvalidError{field, "must be UTF-8 text without NUL characters"}
+	}
 	return nil
+}
+
+// cleanText reports whether s is UTF-8 without NUL, which every database
+// stores as text alike.
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // CheckMeta returns nil if meta is empty or a JSON object of at most
@@ -249,7 +260,7 @@ func first(errs ...error) error {
 }
 
 func plausible(purpose, token string) bool {
-	return purpose != "" && len(purpose) <= MaxNameBytes && token != "" && len(token) <= maxTokenLen
+	return purpose != "" && len(purpose) <= MaxNameBytes && cleanText(purpose) && token != "" && len(token) <= maxTokenLen
 }
 
 func digest(token string) []byte {

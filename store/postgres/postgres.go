@@ -218,7 +218,7 @@ func (p *Postgres) InsertCode(ctx context.Context, c store.Code, window time.Dur
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		// Serialise sends to one purpose and subject across every instance;
 		// the lock ends with the transaction.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(0) || $2, 7))`, c.Purpose, c.Subject); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(length($1)::text || ':' || $1 || $2, 7))`, c.Purpose, c.Subject); err != nil {
 			return fmt.Errorf("postgres: lock subject: %w", err)
 		}
 		now := c.CreatedAt.UnixMilli()

@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/storetest"
+)
+
+// testURL returns the database URL from SECRETS_TEST_POSTGRES_URL or skips.
+func testURL(t testing.TB) string {
+	u := os.Getenv("SECRETS_TEST_POSTGRES_URL")
+	if u == "" {
+		t.Skip("SECRETS_TEST_POSTGRES_URL is not set: skipping the PostgreSQL tests " +
+			"(e.g. SECRETS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	return u
+}
+
+// newSchema creates a schema of its own for one test, dropped at cleanup,
+// and returns a function that opens a store whose pool uses it.
+func newSchema(t testing.TB) func(t testing.TB) store.Store {
+	u := testURL(t)
+	ctx := context.Background()
+	schema := "secrets_test_" + secrets.TokenHex(8)
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Error(err)
+		}
+	})
+	return func(t testing.TB) store.Store {
+		cfg, err := pgxpool.ParseConfig(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = schema
+		st, err := OpenConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+}
+
+var backend = storetest.Backend{
+	NewDB: newSchema,
+	Contents: func(t testing.TB, st store.Store) []byte {
+		p := st.(*Postgres)
+		var all []string
+		for _, table := range []string{"tokens", "codes", "api_keys", "settings", "schema_migrations"} {
+			rows, err := p.pool.Query(context.Background(), "SELECT t::text FROM "+table+" t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, texts...)
+		}
+		return []byte(strings.Join(all, "\n"))
+	},
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, backend)
+}
+
+func TestManyInstancesMigrateAtOnce(t *testing.T) {
+	open := newSchema(t)
+	// The schema name, to open pools from goroutines that must not call t.Fatal.
+	first := open(t).(*Postgres)
+	schema := first.pool.Config().ConnConfig.RuntimeParams["search_path"]
+	if _, err := first.pool.Exec(context.Background(), "DROP TABLE schema_migrations, tokens, codes, api_keys, settings"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for range 6 {
+		wg.Go(func() {
+			cfg, err := pgxpool.ParseConfig(testURL(t))
+			if err != nil {
+				errs <- err
+				return
+			}
+			cfg.ConnConfig.RuntimeParams["search_path"] = schema
+			st, err := OpenConfig(context.Background(), cfg)
+			if err != nil {
+				errs <- err
+				return
+			}
+			st.Close()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent open: %v", err)
+	}
+	st := open(t).(*Postgres)
+	var n int
+	if err := st.pool.QueryRow(context.Background(), "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d migrations recorded (%v), want 1", n, err)
+	}
+}
+
+func TestOpenDoesNotEchoTheConnectionString(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://u:hunter2@[::1/x")
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error %v", err)
+	}
+}
