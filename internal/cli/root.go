@@ -39,6 +39,7 @@ HTTP API that issues and verifies them.`,
 		newOTPCmd(s),
 		newTOTPCmd(s),
 		newEntropyCmd(s),
+		newServeCmd(s),
 	)
 	return root
 }

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/unguessable/secrets/server"
+	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/postgres"
+	"github.com/unguessable/secrets/store/sqlite"
+)
+
+// Defaults of secrets serve.
+const (
+	defaultServeAddr = "127.0.0.1:8427"
+	defaultServeDB   = "secrets.db"
+)
+
+func newServeCmd(s Streams) *cobra.Command {
+	var addr, db, logFormat, logLevel string
+	var retention time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve [--addr HOST:PORT] [--db PATH|postgres://URL]",
+		Short: "Serve the HTTP API that issues and verifies API keys, tokens and codes",
+		Long: `Serve a JSON HTTP API that issues and verifies API keys, one-time tokens
+and one-time codes, for programs in any language. The API is described at
+/openapi.json; /healthz and /metrics (Prometheus) need no key.
+
+The database is a SQLite file (secrets.db in the working directory by
+default) or, with --db postgres://…, a PostgreSQL database that any number
+of instances may share. The environment gives defaults: SECRETS_ADDR,
+SECRETS_DB.
+
+Every /v1 call needs "Authorization: Bearer <admin key>". The admin key is
+SECRETS_ADMIN_KEY if set (at least 32 characters); otherwise the first start
+generates one and prints it once on standard error, keeping only its hash.
+The pepper that keys the codes' HMACs is SECRETS_PEPPER if set (at least 32
+bytes), otherwise generated once and kept in the database.
+
+Logs go to standard error, one line per request, and never hold a secret.
+SIGTERM or SIGINT stops the server after in-flight requests finish.`,
+		Example: `  secrets serve                                   # 127.0.0.1:8427, ./secrets.db
+  secrets serve --addr :8080 --db /var/lib/secrets/secrets.db
+  secrets serve --db postgres://secrets@db/secrets --log-format json`,
+		Args: noArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", envOr("SECRETS_ADDR", defaultServeAddr), "the `HOST:PORT` to listen on ($SECRETS_ADDR)")
+	f.StringVar(&db, "db", envOr("SECRETS_DB", defaultServeDB), "a SQLite file `PATH` or a postgres:// URL ($SECRETS_DB)")
+	f.StringVar(&logFormat, "log-format", "text", "log `FORMAT`: text or json")
+	f.StringVar(&logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error (warn drops the per-request lines)")
+	f.DurationVar(&retention, "retention", 24*time.Hour, "how long expired, used and revoked records are kept before they are swept")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return withHint(usagef("--addr %q is not HOST:PORT", addr), "such as 127.0.0.1:8427, or :8427 for every interface")
+		}
+		if db == "" {
+			return usagef("--db is empty: give a SQLite file path or a postgres:// URL")
+		}
+		if retention <= 0 {
+			return usagef("--retention %v is not positive", retention)
+		}
+		log, err := newLogger(s.Err, logFormat, logLevel)
+		if err != nil {
+			return err
+		}
+		return serve(cmd.Context(), s, log, addr, db, retention)
+	}
+	return cmd
+}
+
+func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, retention time.Duration) error {
+	st, kind, err := openStore(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	digest, generated, err := server.AdminKey(ctx, st, os.Getenv("SECRETS_ADMIN_KEY"))
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		// The one place a secret is printed: the operator needs it, and
+		// only its hash is kept.
+		fmt.Fprintf(s.Err, "secrets: admin key (shown once, only its hash is kept): %s\n", generated)
+	}
+	pepper, err := server.Pepper(ctx, st, os.Getenv("SECRETS_PEPPER"))
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: digest, Pepper: pepper, Logger: log, Retention: retention})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "store", kind)
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens PostgreSQL for a postgres:// or postgresql:// URL and a
+// SQLite file for anything else. Errors never quote the URL, which may hold
+// a password.
+func openStore(ctx context.Context, db string) (store.Store, string, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		st, err := postgres.Open(ctx, db)
+		if err != nil {
+			return nil, "", fmt.Errorf("open the database: %w", err)
+		}
+		return st, "postgres", nil
+	}
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, "", fmt.Errorf("open the database: %w", err)
+	}
+	return st, "sqlite", nil
+}
+
+// newLogger returns the service's logger on w.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q is not debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format %q is not text or json", format)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/unguessable/secrets/code"
+	"github.com/unguessable/secrets/otp"
+)
+
+var maxCodeSeconds = int64(code.MaxTTL / time.Second)
+
+type issueCodeRequest struct {
+	Purpose     string `json:"purpose"`
+	Subject     string `json:"subject"`
+	Digits      *int   `json:"digits"`
+	ExpiresIn   *int64 `json:"expires_in"`
+	MaxAttempts *int   `json:"max_attempts"`
+}
+
+type issueCodeResponse struct {
+	ID           string    `json:"id"`
+	Code         string    `json:"code"`
+	Purpose      string    `json:"purpose"`
+	Subject      string    `json:"subject"`
+	CreatedAt    timestamp `json:"created_at"`
+	ExpiresAt    timestamp `json:"expires_at"`
+	AttemptsLeft int       `json:"attempts_left"`
+}
+
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request) error {
+	var req issueCodeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("purpose", req.Purpose, "subject", req.Subject); err != nil {
+		return err
+	}
+	var opts code.IssueOptions
+	if req.Digits != nil {
+		if *req.Digits < otp.MinDigits || *req.Digits > otp.MaxDigits {
+			return invalid("digits", "digits must be between %d and %d", otp.MinDigits, otp.MaxDigits)
+		}
+		opts.Digits = *req.Digits
+	}
+	if req.ExpiresIn != nil {
+		d, err := seconds("expires_in", *req.ExpiresIn, 1, maxCodeSeconds)
+		if err != nil {
+			return err
+		}
+		opts.TTL = d
+	}
+	if req.MaxAttempts != nil {
+		if *req.MaxAttempts < 1 || *req.MaxAttempts > code.MaxMaxAttempts {
+			return invalid("max_attempts", "max_attempts must be between 1 and %d", code.MaxMaxAttempts)
+		}
+		opts.MaxAttempts = *req.MaxAttempts
+	}
+	c, err := s.codes.Issue(r.Context(), req.Purpose, req.Subject, opts)
+	if err != nil {
+		return codeError(err)
+	}
+	writeJSON(w, http.StatusCreated, issueCodeResponse{ID: c.ID, Code: c.Code, Purpose: c.Purpose, Subject: c.Subject,
+		CreatedAt: timestamp(c.CreatedAt), ExpiresAt: timestamp(c.ExpiresAt), AttemptsLeft: c.AttemptsLeft})
+	return nil
+}
+
+type verifyCodeRequest struct {
+	Purpose string `json:"purpose"`
+	Subject string `json:"subject"`
+	Code    string `json:"code"`
+}
+
+type verifyCodeResponse struct {
+	Valid        bool        `json:"valid"`
+	Status       code.Status `json:"status"`
+	AttemptsLeft int         `json:"attempts_left"`
+}
+
+func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
+	var req verifyCodeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("purpose", req.Purpose, "subject", req.Subject, "code", req.Code); err != nil {
+		return err
+	}
+	res, err := s.codes.Check(r.Context(), req.Purpose, req.Subject, req.Code)
+	if err != nil {
+		return codeError(err)
+	}
+	s.metrics.outcome("codes.verify", res.Status.String())
+	writeJSON(w, http.StatusOK, verifyCodeResponse{Valid: res.Valid(), Status: res.Status, AttemptsLeft: res.AttemptsLeft})
+	return nil
+}
+
+// codeError maps the errors of package code: bad arguments to 400, the send
+// throttle to 429 with Retry-After; anything else is internal.
+func codeError(err error) error {
+	var ie *code.InvalidError
+	var te *code.ThrottledError
+	switch {
+	case errors.As(err, &ie):
+		field := ie.Field
+		if field == "ttl" {
+			field = "expires_in"
+		}
+		return invalid(field, "%s %s", field, ie.Reason)
+	case errors.As(err, &te):
+		secs := max(int64((te.RetryAfter+time.Second-1)/time.Second), 1)
+		return &apiError{Status: http.StatusTooManyRequests, Code: codeTooManyRequests, RetryAfter: secs,
+			Message: "too many codes were sent to this subject for this purpose; retry after the time in Retry-After"}
+	}
+	return err
+}

@@ -1,0 +1,231 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// apiError is a failure the client can act on, written as
+// {"error": {"code": …, "message": …, "field": …}}. Messages name the bad
+// field and value but never echo a secret.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	// RetryAfter, in seconds, is sent as the Retry-After header when > 0.
+	RetryAfter int64 `json:"-"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+// Error codes.
+const (
+	codeInvalid          = "invalid_request"
+	codeUnauthorized     = "unauthorized"
+	codeNotFound         = "not_found"
+	codeMethod           = "method_not_allowed"
+	codeConflict         = "conflict"
+	codeTooLarge         = "request_too_large"
+	codeMediaType        = "unsupported_media_type"
+	codeTooManyRequests  = "too_many_requests"
+	codeInternal         = "internal_error"
+	codeUnavailableStore = "unavailable"
+)
+
+var (
+	errUnauthorized = &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized,
+		Message: "a valid admin key is required: Authorization: Bearer <admin key>"}
+	errInternal = &apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error"}
+	errTooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge,
+		Message: fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)}
+	errMediaType = &apiError{Status: http.StatusUnsupportedMediaType, Code: codeMediaType,
+		Message: "the request body must be JSON, with Content-Type: application/json"}
+)
+
+// invalid returns a 400 about field.
+func invalid(field, format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: codeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(msg string) *apiError {
+	return &apiError{Status: http.StatusNotFound, Code: codeNotFound, Message: msg}
+}
+
+// writeJSON writes v as the JSON response with status. Responses may hold
+// secrets (a new key, token or code), so none may be cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // nothing here is HTML; keep "<" and "&" as they are
+	if err := enc.Encode(v); err != nil {
+		// Only a bug in a response type gets here; the types are fixed.
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal_error","message":"internal error"}}` + "\n")
+		status = http.StatusInternalServerError
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// writeError writes e as the JSON error response.
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(e.RetryAfter, 10))
+	}
+	writeJSON(w, e.Status, struct {
+		Error *apiError `json:"error"`
+	}{e})
+}
+
+// decode reads r's body, at most MaxBodyBytes of JSON holding one object,
+// into dst, strictly: a field dst does not have, a value of the wrong type,
+// or anything after the object is a 400 naming the field where there is
+// one. An empty body without a Content-Type is taken for {}, so that calls
+// whose fields are all optional need no body.
+func decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" && r.ContentLength == 0 {
+		return decodeBytes([]byte("{}"), dst)
+	}
+	if !isJSON(ct) {
+		return errMediaType
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return errTooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errTooLarge
+		}
+		return invalid("", "the request body could not be read")
+	}
+	return decodeBytes(body, dst)
+}
+
+// isJSON reports whether a Content-Type is JSON: application/json or a
+// +json type, with any parameters.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// decodeBytes is the strict decoding of decode, on a body already read.
+func decodeBytes(body []byte, dst any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return invalid("", "the request body is empty: send a JSON object")
+	}
+	if trimmed[0] != '{' {
+		return invalid("", "the request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return invalid("", "the request body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// jsonError turns an encoding/json error into a 400 naming the field. The
+// messages of encoding/json quote field names and types, never values,
+// except for unknown field names, which the client chose.
+func jsonError(err error) *apiError {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var field *fieldError
+	switch {
+	case errors.As(err, &syntax):
+		return invalid("", "the request body is not valid JSON (at byte %d)", syntax.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid("", "the request body is not valid JSON: it ends too soon")
+	case errors.As(err, &typ):
+		name := typ.Field
+		if name == "" {
+			return invalid("", "the request body must be a JSON object")
+		}
+		// Value is "number 1.5" for a number that does not fit: keep only
+		// the kind, since the value may be a secret sent in the wrong field.
+		kind, _, _ := strings.Cut(typ.Value, " ")
+		return invalid(name, "%s must be %s, not a JSON %s", name, describe(typ.Type.String()), kind)
+	case errors.As(err, &field):
+		return invalid(field.field, "%s %s", field.field, field.reason)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		if len(name) > 64 {
+			name = name[:64]
+		}
+		return invalid(name, "unknown field %q", name)
+	}
+	return invalid("", "the request body is not valid JSON")
+}
+
+// describe names a Go type for a client in JSON terms.
+func describe(goType string) string {
+	switch goType {
+	case "string", "*string":
+		return "a string"
+	case "bool", "*bool":
+		return "true or false"
+	case "int", "int64", "*int", "*int64":
+		return "a whole number"
+	}
+	if strings.Contains(goType, "map[") || strings.HasPrefix(goType, "server.") || strings.HasPrefix(goType, "*server.") {
+		return "an object"
+	}
+	return "of another type"
+}
+
+// fieldError is returned by the UnmarshalJSON of request types to name the
+// field at fault.
+type fieldError struct{ field, reason string }
+
+func (e *fieldError) Error() string { return e.field + " " + e.reason }
+
+// query reads the URL query of r, refusing parameters not in allowed and
+// parameters given twice.
+func query(r *http.Request, allowed ...string) (map[string]string, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, invalid("", "the query string does not parse")
+	}
+	out := make(map[string]string, len(q))
+	for name, vs := range q {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == name
+		}
+		if !ok {
+			if len(name) > 64 {
+				name = name[:64]
+			}
+			return nil, invalid(name, "unknown query parameter %q", name)
+		}
+		if len(vs) > 1 {
+			return nil, invalid(name, "%s is given more than once", name)
+		}
+		out[name] = vs[0]
+	}
+	return out, nil
+}

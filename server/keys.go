@@ -1,0 +1,347 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/unguessable/secrets/keys"
+)
+
+// maxSeconds is the longest duration in seconds a request may give: the
+// longest a key may live.
+var maxKeySeconds = int64(keys.MaxLifetime / time.Second)
+
+// maxWindowSeconds is the longest rate-limit window.
+var maxWindowSeconds = int64(keys.MaxWindow / time.Second)
+
+// rateLimitJSON is a rate limit: at most limit uses per window seconds.
+type rateLimitJSON struct {
+	Limit  int64 `json:"limit"`
+	Window int64 `json:"window"`
+}
+
+// keyJSON describes a key; Key, the plaintext, is set only when the key was
+// just created or rerolled.
+type keyJSON struct {
+	ID        string          `json:"id"`
+	Key       string          `json:"key,omitempty"`
+	Start     string          `json:"start"`
+	Prefix    string          `json:"prefix"`
+	Namespace string          `json:"namespace"`
+	Owner     string          `json:"owner"`
+	Name      string          `json:"name"`
+	Meta      json.RawMessage `json:"meta"`
+	Enabled   bool            `json:"enabled"`
+	CreatedAt timestamp       `json:"created_at"`
+	UpdatedAt timestamp       `json:"updated_at"`
+	ExpiresAt timestamp       `json:"expires_at"`
+	RevokedAt timestamp       `json:"revoked_at"`
+	Remaining *int64          `json:"remaining"`
+	RateLimit *rateLimitJSON  `json:"ratelimit"`
+}
+
+func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
+	k := keyJSON{ID: i.ID, Key: plaintext, Start: i.Start, Prefix: i.Prefix, Namespace: i.Namespace, Owner: i.Owner,
+		Name: i.Name, Meta: i.Meta, Enabled: i.Enabled, CreatedAt: timestamp(i.CreatedAt), UpdatedAt: timestamp(i.UpdatedAt),
+		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining}
+	if rl := i.RateLimit; rl != nil {
+		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
+	}
+	return k
+}
+
+type createKeyRequest struct {
+	Prefix    string          `json:"prefix"`
+	Namespace string          `json:"namespace"`
+	Owner     string          `json:"owner"`
+	Name      string          `json:"name"`
+	Meta      json.RawMessage `json:"meta"`
+	ExpiresIn *int64          `json:"expires_in"`
+	ExpiresAt *string         `json:"expires_at"`
+	Remaining *int64          `json:"remaining"`
+	RateLimit *rateLimitJSON  `json:"ratelimit"`
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
+	var req createKeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Prefix == "" {
+		return invalid("prefix", "prefix is required, such as \"sk_live_\"")
+	}
+	opts := keys.CreateOptions{Prefix: req.Prefix, Namespace: req.Namespace, Owner: req.Owner, Name: req.Name,
+		Meta: nullToNil(req.Meta), Remaining: req.Remaining}
+	switch {
+	case req.ExpiresIn != nil && req.ExpiresAt != nil:
+		return invalid("expires_at", "give expires_in or expires_at, not both")
+	case req.ExpiresIn != nil:
+		d, err := seconds("expires_in", *req.ExpiresIn, 1, maxKeySeconds)
+		if err != nil {
+			return err
+		}
+		opts.ExpiresAt = s.clock.Now().Add(d)
+	case req.ExpiresAt != nil:
+		t, err := parseTime("expires_at", *req.ExpiresAt)
+		if err != nil {
+			return err
+		}
+		opts.ExpiresAt = t
+	}
+	if rl := req.RateLimit; rl != nil {
+		if rl.Limit < 1 {
+			return invalid("ratelimit.limit", "ratelimit.limit must be at least 1")
+		}
+		window, err := seconds("ratelimit.window", rl.Window, 1, maxWindowSeconds)
+		if err != nil {
+			return err
+		}
+		opts.RateLimit = &keys.RateLimit{Limit: rl.Limit, Window: window}
+	}
+	created, err := s.keys.Create(r.Context(), opts)
+	if err != nil {
+		return keysError(err)
+	}
+	writeJSON(w, http.StatusCreated, keyInfoJSON(created.Info, created.Key))
+	return nil
+}
+
+type verifyKeyRequest struct {
+	Key       string `json:"key"`
+	Namespace string `json:"namespace"`
+	Cost      *int64 `json:"cost"`
+}
+
+type rateLimitState struct {
+	Limit     int64     `json:"limit"`
+	Remaining int64     `json:"remaining"`
+	Reset     timestamp `json:"reset"`
+}
+
+type verifyKeyResponse struct {
+	Valid     bool            `json:"valid"`
+	Status    keys.Status     `json:"status"`
+	ID        string          `json:"id,omitempty"`
+	Namespace string          `json:"namespace,omitempty"`
+	Owner     string          `json:"owner,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Meta      json.RawMessage `json:"meta,omitempty"`
+	ExpiresAt *timestamp      `json:"expires_at,omitempty"`
+	Remaining *int64          `json:"remaining,omitempty"`
+	RateLimit *rateLimitState `json:"ratelimit,omitempty"`
+}
+
+func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
+	var req verifyKeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Key == "" {
+		return invalid("key", "key is required")
+	}
+	cost := int64(1)
+	if req.Cost != nil {
+		cost = *req.Cost
+	}
+	res, err := s.keys.Verify(r.Context(), req.Key, req.Namespace, cost)
+	if err != nil {
+		return keysError(err)
+	}
+	s.metrics.outcome("keys.verify", res.Status.String())
+	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
+		Name: res.Name, Meta: res.Meta, Remaining: res.Remaining}
+	if !res.ExpiresAt.IsZero() {
+		t := timestamp(res.ExpiresAt)
+		out.ExpiresAt = &t
+	}
+	if rl := res.RateLimit; rl != nil {
+		out.RateLimit = &rateLimitState{Limit: rl.Limit, Remaining: rl.Remaining, Reset: timestamp(rl.Reset)}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
+	info, err := s.keys.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return keysError(err)
+	}
+	writeJSON(w, http.StatusOK, keyInfoJSON(info, ""))
+	return nil
+}
+
+type listKeysResponse struct {
+	Keys   []keyJSON `json:"keys"`
+	Cursor *string   `json:"cursor"`
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r, "owner", "namespace", "limit", "cursor")
+	if err != nil {
+		return err
+	}
+	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Cursor: q["cursor"]}
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > keys.MaxListLimit {
+			return invalid("limit", "limit must be a whole number from 1 to %d", keys.MaxListLimit)
+		}
+		opts.Limit = n
+	}
+	page, err := s.keys.List(r.Context(), opts)
+	if err != nil {
+		return keysError(err)
+	}
+	out := listKeysResponse{Keys: make([]keyJSON, len(page.Keys))}
+	for i, k := range page.Keys {
+		out.Keys[i] = keyInfoJSON(k, "")
+	}
+	if page.Cursor != "" {
+		out.Cursor = &page.Cursor
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type updateKeyRequest struct {
+	Enabled   *bool           `json:"enabled"`
+	Meta      json.RawMessage `json:"meta"`
+	Remaining json.RawMessage `json:"remaining"`
+	ExpiresAt json.RawMessage `json:"expires_at"`
+}
+
+func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
+	var req updateKeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	u := keys.Update{Enabled: req.Enabled}
+	if req.Meta != nil {
+		if isNull(req.Meta) {
+			return invalid("meta", "meta must be a JSON object; {} clears it")
+		}
+		u.Meta = req.Meta
+	}
+	if req.Remaining != nil {
+		u.SetRemaining = true
+		if !isNull(req.Remaining) {
+			var n int64
+			if err := json.Unmarshal(req.Remaining, &n); err != nil {
+				return invalid("remaining", "remaining must be a whole number, or null for unlimited uses")
+			}
+			u.Remaining = &n
+		}
+	}
+	if req.ExpiresAt != nil {
+		u.SetExpiry = true
+		if !isNull(req.ExpiresAt) {
+			var v string
+			if err := json.Unmarshal(req.ExpiresAt, &v); err != nil {
+				return invalid("expires_at", "expires_at must be an RFC 3339 time such as \"2030-01-02T15:04:05Z\", or null for never")
+			}
+			t, err := parseTime("expires_at", v)
+			if err != nil {
+				return err
+			}
+			u.ExpiresAt = t
+		}
+	}
+	info, err := s.keys.Update(r.Context(), r.PathValue("id"), u)
+	if err != nil {
+		return keysError(err)
+	}
+	writeJSON(w, http.StatusOK, keyInfoJSON(info, ""))
+	return nil
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.keys.Revoke(r.Context(), r.PathValue("id")); err != nil {
+		return keysError(err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type rerollKeyRequest struct {
+	Overlap *int64 `json:"overlap"`
+}
+
+func (s *Server) rerollKey(w http.ResponseWriter, r *http.Request) error {
+	var req rerollKeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	var overlap time.Duration
+	if req.Overlap != nil {
+		d, err := seconds("overlap", *req.Overlap, 0, maxKeySeconds)
+		if err != nil {
+			return err
+		}
+		overlap = d
+	}
+	created, err := s.keys.Reroll(r.Context(), r.PathValue("id"), overlap)
+	if err != nil {
+		return keysError(err)
+	}
+	writeJSON(w, http.StatusCreated, keyInfoJSON(created.Info, created.Key))
+	return nil
+}
+
+// keysError maps the errors of package keys: bad arguments to 400, an
+// unknown id to 404, a revoked key to 409; anything else is internal.
+func keysError(err error) error {
+	var ie *keys.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		return invalid(ie.Field, "%s %s", ie.Field, ie.Reason)
+	case errors.Is(err, keys.ErrNotFound):
+		return notFound("no key with this id")
+	case errors.Is(err, keys.ErrRevoked):
+		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key is revoked"}
+	}
+	return err
+}
+
+// seconds converts n seconds, checked against [lo, hi], to a duration.
+func seconds(field string, n, lo, hi int64) (time.Duration, error) {
+	if n < lo || n > hi {
+		return 0, invalid(field, "%s must be between %d and %d", field, lo, hi)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// parseTime parses an RFC 3339 time.
+func parseTime(field, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, invalid(field, "%s must be an RFC 3339 time such as \"2030-01-02T15:04:05Z\"", field)
+	}
+	return t, nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+// nullToNil treats an explicit null like an absent value.
+func nullToNil(raw json.RawMessage) json.RawMessage {
+	if isNull(raw) {
+		return nil
+	}
+	return raw
+}
+
+// timestamp is a time in JSON: RFC 3339 in UTC to the millisecond, or null
+// for the zero time (never, not yet).
+type timestamp time.Time
+
+func (t timestamp) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	if tt.IsZero() {
+		return []byte("null"), nil
+	}
+	return fmt.Appendf(nil, "%q", tt.UTC().Format("2006-01-02T15:04:05.000Z07:00")), nil
+}

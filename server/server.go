@@ -1,0 +1,246 @@
+// Package server is the HTTP JSON service behind "secrets serve": API keys
+// (like Unkey), one-time tokens and one-time codes (like Twilio Verify),
+// issued and verified over HTTP by programs in any language.
+//
+// It is a thin layer over the managers of packages keys, token and code:
+// it decodes strict JSON, checks the admin key, calls one manager method
+// and encodes the result. Every decision about a secret (redeem once, count
+// an attempt, spend a use) is made by the store in one atomic step, so any
+// number of servers may share one PostgreSQL database.
+//
+// What the service never does: write a plaintext token, code, key or the
+// admin key to a log, a metric label or an error message; send an internal
+// error's text or a stack trace to a client; answer differently, or in a
+// measurably different time, to a missing admin key and a wrong one.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unguessable/secrets/code"
+	"github.com/unguessable/secrets/keys"
+	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/token"
+)
+
+// Defaults of [Options] and [Server.Serve].
+const (
+	// MaxBodyBytes caps a request body; a larger one gets 413.
+	MaxBodyBytes = 1 << 20
+	// ShutdownTimeout is how long Serve waits for in-flight requests after
+	// its context is done.
+	ShutdownTimeout = 30 * time.Second
+)
+
+// Options configure a Server.
+type Options struct {
+	// Store holds the tokens, codes, keys and settings. Required.
+	Store store.Store
+	// AdminKeyDigest is the SHA-256 of the admin key that every /v1 call
+	// must present as "Authorization: Bearer <key>"; see [AdminKey].
+	AdminKeyDigest [32]byte
+	// Pepper keys the HMACs of codes; see [Pepper]. At least
+	// code.MinPepperBytes bytes.
+	Pepper []byte
+	// Logger receives one line per request and failures; default: discard.
+	Logger *slog.Logger
+	// Clock tells the managers the time; default store.SystemClock.
+	Clock store.Clock
+	// Registry, if set, receives the service's metrics; default: a new
+	// registry with the Go and process collectors, served on /metrics.
+	Registry *prometheus.Registry
+	// Retention is how long expired, used and revoked records are kept
+	// before the background sweep deletes them; default 24h. Serve runs the
+	// sweep; Handler alone does not.
+	Retention time.Duration
+}
+
+// Server is the HTTP service. Its Handler is safe for concurrent use.
+type Server struct {
+	st      store.Store
+	log     *slog.Logger
+	clock   store.Clock
+	admin   [32]byte
+	keys    *keys.Manager
+	tokens  *token.Manager
+	codes   *code.Manager
+	metrics *metrics
+	reg     *prometheus.Registry
+	retain  time.Duration
+
+	mux     *http.ServeMux
+	routes  []string // every registered pattern, for the OpenAPI test
+	handler http.Handler
+}
+
+// ErrConfig is returned by New for Options that cannot work: no store, or a
+// pepper too short.
+var ErrConfig = errors.New("server: bad configuration")
+
+// New returns a Server for opts.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, fmt.Errorf("%w: no store", ErrConfig)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = store.SystemClock{}
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+		opts.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	}
+	codes, err := code.New(opts.Store, opts.Pepper, code.Options{Clock: opts.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("%w: metrics: %v", ErrConfig, err)
+	}
+	s := &Server{
+		st:      opts.Store,
+		log:     opts.Logger,
+		clock:   opts.Clock,
+		admin:   opts.AdminKeyDigest,
+		keys:    keys.New(opts.Store, keys.Options{Clock: opts.Clock}),
+		tokens:  token.New(opts.Store, token.Options{Clock: opts.Clock}),
+		codes:   codes,
+		metrics: m,
+		reg:     opts.Registry,
+		retain:  opts.Retention,
+		mux:     http.NewServeMux(),
+	}
+	s.registerRoutes()
+	s.handler = s.observe(s.recoverPanics(s.jsonErrors(s.mux)))
+	return s, nil
+}
+
+// Handler returns the service's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes returns the registered route patterns, such as "POST /v1/keys".
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+// Serve answers HTTP on ln and sweeps finished records in the background
+// until ctx is done; then it stops accepting, lets in-flight requests finish
+// (for at most ShutdownTimeout) and returns nil. It returns an error only if
+// serving failed.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	sweeper := &store.Sweeper{Store: s.st, Retention: s.retain, Clock: s.clock,
+		OnError: func(err error) { s.log.Warn("sweep failed", "err", err) }}
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		_ = sweeper.Run(sweepCtx)
+	}()
+	defer func() {
+		stopSweep()
+		<-swept
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing in-flight requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
+// apiHandler is an endpoint: it writes its answer, or returns an error that
+// the route wrapper writes (an *apiError as is, anything else as 500).
+type apiHandler func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers h for pattern; /v1 routes require the admin key.
+func (s *Server) handle(pattern string, h apiHandler) {
+	_, path, _ := strings.Cut(pattern, " ")
+	auth := strings.HasPrefix(path, "/v1/")
+	s.routes = append(s.routes, pattern)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if auth && !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="secrets"`)
+			writeError(w, errUnauthorized)
+			return
+		}
+		if err := h(w, r); err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) {
+				writeError(w, ae)
+				return
+			}
+			s.internal(w, r, err)
+		}
+	})
+}
+
+// internal logs a real failure and answers 500 without any detail.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("internal error", "route", routeLabel(r), "err", err)
+	writeError(w, errInternal)
+}
+
+func (s *Server) registerRoutes() {
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /metrics", s.serveMetrics)
+	s.handle("GET /openapi.json", serveOpenAPI)
+
+	s.handle("POST /v1/keys", s.createKey)
+	s.handle("GET /v1/keys", s.listKeys)
+	s.handle("POST /v1/keys/verify", s.verifyKey)
+	s.handle("GET /v1/keys/{id}", s.getKey)
+	s.handle("PATCH /v1/keys/{id}", s.updateKey)
+	s.handle("DELETE /v1/keys/{id}", s.revokeKey)
+	s.handle("POST /v1/keys/{id}/reroll", s.rerollKey)
+
+	s.handle("POST /v1/tokens", s.issueToken)
+	s.handle("POST /v1/tokens/verify", s.verifyToken)
+	s.handle("POST /v1/tokens/redeem", s.redeemToken)
+	s.handle("DELETE /v1/tokens", s.revokeTokens)
+
+	s.handle("POST /v1/codes", s.issueCode)
+	s.handle("POST /v1/codes/verify", s.verifyCode)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		s.log.Error("health check: the database does not answer", "err", err)
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database does not answer"}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}

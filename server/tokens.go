@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/unguessable/secrets/token"
+)
+
+var maxTokenSeconds = int64(token.MaxTTL / time.Second)
+
+type issueTokenRequest struct {
+	Purpose      string          `json:"purpose"`
+	Subject      string          `json:"subject"`
+	ExpiresIn    *int64          `json:"expires_in"`
+	Bytes        *int            `json:"bytes"`
+	Meta         json.RawMessage `json:"meta"`
+	KeepExisting bool            `json:"keep_existing"`
+}
+
+type issueTokenResponse struct {
+	ID        string    `json:"id"`
+	Token     string    `json:"token"`
+	Purpose   string    `json:"purpose"`
+	Subject   string    `json:"subject"`
+	Bits      int       `json:"bits"`
+	CreatedAt timestamp `json:"created_at"`
+	ExpiresAt timestamp `json:"expires_at"`
+}
+
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
+	var req issueTokenRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("purpose", req.Purpose, "subject", req.Subject); err != nil {
+		return err
+	}
+	opts := token.IssueOptions{Meta: nullToNil(req.Meta), KeepExisting: req.KeepExisting}
+	if req.ExpiresIn != nil {
+		d, err := seconds("expires_in", *req.ExpiresIn, 1, maxTokenSeconds)
+		if err != nil {
+			return err
+		}
+		opts.TTL = d
+	}
+	if req.Bytes != nil {
+		if *req.Bytes < token.MinBytes || *req.Bytes > token.MaxBytes {
+			return invalid("bytes", "bytes must be between %d and %d", token.MinBytes, token.MaxBytes)
+		}
+		opts.Bytes = *req.Bytes
+	}
+	t, err := s.tokens.Issue(r.Context(), req.Purpose, req.Subject, opts)
+	if err != nil {
+		return tokenError(err)
+	}
+	writeJSON(w, http.StatusCreated, issueTokenResponse{ID: t.ID, Token: t.Token, Purpose: t.Purpose, Subject: t.Subject,
+		Bits: t.Bits, CreatedAt: timestamp(t.CreatedAt), ExpiresAt: timestamp(t.ExpiresAt)})
+	return nil
+}
+
+type checkTokenRequest struct {
+	Purpose string `json:"purpose"`
+	Token   string `json:"token"`
+}
+
+type checkTokenResponse struct {
+	Valid     bool            `json:"valid"`
+	Status    token.Status    `json:"status"`
+	ID        string          `json:"id,omitempty"`
+	Subject   string          `json:"subject,omitempty"`
+	Meta      json.RawMessage `json:"meta,omitempty"`
+	ExpiresAt *timestamp      `json:"expires_at,omitempty"`
+}
+
+func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) error {
+	return s.checkToken(w, r, "tokens.verify", s.tokens.Verify)
+}
+
+func (s *Server) redeemToken(w http.ResponseWriter, r *http.Request) error {
+	return s.checkToken(w, r, "tokens.redeem", s.tokens.Redeem)
+}
+
+type tokenCheck = func(ctx context.Context, purpose, token string) (token.Result, error)
+
+func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, op string, check tokenCheck) error {
+	var req checkTokenRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("purpose", req.Purpose, "token", req.Token); err != nil {
+		return err
+	}
+	res, err := check(r.Context(), req.Purpose, req.Token)
+	if err != nil {
+		return tokenError(err)
+	}
+	s.metrics.outcome(op, res.Status.String())
+	out := checkTokenResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Subject: res.Subject, Meta: res.Meta}
+	if !res.ExpiresAt.IsZero() {
+		t := timestamp(res.ExpiresAt)
+		out.ExpiresAt = &t
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r, "purpose", "subject")
+	if err != nil {
+		return err
+	}
+	if err := required("purpose", q["purpose"], "subject", q["subject"]); err != nil {
+		return err
+	}
+	n, err := s.tokens.RevokeSubject(r.Context(), q["purpose"], q["subject"])
+	if err != nil {
+		return tokenError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"revoked": n})
+	return nil
+}
+
+// tokenError maps the errors of package token: bad arguments to 400 (the
+// manager's "ttl" is the request's expires_in); anything else is internal.
+func tokenError(err error) error {
+	var ie *token.InvalidError
+	if errors.As(err, &ie) {
+		field := ie.Field
+		if field == "ttl" {
+			field = "expires_in"
+		}
+		return invalid(field, "%s %s", field, ie.Reason)
+	}
+	return err
+}
+
+// required returns a 400 for the first empty value of the name, value
+// pairs.
+func required(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return invalid(pairs[i], "%s is required", pairs[i])
+		}
+	}
+	return nil
+}
