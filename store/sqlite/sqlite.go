@@ -34,6 +34,10 @@ const BusyTimeout = 10 * time.Second
 type SQLite struct {
 	w *sql.DB // one connection: every write
 	r *sql.DB // read-only connections
+
+	// keyByHash is prepared once: verification of a plain key is the hot
+	// read, and preparing its statement anew costs as much as running it.
+	keyByHash *sql.Stmt
 }
 
 // Open opens (creating if needed) the database file at path and applies any
@@ -72,12 +76,18 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &SQLite{w: w, r: r}, nil
+	keyByHash, err := r.PrepareContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE hash = $1`)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return &SQLite{w: w, r: r, keyByHash: keyByHash}, nil
 }
 
 // Close closes the database.
 func (s *SQLite) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.keyByHash.Close(), s.r.Close(), s.w.Close())
 }
 
 // Ping checks that the database answers.
@@ -365,7 +375,7 @@ func (s *SQLite) InsertKey(ctx context.Context, k store.Key) error {
 
 // KeyByHash returns the key with this hash: one indexed read.
 func (s *SQLite) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
-	return scanKey(s.r.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE hash = $1`, hash))
+	return scanKey(s.keyByHash.QueryRowContext(ctx, hash))
 }
 
 // KeyByID returns the key with this id.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,5 +80,27 @@ func TestMigrationsAreRecordedOnceAndReopeningKeepsData(t *testing.T) {
 	var mode string
 	if err := st.r.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal mode %q, %v", mode, err)
+	}
+}
+
+func TestSecretWritesLeaveTheWriterAtSynchronousNormal(t *testing.T) {
+	ctx := context.Background()
+	st := backend.NewDB(t)(t).(*SQLite)
+	if _, err := st.LoadOrStoreSetting(ctx, "a", []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	var during, after int
+	err := st.secretWrite(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&during)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	// 2 is FULL, 1 is NORMAL.
+	if during != 2 || after != 1 {
+		t.Fatalf("synchronous %d inside a secret write and %d after, want 2 and 1", during, after)
 	}
 }

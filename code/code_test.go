@@ -1,0 +1,44 @@
+package code
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// The managers' behaviour on real databases is tested by the conformance
+// suite in store/storetest, run by store/sqlite and store/postgres.
+
+func TestStatusNames(t *testing.T) {
+	for s, want := range map[Status]string{Approved: "APPROVED", Invalid: "INVALID", Expired: "EXPIRED", MaxAttempts: "MAX_ATTEMPTS", NotFound: "NOT_FOUND", 0: "Status(0)"} {
+		t.Run("status "+want+" prints and marshals as such", func(t *testing.T) {
+			b, _ := json.Marshal(s)
+			if s.String() != want || string(b) != `"`+want+`"` {
+				t.Fatalf("String %q, JSON %s; want %q", s.String(), b, want)
+			}
+		})
+	}
+}
+
+func TestMACSeparatesItsInputs(t *testing.T) {
+	m := &Manager{pepper: bytes.Repeat([]byte{7}, 32)}
+	base := m.mac("login", "alice", "123456")
+	for name, other := range map[string][]byte{
+		"a moved boundary between purpose and subject": m.mac("logina", "lice", "123456"),
+		"a moved boundary between subject and code":    m.mac("login", "alice1", "23456"),
+		"another code":                                 m.mac("login", "alice", "123457"),
+	} {
+		t.Run(name+" gives another MAC", func(t *testing.T) {
+			if bytes.Equal(base, other) {
+				t.Fatal("same MAC")
+			}
+		})
+	}
+	if len(base) != 32 {
+		t.Fatalf("MAC of %d bytes", len(base))
+	}
+	m2 := &Manager{pepper: bytes.Repeat([]byte{8}, 32)}
+	if bytes.Equal(base, m2.mac("login", "alice", "123456")) {
+		t.Fatal("the pepper does not change the MAC")
+	}
+}

@@ -1,0 +1,21 @@
+package keys
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// The managers' behaviour on real databases is tested by the conformance
+// suite in store/storetest, run by store/sqlite and store/postgres.
+
+func TestStatusNames(t *testing.T) {
+	for s, want := range map[Status]string{Valid: "VALID", Malformed: "MALFORMED", NotFound: "NOT_FOUND", Expired: "EXPIRED",
+		Revoked: "REVOKED", Disabled: "DISABLED", UsageExceeded: "USAGE_EXCEEDED", RateLimited: "RATE_LIMITED", 0: "Status(0)"} {
+		t.Run("status "+want+" prints and marshals as such", func(t *testing.T) {
+			b, _ := json.Marshal(s)
+			if s.String() != want || string(b) != `"`+want+`"` {
+				t.Fatalf("String %q, JSON %s; want %q", s.String(), b, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,153 @@
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/unguessable/secrets/code"
+	"github.com/unguessable/secrets/keys"
+	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/token"
+)
+
+// BareLookup is the baseline for key verification: the least a hand-written
+// verifier does, one SELECT of the row with this hash.
+type BareLookup func(ctx context.Context, hash []byte) error
+
+// BenchmarkVerifyPlainKey times keys.Manager.Verify of plain keys (no use
+// count, no rate limit) and, in the same benchmark on the same database, a
+// loop of the bare lookup (SHA-256 of the key, then SELECT … WHERE hash = ?),
+// and reports the rate of Verify as a fraction of the bare loop's in the
+// metric "verify/bare".
+func BenchmarkVerifyPlainKey(b *testing.B, st store.Store, bare BareLookup) {
+	ctx := context.Background()
+	m := keys.New(st, keys.Options{})
+	const n = 1000
+	plain := make([]string, n)
+	for i := range plain {
+		c, err := m.Create(ctx, keys.CreateOptions{Owner: "o" + strconv.Itoa(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		plain[i] = c.Key
+	}
+	verify := func(key string) error {
+		r, err := m.Verify(ctx, key, "", 1)
+		if err == nil && r.Status != keys.Valid {
+			b.Fatalf("verify: %v", r.Status)
+		}
+		return err
+	}
+	lookup := func(key string) error {
+		sum := sha256.Sum256([]byte(key))
+		return bare(ctx, sum[:])
+	}
+	timed := func(f func(string) error, key string) time.Duration {
+		start := time.Now()
+		if err := f(key); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	// The two are interleaved call by call, so that the load of a shared
+	// machine falls on both alike.
+	tv := make([]time.Duration, b.N)
+	tb := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			tv[i] = timed(verify, plain[i%n])
+			tb[i] = timed(lookup, plain[(i+1)%n])
+		} else {
+			tb[i] = timed(lookup, plain[i%n])
+			tv[i] = timed(verify, plain[(i+1)%n])
+		}
+	}
+	b.StopTimer()
+	sum := func(d []time.Duration) (s time.Duration) {
+		for _, x := range d {
+			s += x
+		}
+		return s
+	}
+	median := func(d []time.Duration) time.Duration {
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
+	sv, sb := sum(tv), sum(tb)
+	mv, mb := median(tv), median(tb)
+	b.ReportMetric(float64(sv.Nanoseconds())/float64(b.N), "verify-ns/op")
+	b.ReportMetric(float64(sb.Nanoseconds())/float64(b.N), "bare-ns/op")
+	// Rates: verifications per second over bare lookups per second.
+	b.ReportMetric(float64(sb)/float64(sv), "verify/bare")
+	b.ReportMetric(float64(mb)/float64(mv), "median-verify/bare")
+}
+
+// Benchmarks runs the manager benchmarks on st: token issue and redeem, code
+// issue and check, and verification of a key with a use count (one atomic
+// write).
+func Benchmarks(b *testing.B, st store.Store) {
+	ctx := context.Background()
+	tokens := token.New(st, token.Options{})
+	codes, err := code.New(st, Pepper, code.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	km := keys.New(st, keys.Options{})
+	b.Run("token.Issue", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := tokens.Issue(ctx, "bench", "issue"+strconv.Itoa(i), token.IssueOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("token.Redeem", func(b *testing.B) {
+		for i := range b.N {
+			b.StopTimer()
+			iss, err := tokens.Issue(ctx, "bench", "redeem"+strconv.Itoa(i), token.IssueOptions{KeepExisting: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if r, err := tokens.Redeem(ctx, "bench", iss.Token); err != nil || r.Status != token.Valid {
+				b.Fatalf("redeem: %v %v", r.Status, err)
+			}
+		}
+	})
+	b.Run("code.Issue", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := codes.Issue(ctx, "bench", "issue"+strconv.Itoa(i), code.IssueOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("code.Check", func(b *testing.B) {
+		for i := range b.N {
+			b.StopTimer()
+			iss, err := codes.Issue(ctx, "bench", "check"+strconv.Itoa(i), code.IssueOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if r, err := codes.Check(ctx, "bench", iss.Subject, iss.Code); err != nil || r.Status != code.Approved {
+				b.Fatalf("check: %v %v", r.Status, err)
+			}
+		}
+	})
+	b.Run("keys.Verify with remaining uses", func(b *testing.B) {
+		n := int64(1 << 40)
+		c, err := km.Create(ctx, keys.CreateOptions{Remaining: &n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if r, err := km.Verify(ctx, c.Key, "", 1); err != nil || r.Status != keys.Valid {
+				b.Fatalf("verify: %v %v", r.Status, err)
+			}
+		}
+	})
+}
