@@ -26,7 +26,7 @@ func TestMACSeparatesItsInputs(t *testing.T) {
 	for name, other := range map[string][]byte{
 		"a moved boundary between purpose and subject": m.mac("logina", "lice", "123456"),
 		"a moved boundary between subject and code":    m.mac("login", "alice1", "23456"),
-		"another code":                                 m.mac("login", "alice", "123457"),
+		"another code": m.mac("login", "alice", "123457"),
 	} {
 		t.Run(name+" gives another MAC", func(t *testing.T) {
 			if bytes.Equal(base, other) {
