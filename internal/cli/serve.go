@@ -152,4 +152,3 @@ func envOr(name, def string) string {
 	}
 	return def
 }
-
