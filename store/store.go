@@ -137,7 +137,8 @@ type Store interface {
 	// InsertCode stores c after, in one transaction serialised per purpose
 	// and subject: refusing with ErrThrottled if maxSends codes were already
 	// created within window before c.CreatedAt (retryAt is then when the
-	// next one may be sent), and cancelling the subject's pending code.
+	// next one may be sent), and cancelling the subject's earlier codes, so
+	// that at most one is uncancelled.
 	InsertCode(ctx context.Context, c Code, window time.Duration, maxSends int) (retryAt time.Time, err error)
 	// CheckCode counts one attempt against the subject's latest uncancelled
 	// code, in one atomic step, if it is unapproved, unexpired at now and has

@@ -236,8 +236,10 @@ func (p *Postgres) InsertCode(ctx context.Context, c store.Code, window time.Dur
 			retryAt = store.FromMillis(created[len(created)-1]).Add(window)
 			return store.ErrThrottled
 		}
+		// Approved codes are cancelled too, so that the subject has at most
+		// one uncancelled code, even when two share a millisecond.
 		if _, err := tx.Exec(ctx, `UPDATE codes SET cancelled_at = $1
-			WHERE purpose = $2 AND subject = $3 AND cancelled_at IS NULL AND approved_at IS NULL`, now, c.Purpose, c.Subject); err != nil {
+			WHERE purpose = $2 AND subject = $3 AND cancelled_at IS NULL`, now, c.Purpose, c.Subject); err != nil {
 			return fmt.Errorf("postgres: cancel codes: %w", err)
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL)`,

@@ -275,8 +275,10 @@ func (s *SQLite) InsertCode(ctx context.Context, c store.Code, window time.Durat
 			retryAt = store.FromMillis(oldest).Add(window)
 			return store.ErrThrottled
 		}
+		// Approved codes are cancelled too, so that the subject has at most
+		// one uncancelled code, even when two share a millisecond.
 		if _, err := tx.ExecContext(ctx, `UPDATE codes SET cancelled_at = $1
-			WHERE purpose = $2 AND subject = $3 AND cancelled_at IS NULL AND approved_at IS NULL`, now, c.Purpose, c.Subject); err != nil {
+			WHERE purpose = $2 AND subject = $3 AND cancelled_at IS NULL`, now, c.Purpose, c.Subject); err != nil {
 			return fmt.Errorf("sqlite: cancel codes: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL)`,

@@ -280,6 +280,16 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 		check(t, e, "u", old.Code, code.Invalid, 4)
 		check(t, e, "u", nw.Code, code.Approved, 3)
 	})
+	t.Run("a code issued in the same millisecond as an approved one is the one checked", func(t *testing.T) {
+		e := fresh(t)
+		for i := range 3 {
+			iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+			check(t, e, "u", iss.Code, code.Approved, 4)
+			if i == 0 && e.clock.Now() != iss.CreatedAt {
+				t.Fatal("the test clock moved")
+			}
+		}
+	})
 	t.Run("the send throttle refuses a sixth code in ten minutes and says when to retry", func(t *testing.T) {
 		e := fresh(t)
 		for i := range code.DefaultMaxSends {
