@@ -92,22 +92,34 @@ func New(prefix string) string {
 // characters, letters, digits and '_', ending in '_' and starting with a
 // letter or digit. Otherwise it returns an error wrapping [ErrPrefix].
 func CheckPrefix(prefix string) error {
+	if why := prefixProblem(prefix); why != "" {
+		if prefix == "" || len(prefix) > MaxPrefixLen {
+			return fmt.Errorf("%w: %s", ErrPrefix, why)
+		}
+		return fmt.Errorf("%w: %q %s", ErrPrefix, prefix, why)
+	}
+	return nil
+}
+
+// prefixProblem says what is wrong with prefix, without quoting it, or
+// returns "" if it is a valid prefix.
+func prefixProblem(prefix string) string {
 	switch {
 	case prefix == "":
-		return fmt.Errorf("%w: the prefix is empty", ErrPrefix)
+		return "the prefix is empty"
 	case len(prefix) > MaxPrefixLen:
-		return fmt.Errorf("%w: the prefix has %d characters, the most is %d", ErrPrefix, len(prefix), MaxPrefixLen)
+		return fmt.Sprintf("the prefix has %d characters, the most is %d", len(prefix), MaxPrefixLen)
 	case !strings.HasSuffix(prefix, "_"):
-		return fmt.Errorf("%w: %q does not end in '_'", ErrPrefix, prefix)
+		return "does not end in '_'"
 	case prefix[0] == '_':
-		return fmt.Errorf("%w: %q must start with a letter or digit", ErrPrefix, prefix)
+		return "must start with a letter or digit"
 	}
 	for i := 0; i < len(prefix); i++ {
 		if c := prefix[i]; c != '_' && !isBase62(c) {
-			return fmt.Errorf("%w: %q holds a character other than letters, digits and '_'", ErrPrefix, prefix)
+			return "holds a character other than letters, digits and '_'"
 		}
 	}
-	return nil
+	return ""
 }
 
 // Parse splits key into its parts and checks them: the prefix, the length,
@@ -120,12 +132,13 @@ func Parse(key string) (Parts, error) {
 		return Parts{}, fmt.Errorf("apikey: %w: no prefix ending in '_'", ErrPrefix)
 	}
 	prefix, rest := key[:i+1], key[i+1:]
-	if len(prefix) > MaxPrefixLen {
-		// Do not quote it: a key pasted with a secret in front would be echoed.
-		return Parts{}, fmt.Errorf("apikey: %w: the prefix has %d characters, the most is %d", ErrPrefix, len(prefix), MaxPrefixLen)
-	}
-	if err := CheckPrefix(prefix); err != nil {
-		return Parts{}, fmt.Errorf("apikey: %w", err)
+	if why := prefixProblem(prefix); why != "" {
+		// Do not quote a malformed prefix: it may be part of some other
+		// secret pasted by mistake (base64url tokens hold '_' and '-').
+		if !strings.HasPrefix(why, "the prefix") {
+			why = "the prefix " + why
+		}
+		return Parts{}, fmt.Errorf("apikey: %w: %s", ErrPrefix, why)
 	}
 	if len(rest) != BodyLen+ChecksumLen {
 		return Parts{}, fmt.Errorf("apikey: %w: %d characters after the prefix, want %d", ErrLength, len(rest), BodyLen+ChecksumLen)

@@ -237,3 +237,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseErrorsNeverQuoteAMalformedPrefix(t *testing.T) {
+	// Whatever precedes the last '_' of the input is the prefix only if it
+	// is a valid one; otherwise it may be part of some other secret pasted
+	// by mistake (a base64url token holds '_' and '-'), and Parse's errors
+	// must not repeat it.
+	body := New("sk_")[len("sk_"):]
+	for _, tt := range []struct{ name, prefix string }{
+		{"a prefix with a dash", "Xy-9abcdefSECRETSECRET_"},
+		{"a prefix that starts with an underscore", "_SECRETSECRETSECRET_"},
+		{"a prefix with a non-ASCII letter", "SECRETSECRETé_"},
+	} {
+		t.Run(tt.name+" is not quoted", func(t *testing.T) {
+			_, err := Parse(tt.prefix + body)
+			if !errors.Is(err, ErrPrefix) {
+				t.Fatalf("Parse = %v, want %v", err, ErrPrefix)
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error %q quotes the malformed prefix", err)
+			}
+		})
+	}
+}
