@@ -30,25 +30,26 @@ func newProgress(s Streams, total int64) (stream.Progress, func()) {
 		return nil, func() {}
 	}
 	start := time.Now()
-	var bar *progressbar.ProgressBar
+	// The bar is made now so that its rate and estimate count from the start,
+	// but it is drawn only once the run has lasted progressAfter.
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(s.Err),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("results"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	shown := false
 	update := func(done int64) {
-		if bar == nil {
-			if time.Since(start) < progressAfter {
-				return
-			}
-			bar = progressbar.NewOptions64(total,
-				progressbar.OptionSetWriter(s.Err),
-				progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(),
-				progressbar.OptionSetItsString("results"),
-				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionClearOnFinish(),
-			)
+		if !shown && time.Since(start) < progressAfter {
+			return
 		}
+		shown = true
 		_ = bar.Set64(done)
 	}
 	finish := func() {
-		if bar != nil {
+		if shown {
 			_ = bar.Finish()
 		}
 	}
