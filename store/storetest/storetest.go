@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -377,6 +378,35 @@ func testSweep(t *testing.T, e *env) {
 	if r := must[keys.Result](t)(e.keys.Verify(ctx, forever.Key, "", 1)); r.Status != keys.Valid {
 		t.Errorf("live key after sweep: %v", r.Status)
 	}
+	// Verification goes on while a sweep of many records runs in batches.
+	for i := range 300 {
+		must[token.Issued](t)(e.tokens.Issue(ctx, "bulk", "s"+strconv.Itoa(i), token.IssueOptions{TTL: time.Second}))
+	}
+	e.clock.Advance(25 * time.Hour)
+	swept := make(chan int64, 1)
+	go func() {
+		n, err := (&store.Sweeper{Store: e.st, Retention: 24 * time.Hour, Batch: 5, Clock: e.clock}).Once(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		swept <- n
+	}()
+	verified := 0
+	for done := false; !done; {
+		select {
+		case n := <-swept:
+			if n != 300 {
+				t.Errorf("swept %d of 300 expired tokens", n)
+			}
+			done = true
+		default:
+			if r := must[keys.Result](t)(e.keys.Verify(ctx, forever.Key, "", 1)); r.Status != keys.Valid {
+				t.Fatalf("verify during the sweep: %v", r.Status)
+			}
+			verified++
+		}
+	}
+	t.Logf("%d verifications completed during a sweep of 300 records in batches of 5", verified)
 	// Run stops with its context.
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
