@@ -29,27 +29,20 @@ func newProgress(s Streams, total int64) (stream.Progress, func()) {
 	if total < 2 || !isTerminal(s.Err) {
 		return nil, func() {}
 	}
-	start := time.Now()
-	// The bar is made now so that its rate and estimate count from the start,
-	// but it is drawn only once the run has lasted progressAfter.
+	// The bar follows the run from its start, so that its rate and estimate
+	// are right, but writes nothing until the run has lasted progressAfter.
+	gate := &gatedWriter{w: s.Err, opensAt: time.Now().Add(progressAfter)}
 	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(s.Err),
+		progressbar.OptionSetWriter(gate),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("results"),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
-	shown := false
-	update := func(done int64) {
-		if !shown && time.Since(start) < progressAfter {
-			return
-		}
-		shown = true
-		_ = bar.Set64(done)
-	}
+	update := func(done int64) { _ = bar.Set64(done) }
 	finish := func() {
-		if shown {
+		if gate.open() {
 			_ = bar.Finish()
 		}
 	}
@@ -67,4 +60,19 @@ func writeLines(ctx context.Context, s Streams, count int64, line func(dst []byt
 		return err
 	}
 	return bw.Flush()
+}
+
+// gatedWriter discards writes until opensAt, then passes them to w.
+type gatedWriter struct {
+	w       io.Writer
+	opensAt time.Time
+}
+
+func (g *gatedWriter) open() bool { return !time.Now().Before(g.opensAt) }
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	if !g.open() {
+		return len(p), nil
+	}
+	return g.w.Write(p)
 }
