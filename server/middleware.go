@@ -61,7 +61,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		route := routeLabel(r)
 		s.metrics.observe(route, rec.status, d)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		s.log.LogAttrs(r.Context(), s.reqLvl, "request",
 			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rec.status),
 			slog.Duration("duration", d), slog.Int64("bytes", rec.bytes), slog.String("remote", r.RemoteAddr))
 	})

@@ -53,6 +53,9 @@ type Options struct {
 	Pepper []byte
 	// Logger receives one line per request and failures; default: discard.
 	Logger *slog.Logger
+	// QuietRequests logs the line per request at debug level instead of
+	// info, for high request rates.
+	QuietRequests bool
 	// Clock tells the managers the time; default store.SystemClock.
 	Clock store.Clock
 	// Registry, if set, receives the service's metrics; default: a new
@@ -76,6 +79,7 @@ type Server struct {
 	metrics *metrics
 	reg     *prometheus.Registry
 	retain  time.Duration
+	reqLvl  slog.Level
 
 	mux     *http.ServeMux
 	routes  []string // every registered pattern, for the OpenAPI test
@@ -120,7 +124,11 @@ func New(opts Options) (*Server, error) {
 		metrics: m,
 		reg:     opts.Registry,
 		retain:  opts.Retention,
+		reqLvl:  slog.LevelInfo,
 		mux:     http.NewServeMux(),
+	}
+	if opts.QuietRequests {
+		s.reqLvl = slog.LevelDebug
 	}
 	s.registerRoutes()
 	s.handler = s.observe(s.recoverPanics(s.jsonErrors(s.mux)))

@@ -25,7 +25,8 @@ const (
 )
 
 func newServeCmd(s Streams) *cobra.Command {
-	var addr, db, logFormat, logLevel string
+	var addr, db, logFormat string
+	var quiet bool
 	var retention time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve [--addr HOST:PORT] [--db PATH|postgres://URL]",
@@ -56,7 +57,7 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 	f.StringVar(&addr, "addr", envOr("SECRETS_ADDR", defaultServeAddr), "the `HOST:PORT` to listen on ($SECRETS_ADDR)")
 	f.StringVar(&db, "db", envOr("SECRETS_DB", defaultServeDB), "a SQLite file `PATH` or a postgres:// URL ($SECRETS_DB)")
 	f.StringVar(&logFormat, "log-format", "text", "log `FORMAT`: text or json")
-	f.StringVar(&logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error (warn drops the per-request lines)")
+	f.BoolVar(&quiet, "quiet-requests", false, "leave out the log line per request")
 	f.DurationVar(&retention, "retention", 24*time.Hour, "how long expired, used and revoked records are kept before they are swept")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
@@ -68,16 +69,16 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 		if retention <= 0 {
 			return usagef("--retention %v is not positive", retention)
 		}
-		log, err := newLogger(s.Err, logFormat, logLevel)
+		log, err := newLogger(s.Err, logFormat)
 		if err != nil {
 			return err
 		}
-		return serve(cmd.Context(), s, log, addr, db, retention)
+		return serve(cmd.Context(), s, log, addr, db, retention, quiet)
 	}
 	return cmd
 }
 
-func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, retention time.Duration) error {
+func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, retention time.Duration, quiet bool) error {
 	st, kind, err := openStore(ctx, db)
 	if err != nil {
 		return err
@@ -96,7 +97,7 @@ func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, re
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: digest, Pepper: pepper, Logger: log, Retention: retention})
+	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: digest, Pepper: pepper, Logger: log, Retention: retention, QuietRequests: quiet})
 	if err != nil {
 		return err
 	}
@@ -131,12 +132,8 @@ func openStore(ctx context.Context, db string) (store.Store, string, error) {
 }
 
 // newLogger returns the service's logger on w.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usagef("--log-level %q is not debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
