@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/unguessable/secrets/internal/chisq"
 )
 
 func TestNewMakesKeysThatParse(t *testing.T) {
@@ -166,22 +168,12 @@ func TestPartsNeverPrintTheBody(t *testing.T) {
 	}
 }
 
-// chiSquareCritical returns the chi-square value with df degrees of freedom
-// exceeded with probability 1e-6, by the Wilson–Hilferty approximation
-// df x (1 - 2/(9df) + z sqrt(2/(9df)))^3 with z = 4.753424, the standard
-// normal quantile for an upper tail of 1e-6. For df = 61 it gives about 128.9.
-func chiSquareCritical(df float64) float64 {
-	const z = 4.753424
-	a := 2 / (9 * df)
-	return df * math.Pow(1-a+z*math.Sqrt(a), 3)
-}
-
 func TestBodyCharactersAreUniform(t *testing.T) {
 	// 2000 keys give 86,000 body characters, about 1387 per symbol: far above
 	// the 5 per cell the chi-square approximation needs. A false failure
-	// happens with probability 1e-6.
+	// happens with probability chisq.Alpha (see package chisq).
 	const keys = 2000
-	counts := make(map[byte]int)
+	counts := make(map[byte]int, len(alphabet))
 	for range keys {
 		p, err := Parse(New("sk_"))
 		if err != nil {
@@ -191,14 +183,13 @@ func TestBodyCharactersAreUniform(t *testing.T) {
 			counts[p.Body[i]]++
 		}
 	}
-	expected := float64(keys*BodyLen) / 62
-	var stat float64
-	for i := 0; i < len(alphabet); i++ {
-		d := float64(counts[alphabet[i]]) - expected
-		stat += d * d / expected
+	for c := range counts {
+		if !isBase62(c) {
+			t.Fatalf("body character %q is not base62", c)
+		}
 	}
-	if crit := chiSquareCritical(61); stat > crit {
-		t.Fatalf("chi-square %.1f > %.1f (df 61, alpha 1e-6): body characters are not uniform", stat, crit)
+	if r := chisq.UniformOver(counts, len(alphabet)); r.Reject() {
+		t.Fatalf("body characters are not uniform: %v", r)
 	}
 }
 

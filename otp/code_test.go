@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/internal/chisq"
 	"github.com/unguessable/secrets/otp"
 )
 
@@ -62,8 +63,8 @@ func TestChiSquareRejectsModuloBias(t *testing.T) {
 	// digits the statistic is noncentral chi-square with 9 degrees of
 	// freedom and lambda = 2e6 x 3.66e-4 = 732: mean 741, standard
 	// deviation sqrt(2 (9 + 2 x 732)) = 54, so falling under the critical
-	// value of 51.8 is 12.7 standard deviations away. The uniformity tests
-	// above must reject such a generator.
+	// value of 60.7 (chisq.Critical(9)) is 12.6 standard deviations away.
+	// The uniformity tests above must reject such a generator.
 	var digits [10]int
 	for _, b := range secrets.TokenBytes(2000000) {
 		digits[b%10]++
@@ -72,9 +73,9 @@ func TestChiSquareRejectsModuloBias(t *testing.T) {
 	for d, c := range digits {
 		counts[fmt.Sprint(d)] = c
 	}
-	stat, crit := chiSquare(counts, 10)
-	t.Logf("biased generator: chi-square %.1f, critical %.1f", stat, crit)
-	if stat <= crit {
-		t.Errorf("chi-square %.1f did not exceed %.1f for a biased generator", stat, crit)
+	r := chisq.UniformOver(counts, 10)
+	t.Logf("biased generator: %v", r)
+	if !r.Reject() {
+		t.Errorf("a biased generator was accepted: %v", r)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/internal/chisq"
 	"github.com/unguessable/secrets/password"
 )
 
@@ -280,17 +281,17 @@ func TestChiSquareRejectsPlacedRequirements(t *testing.T) {
 	// 32000 draws the statistic is noncentral chi-square with 63 degrees of
 	// freedom and lambda = 32000 x 0.0206 = 658: mean 721, standard
 	// deviation sqrt(2 (63 + 2 x 658)) = 52, so falling under the critical
-	// value of 140.1 is 11 standard deviations away. The uniformity test
-	// above must reject the shortcut.
+	// value of 155.1 (chisq.Critical(63)) is 11 standard deviations away.
+	// The uniformity test above must reject the shortcut.
 	counts := map[string]int{}
 	for range 64 * 500 {
 		s := []byte{"ab"[secrets.RandBelow(2)], '1', "ab1"[secrets.RandBelow(3)], "ab1"[secrets.RandBelow(3)]}
 		secrets.Shuffle(s)
 		counts[string(s)]++
 	}
-	stat, crit := chiSquare(counts, 64)
-	t.Logf("biased generator: chi-square %.1f, critical %.1f", stat, crit)
-	if stat <= crit {
-		t.Errorf("chi-square %.1f did not exceed %.1f for a biased generator", stat, crit)
+	r := chisq.UniformOver(counts, 64)
+	t.Logf("biased generator: %v", r)
+	if !r.Reject() {
+		t.Errorf("a biased generator was accepted: %v", r)
 	}
 }

@@ -64,3 +64,39 @@ func TestTestPanicsOnTooFewExpected(t *testing.T) {
 	}()
 	Uniform([]int64{1, 2, 3})
 }
+
+func TestCriticalIsWhereSurvivalReachesAlpha(t *testing.T) {
+	for _, df := range []int{1, 9, 61, 63, 99, 255, 7775, 9999} {
+		c := Critical(df)
+		if p := Survival(c, df); math.Abs(p-Alpha)/Alpha > 1e-6 {
+			t.Errorf("Survival(Critical(%d) = %.3f) = %.4g, want %g", df, c, p, Alpha)
+		}
+		t.Logf("df %d: critical value %.2f", df, c)
+	}
+	// With one degree of freedom the statistic is the square of a standard
+	// normal: Phi^-1(1 - Alpha/2)^2 = 6.1094^2 = 37.325 for Alpha = 1e-9.
+	if c := Critical(1); math.Abs(c-37.325) > 0.01 {
+		t.Errorf("Critical(1) = %.3f, want 37.325", c)
+	}
+}
+
+func TestUniformOverCountsUnseenOutcomesAsZero(t *testing.T) {
+	seen := map[string]int{"a": 100, "b": 100}
+	got := UniformOver(seen, 3)
+	want := Uniform([]int64{100, 100, 0})
+	if got != want {
+		t.Fatalf("UniformOver(two of three outcomes) = %v, want %v", got, want)
+	}
+	if !got.Reject() {
+		t.Errorf("an outcome never drawn in 200 tries of 3 was accepted: %v", got)
+	}
+}
+
+func TestUniformOverPanicsOnMoreOutcomesThanCells(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for 3 outcomes over 2 cells")
+		}
+	}()
+	UniformOver(map[int]int{1: 10, 2: 10, 3: 10}, 2)
+}

@@ -6,29 +6,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unguessable/secrets/internal/chisq"
 	"github.com/unguessable/secrets/passphrase"
 )
 
-// chiSquareCritical1e7 returns the value a chi-square statistic with df
-// degrees of freedom exceeds with probability at most about 1e-7, by the
-// Wilson-Hilferty approximation df (1 - 2/(9df) + z sqrt(2/(9df)))^3 with
-// z = 5.1993 = Phi^-1(1 - 1e-7). Checked against the exact quantiles in
-// package passphrase's tests (df 1: 33.7 >= 28.4; df 9999: 10582 >= 10581);
-// alpha 1e-7 keeps false failures rarer than one in a million even where
-// the approximation errs.
-func chiSquareCritical1e7(df int) float64 {
-	k := float64(df)
-	v := 2 / (9 * k)
-	return k * math.Pow(1-v+5.1993*math.Sqrt(v), 3)
-}
-
 // checkUniformLines fails t unless the lines of out, each one of want
-// equally likely outcomes that valid accepts, pass a chi-square test.
+// equally likely outcomes that valid accepts, pass a chi-square test at
+// level chisq.Alpha (see package chisq for the suite's false-failure rate).
 func checkUniformLines(t *testing.T, out string, want int, valid func(string) bool) {
 	t.Helper()
 	counts := map[string]int{}
-	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	for _, l := range lines {
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
 		if !valid(l) {
 			t.Fatalf("line %q is not a possible outcome", l)
 		}
@@ -37,13 +25,8 @@ func checkUniformLines(t *testing.T, out string, want int, valid func(string) bo
 	if len(counts) > want {
 		t.Fatalf("%d distinct outcomes, want at most %d", len(counts), want)
 	}
-	e := float64(len(lines)) / float64(want)
-	stat := float64(want-len(counts)) * e
-	for _, c := range counts {
-		stat += (float64(c) - e) * (float64(c) - e) / e
-	}
-	if crit := chiSquareCritical1e7(want - 1); stat > crit {
-		t.Errorf("chi-square %.1f over %d outcomes exceeds %.1f (alpha 1e-7)", stat, want, crit)
+	if r := chisq.UniformOver(counts, want); r.Reject() {
+		t.Errorf("%d outcomes are not uniform: %v", want, r)
 	}
 }
 
