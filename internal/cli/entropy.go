@@ -163,10 +163,18 @@ func formatLog10(x float64) string {
 	return entropy.Scientific(x)
 }
 
+// describeRate writes a rate of guesses a second: as given when it is
+// between 0.001 and a million (0.5, 2.5 and 1000 are not rounded to whole
+// guesses), else as a power of ten or in scientific form.
 func describeRate(r float64) string {
-	s := formatLog10(math.Log10(r))
-	if r >= 1e6 && r == math.Pow(10, math.Round(math.Log10(r))) {
+	var s string
+	switch {
+	case r >= 1e-3 && r < 1e6:
+		s = strconv.FormatFloat(r, 'f', -1, 64)
+	case r >= 1e6 && r == math.Pow(10, math.Round(math.Log10(r))):
 		s = fmt.Sprintf("10^%.0f", math.Log10(r))
+	default:
+		s = entropy.Scientific(math.Log10(r))
 	}
 	switch r {
 	case entropy.OfflineRate:

@@ -19,6 +19,10 @@ func TestEntropyHumanReadable(t *testing.T) {
 		{"20 of 94 characters are 131.09 bits", []string{"--length", "20", "--charset-size", "94"}, []string{"131.09"}},
 		{"6 digits online take about 14 hours", []string{"--digits", "6", "--online"}, []string{"19.93", "14 hours", "10 guesses a second (online"}},
 		{"a custom rate is used", []string{"--digits", "6", "--rate", "1000"}, []string{"8 minutes", "1000 guesses a second"}},
+		{"a rate below one a second is shown as given", []string{"--digits", "6", "--rate", "0.5"}, []string{"at 0.5 guesses a second"}},
+		{"a rate of 100 an hour is not rounded to 0", []string{"--digits", "6", "--rate", "0.02778"}, []string{"at 0.02778 guesses a second"}},
+		{"a fractional rate keeps its fraction", []string{"--digits", "6", "--rate", "2.5"}, []string{"at 2.5 guesses a second"}},
+		{"a tiny rate is shown in scientific form", []string{"--bytes", "16", "--rate", "1e-300"}, []string{"at 1.0 x 10^-300 guesses a second"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := mustRun(t, append([]string{"entropy"}, c.args...)...)
