@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -85,6 +86,9 @@ func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, re
 	}
 	defer st.Close()
 	digest, generated, err := server.AdminKey(ctx, st, os.Getenv("SECRETS_ADMIN_KEY"))
+	if errors.Is(err, server.ErrWeakSecret) {
+		return withHint(&usageError{err: err}, "use a random value such as the output of: secrets urlsafe")
+	}
 	if err != nil {
 		return err
 	}
@@ -94,6 +98,9 @@ func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, re
 		fmt.Fprintf(s.Err, "secrets: admin key (shown once, only its hash is kept): %s\n", generated)
 	}
 	pepper, err := server.Pepper(ctx, st, os.Getenv("SECRETS_PEPPER"))
+	if errors.Is(err, server.ErrWeakSecret) {
+		return withHint(&usageError{err: err}, "use a random value such as the output of: secrets urlsafe")
+	}
 	if err != nil {
 		return err
 	}
