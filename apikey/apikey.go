@@ -169,26 +169,25 @@ func Hash(key string) string {
 
 // Redact returns a form of key safe for logs and user interfaces: its prefix,
 // an ellipsis and the last 4 characters ("sk_live_…a1b2"), which are checksum
-// characters and reveal at most 24 bits about a 256-bit body. Input that is
-// not a key keeps at most its prefix-like start and never more than 4
-// characters of the rest.
+// characters and reveal at most 24 bits about a 256-bit body. Input shaped
+// unlike a key (no valid prefix, or fewer than 16 base62 characters after
+// it, or other characters) redacts to "…" alone, since it may be some other
+// secret pasted by mistake.
 func Redact(key string) string {
-	prefix := ""
-	if i := strings.LastIndexByte(key, '_'); i >= 0 && CheckPrefix(key[:i+1]) == nil {
-		prefix = key[:i+1]
+	i := strings.LastIndexByte(key, '_')
+	if i < 0 || CheckPrefix(key[:i+1]) != nil {
+		return "…"
 	}
-	rest := key[len(prefix):]
+	rest := key[i+1:]
 	if len(rest) < 16 {
-		// Too short to show any of it without revealing a large share.
-		return prefix + "…"
+		return "…"
 	}
-	tail := rest[len(rest)-4:]
-	for i := 0; i < len(tail); i++ {
-		if !isBase62(tail[i]) {
-			return prefix + "…"
+	for j := 0; j < len(rest); j++ {
+		if !isBase62(rest[j]) {
+			return "…"
 		}
 	}
-	return prefix + "…" + tail
+	return key[:i+1] + "…" + rest[len(rest)-4:]
 }
 
 func isBase62(c byte) bool {

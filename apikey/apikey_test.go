@@ -142,9 +142,11 @@ func TestRedactShowsOnlyPrefixAndLastFour(t *testing.T) {
 	}
 	tests := []struct{ name, in, want string }{
 		{"an empty string redacts to an ellipsis", "", "…"},
-		{"a short string shows nothing of itself", "sk_abc", "sk_…"},
-		{"a long string without a prefix shows its last four", "abcdefghijklmnopqrstuvwxyz", "…wxyz"},
-		{"a string ending in punctuation shows nothing of it", "sk_abcdefghijklmnopq!!!!", "sk_…"},
+		{"a short string shows nothing of itself", "sk_abc", "…"},
+		{"a long string without a prefix shows nothing of itself", "abcdefghijklmnopqrstuvwxyz", "…"},
+		{"a string with punctuation after the prefix shows nothing of itself", "sk_abcdefghijklmnopq!!!!", "…"},
+		{"a password with an underscore shows nothing of itself", "hunter2_hunter2hunter2!", "…"},
+		{"a truncated key still shows its prefix and last four", "sk_live_abcdefghijklmnopqrstuvwxyz", "sk_live_…wxyz"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,7 @@
 // and a redacted start for display. [Manager.Verify] rejects a malformed key
 // (bad prefix, length or checksum) without touching the database; a plain
 // key (no use count, no rate limit) is then one indexed read, and a key with
-// limits one atomic UPDATE … WHERE … RETURNING, so a burst of verifications
+// limits adds one atomic UPDATE … WHERE … RETURNING, so a burst of verifications
 // in any number of processes never spends more uses or more of the rate
 // limit than the key has. Outcomes are a [Status]; errors mean the system
 // failed, never that a key was wrong.
