@@ -104,3 +104,31 @@ func TestSecretWritesLeaveTheWriterAtSynchronousNormal(t *testing.T) {
 		t.Fatalf("synchronous %d inside a secret write and %d after, want 2 and 1", during, after)
 	}
 }
+
+func TestManyHandlesOpenANewFileAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "race.db")
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			st, err := Open(context.Background(), path)
+			if err == nil {
+				err = st.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent open: %v", err)
+		}
+	}
+	st2, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	var n int
+	if err := st2.r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d migrations recorded (%v), want 1", n, err)
+	}
+}
