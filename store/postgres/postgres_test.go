@@ -86,6 +86,7 @@ var backend = storetest.Backend{
 }
 
 func TestConformance(t *testing.T) {
+	testURL(t) // skip once, not in every subtest
 	storetest.Run(t, backend)
 }
 
