@@ -27,7 +27,14 @@ whether a key is well formed.`,
   secrets apikey --prefix pk_test_ -n 10   # ten test keys
   secrets apikey check sk_live_…           # exit 0 if well formed, 1 if not
   echo "$KEY" | secrets apikey check -     # keep the key out of shell history`,
-		Args: noArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			// A long stray argument is most likely a key given without
+			// "check": say so without repeating it.
+			if len(args) > 0 && len(args[0]) > 20 {
+				return withHint(usagef("secrets apikey takes no arguments; to check a key, use secrets apikey check KEY"), "the argument is not repeated here: it may be a key")
+			}
+			return noArgs(cmd, args)
+		},
 	}
 	cmd.Flags().StringVarP(&prefix, "prefix", "p", "sk_", "the key's `PREFIX`, ending in '_'")
 	count := addCount(cmd)

@@ -61,6 +61,15 @@ func TestAPIKeyCheck(t *testing.T) {
 	}
 }
 
+func TestAPIKeyWithAKeyButNoCheckDoesNotRepeatTheKey(t *testing.T) {
+	key := apikey.New("sk_live_")
+	r := run(t, "", "apikey", key)
+	wantUsageError(t, r, "apikey check")
+	if strings.Contains(r.err, key[len("sk_live_"):][:8]) {
+		t.Fatalf("stderr %q shows the key", r.err)
+	}
+}
+
 func TestAPIKeyBadInput(t *testing.T) {
 	tests := []struct {
 		name  string

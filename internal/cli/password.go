@@ -38,7 +38,17 @@ characters; --exclude and --no-ambiguous (I l 1 O 0 | ` + "`" + ` ' ") remove so
   secrets password --require-each --no-ambiguous --entropy
   secrets password --charset 0123456789abcdef --length 32
   secrets password --json -n 5`,
-		Args: noArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				return nil
+			case isDecimal(args[0]):
+				return usagef("secrets password takes no arguments, got %q; for a length, use --length %s", truncate(args[0]), truncate(args[0]))
+			}
+			// Anything else may be a password someone hoped to rate: do
+			// not repeat it.
+			return usagef("secrets password takes no arguments (not repeated: it may be a password); to rate a password you chose, pipe it to secrets entropy --password")
+		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&length, "length", "l", strconv.Itoa(password.DefaultLength), "password length `N` in characters")

@@ -97,11 +97,22 @@ func TestPasswordBadInput(t *testing.T) {
 		{[]string{"--charset", "ab", "--no-symbols"}, []string{"--charset replaces the classes", "--no-symbols"}},
 		{[]string{"--symbols", "--no-symbols"}, []string{"--symbols and --no-symbols contradict"}},
 		{[]string{"--charset", "a b"}, []string{"U+0020"}},
-		{[]string{"extra"}, []string{"takes no arguments"}},
+		{[]string{"extra"}, []string{"takes no arguments", "entropy --password"}},
+		{[]string{"16"}, []string{"takes no arguments", `"16"`, "--length"}},
 	} {
 		t.Run("password "+strings.Join(c.args, " ")+" is refused", func(t *testing.T) {
 			wantUsageError(t, run(t, "", append([]string{"password"}, c.args...)...), c.wants...)
 		})
+	}
+}
+
+func TestPasswordWithAnArgumentDoesNotRepeatIt(t *testing.T) {
+	// secrets password hunter2: perhaps someone hoping to rate a password
+	// they chose. It must not reach stderr (terminal scrollback, CI logs).
+	r := run(t, "", "password", "hunter2")
+	wantUsageError(t, r, "entropy --password")
+	if strings.Contains(r.err, "hunter2") {
+		t.Fatalf("stderr %q repeats the argument", r.err)
 	}
 }
 
