@@ -19,14 +19,14 @@ const (
 // the error ("NBYTES", "--count").
 func parseInt(what, s string, lo, hi int64) (int64, error) {
 	if !isDecimal(s) {
-		return 0, usagef("%s %q is not a whole number", what, s)
+		return 0, usagef("%s %q is not a whole number", what, truncate(s))
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v > hi {
-		return 0, usagef("%s %s is too large: the most is %d", what, s, hi)
-	}
-	if v < lo {
-		return 0, usagef("%s %s is too small: the least is %d", what, s, lo)
+	switch {
+	case err != nil && s[0] == '-', err == nil && v < lo:
+		return 0, usagef("%s %s is too small: the least is %d", what, truncate(s), lo)
+	case err != nil || v > hi:
+		return 0, usagef("%s %s is too large: the most is %d", what, truncate(s), hi)
 	}
 	return v, nil
 }

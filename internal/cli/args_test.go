@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,30 @@ func FuzzParseBigPositive(f *testing.F) {
 		}
 		if n.Sign() <= 0 || !isDecimal(s) {
 			t.Fatalf("parseBigPositive(%q) accepted %v", s, n)
+		}
+	})
+}
+
+func TestNumericErrorsQuoteAtMostATruncatedValue(t *testing.T) {
+	huge := strings.Repeat("9", 5000)
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"a huge NBYTES", func() error { _, err := parseInt("NBYTES", huge, 0, maxTokenBytes); return err }()},
+		{"a huge negative --count", func() error { _, err := parseInt("--count", "-"+huge, 0, maxCount); return err }()},
+		{"a huge non-number", func() error { _, err := parseInt("NBYTES", huge+"x", 0, maxTokenBytes); return err }()},
+	} {
+		t.Run(c.name+" is shortened in the message", func(t *testing.T) {
+			if c.err == nil || len(c.err.Error()) > 200 {
+				t.Fatalf("error of %d bytes, want a short one: %.80s", len(c.err.Error()), c.err)
+			}
+		})
+	}
+	t.Run("a huge negative number is too small, not too large", func(t *testing.T) {
+		_, err := parseInt("--count", "-"+huge, 0, maxCount)
+		if err == nil || !strings.Contains(err.Error(), "too small") {
+			t.Fatalf("error %.80s, want too small", err)
 		}
 	})
 }
