@@ -287,9 +287,8 @@ func (m *Manager) newKey(prefix string, now time.Time) (string, store.Key) {
 }
 
 // Verify checks key in namespace ("" means DefaultNamespace) and spends cost
-// from its remaining uses and rate limit. A cost of 0 checks without
-// spending, but is refused like a cost of 1 when no use or no room in the
-// window is left. A key of another namespace is NotFound.
+// (0 checks without spending) from its remaining uses and rate limit. A key
+// of another namespace is NotFound.
 func (m *Manager) Verify(ctx context.Context, key, namespace string, cost int64) (Result, error) {
 	if cost < 0 || cost > MaxCost {
 		return Result{}, &InvalidError{"cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost)}
@@ -330,7 +329,7 @@ func (m *Manager) Verify(ctx context.Context, key, namespace string, cost int64)
 	}
 	s := static(k, now)
 	if s == Valid {
-		if k.Remaining != nil && *k.Remaining < max(cost, 1) {
+		if k.Remaining != nil && *k.Remaining < cost {
 			s = UsageExceeded
 		} else {
 			s = RateLimited

@@ -156,9 +156,8 @@ type Store interface {
 	KeyByID(ctx context.Context, id string) (Key, error)
 	// UseKey spends cost from key id's remaining uses and rate-limit window
 	// in one atomic step, if the key is enabled, unrevoked, unexpired at now,
-	// has max(cost, 1) uses left and max(cost, 1) fits in the window (so a
-	// cost of 0 checks without spending, but not past the limits); ok
-	// reports whether it did. The key is returned after the step, or as it stands if refused.
+	// has cost uses left and cost fits in the window; ok reports whether it
+	// did. The key is returned after the step, or as it stands if refused.
 	UseKey(ctx context.Context, id string, cost int64, now time.Time) (k Key, ok bool, err error)
 	// ListKeys returns keys matching f in id order.
 	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)

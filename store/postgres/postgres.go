@@ -350,9 +350,9 @@ func (p *Postgres) UseKey(ctx context.Context, id string, cost int64, now time.T
 				WHEN rl_start = ($3::bigint / rl_window) * rl_window THEN rl_count + $2::bigint ELSE $2::bigint END,
 			rl_start = CASE WHEN rl_limit IS NULL THEN rl_start ELSE ($3::bigint / rl_window) * rl_window END
 		WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3::bigint)
-			AND (remaining IS NULL OR remaining >= GREATEST($2::bigint, 1))
+			AND (remaining IS NULL OR remaining >= $2::bigint)
 			AND (rl_limit IS NULL OR
-				(CASE WHEN rl_start = ($3::bigint / rl_window) * rl_window THEN rl_count ELSE 0 END) + GREATEST($2::bigint, 1) <= rl_limit)
+				(CASE WHEN rl_start = ($3::bigint / rl_window) * rl_window THEN rl_count ELSE 0 END) + $2::bigint <= rl_limit)
 		RETURNING `+keyCols, id, cost, now.UnixMilli()))
 	if err == nil {
 		return k, true, nil

@@ -393,9 +393,9 @@ func (s *SQLite) UseKey(ctx context.Context, id string, cost int64, now time.Tim
 				WHEN rl_start = ($3 / rl_window) * rl_window THEN rl_count + $2 ELSE $2 END,
 			rl_start = CASE WHEN rl_limit IS NULL THEN rl_start ELSE ($3 / rl_window) * rl_window END
 		WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
-			AND (remaining IS NULL OR remaining >= MAX($2, 1))
+			AND (remaining IS NULL OR remaining >= $2)
 			AND (rl_limit IS NULL OR
-				(CASE WHEN rl_start = ($3 / rl_window) * rl_window THEN rl_count ELSE 0 END) + MAX($2, 1) <= rl_limit)
+				(CASE WHEN rl_start = ($3 / rl_window) * rl_window THEN rl_count ELSE 0 END) + $2 <= rl_limit)
 		RETURNING `+keyCols, id, cost, now.UnixMilli()))
 	if err == nil {
 		return k, true, nil
