@@ -75,8 +75,16 @@ secret on the server; anyone who has it can make valid codes.`,
 		case png != "" && noQR:
 			return usagef("--png and --no-qr contradict each other")
 		}
-		if _, err := (&otp.TOTP{Secret: make([]byte, otp.SecretSize)}).URI(issuer, account); err != nil {
+		// Check the names with a stand-in key before making a real one, so
+		// that bad input shows no key: a real key's URI has the same length.
+		uri, err := (&otp.TOTP{Secret: make([]byte, otp.SecretSize)}).URI(issuer, account)
+		if err != nil {
 			return usagef("%v", err)
+		}
+		if !noQR {
+			if _, err := qrcode.New(uri, qrcode.Medium); err != nil {
+				return usagef("--issuer and --account make an otpauth URI of %d bytes, too long for a QR code; shorten them or use --no-qr", len(uri))
+			}
 		}
 		w := bufio.NewWriter(s.Out)
 		if png != "" {

@@ -187,3 +187,23 @@ func TestTOTPBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestTOTPNewRefusesNamesTooLongForAQRCodeBeforePrintingAKey(t *testing.T) {
+	long := strings.Repeat("x", 3000)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"a QR code in the terminal", []string{"totp", "new", "--issuer", long, "--account", "a"}},
+		{"a PNG", []string{"totp", "new", "--issuer", "I", "--account", long, "--png", filepath.Join(t.TempDir(), "k.png")}},
+	} {
+		t.Run("an issuer or account too long for "+c.name+" is bad input and prints no key", func(t *testing.T) {
+			wantUsageError(t, run(t, "", c.args...), "too long for a QR code")
+		})
+	}
+	t.Run("with --no-qr a long name is fine", func(t *testing.T) {
+		if out := mustRun(t, "totp", "new", "--issuer", long, "--account", "a", "--no-qr"); !strings.Contains(out, "otpauth://") {
+			t.Fatalf("output %q", out)
+		}
+	})
+}
