@@ -159,6 +159,15 @@ func TestPassword(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a word is placed in a band of ranks, not at its exact rank", func(t *testing.T) {
+		// An exact rank and span name the word to anyone with zxcvbn's
+		// lists: "characters 1-7: a common word (rank 1140)" is "correct".
+		s := entropy.Password("correct horse battery staple", nil)
+		all := strings.Join(s.Why, "; ")
+		if strings.Contains(all, "rank") || !strings.Contains(all, "a common word (in the top 10000)") {
+			t.Errorf("why %q, want bands like \"in the top 10000\" and no exact rank", all)
+		}
+	})
 	t.Run("user inputs are guessed first", func(t *testing.T) {
 		with := entropy.Password("alicewonder", []string{"alicewonder"})
 		without := entropy.Password("alicewonder", nil)

@@ -23,5 +23,5 @@ func ExamplePassword() {
 	fmt.Println(s.Why[0])
 	// Output:
 	// score 0
-	// characters 1-9: a common password (rank 189)
+	// characters 1-9: a common password (in the top 1000)
 }

@@ -71,13 +71,13 @@ func describe(m *match.Match) string {
 		var what string
 		switch m.DictionaryName {
 		case "passwords":
-			what = fmt.Sprintf("a common password (rank %d)", m.Rank)
+			what = "a common password " + band(m.Rank)
 		case "user_inputs":
 			what = "one of the given user inputs"
 		case "surnames", "male_names", "female_names":
-			what = fmt.Sprintf("a common name (rank %d)", m.Rank)
+			what = "a common name " + band(m.Rank)
 		default:
-			what = fmt.Sprintf("a common word (rank %d)", m.Rank)
+			what = "a common word " + band(m.Rank)
 		}
 		var how []string
 		if m.Reversed {
@@ -110,6 +110,17 @@ func describe(m *match.Match) string {
 		return "no pattern found (guessed by brute force)"
 	}
 	return "a pattern of kind " + m.Pattern
+}
+
+// band places a dictionary rank in a power-of-ten band: "(in the top
+// 1000)". The exact rank is not shown: with the span, it would name the
+// word to anyone holding zxcvbn's lists.
+func band(rank int) string {
+	top := 10
+	for top < rank && top < 1e9 {
+		top *= 10
+	}
+	return fmt.Sprintf("(in the top %d)", top)
 }
 
 func plural(n int) string {
