@@ -107,8 +107,8 @@ func TestSecretWritesLeaveTheWriterAtSynchronousNormal(t *testing.T) {
 
 func TestManyHandlesOpenANewFileAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "race.db")
-	errs := make(chan error, 4)
-	for range 4 {
+	errs := make(chan error, 8)
+	for range 8 {
 		go func() {
 			st, err := Open(context.Background(), path)
 			if err == nil {
@@ -117,7 +117,7 @@ func TestManyHandlesOpenANewFileAtOnce(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for range 4 {
+	for range 8 {
 		if err := <-errs; err != nil {
 			t.Errorf("concurrent open: %v", err)
 		}
