@@ -56,7 +56,13 @@ secret on the server; anyone who has it can make valid codes.`,
 		Example: `  secrets totp new --issuer Example --account alice@example.com
   secrets totp new --issuer Example --account alice --png alice.png
   secrets totp new --issuer Example --account bob --no-qr -n 3`,
-		Args: noArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			// Not noArgs: the stray argument may be an existing secret.
+			if len(args) > 0 {
+				return usagef("secrets totp new takes no arguments (not repeated: it may be a secret); it makes a new secret, and --issuer and --account name it")
+			}
+			return nil
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&issuer, "issuer", "", "the service's name `I`, shown in the app (required)")

@@ -175,6 +175,7 @@ func TestTOTPBadInput(t *testing.T) {
 		{[]string{"verify", secret, "12345"}, []string{"CODE must be 6 digits, got 5"}},
 		{[]string{"verify", secret, "12345a"}, []string{"CODE must be 6 digits"}},
 		{[]string{"JBSWY3DPEHPK3PXP"}, []string{"unknown totp subcommand"}},
+		{[]string{"new", "JBSWY3DPEHPK3PXP", "--issuer", "I", "--account", "a"}, []string{"takes no arguments"}},
 		{nil, []string{"needs a subcommand"}},
 		{[]string{"code", secret, "--time", "yesterday"}, []string{`--time "yesterday"`}},
 	} {
