@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"github.com/unguessable/secrets/server"
@@ -23,6 +24,7 @@ import (
 const (
 	defaultServeAddr = "127.0.0.1:8427"
 	defaultServeDB   = "secrets.db"
+	defaultPoolConns = 16 // PostgreSQL connections per instance, unless the URL sets pool_max_conns
 )
 
 func newServeCmd(s Streams) *cobra.Command {
@@ -38,7 +40,8 @@ and one-time codes, for programs in any language. The API is described at
 
 The database is a SQLite file (secrets.db in the working directory by
 default) or, with --db postgres://…, a PostgreSQL database that any number
-of instances may share. The environment gives defaults: SECRETS_ADDR,
+of instances may share; each instance keeps up to 16 connections unless the
+URL sets pool_max_conns. The environment gives defaults: SECRETS_ADDR,
 SECRETS_DB.
 
 Every /v1 call needs "Authorization: Bearer <admin key>". The admin key is
@@ -125,7 +128,17 @@ func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, re
 // a password.
 func openStore(ctx context.Context, db string) (store.Store, string, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		st, err := postgres.Open(ctx, db)
+		cfg, err := pgxpool.ParseConfig(db)
+		if err != nil {
+			// pgx's parse errors can quote the URL, password and all.
+			return nil, "", usagef("--db: the postgres:// URL does not parse")
+		}
+		if !strings.Contains(db, "pool_max_conns=") {
+			// pgxpool's default, max(4, CPUs), queues a server's
+			// concurrent requests behind a few connections.
+			cfg.MaxConns = defaultPoolConns
+		}
+		st, err := postgres.OpenConfig(ctx, cfg)
 		if err != nil {
 			return nil, "", fmt.Errorf("open the database: %w", err)
 		}

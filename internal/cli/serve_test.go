@@ -30,6 +30,13 @@ func TestServeRefusesBadFlags(t *testing.T) {
 			wantUsageError(t, run(t, "", tc.args...), tc.want)
 		})
 	}
+	t.Run("a postgres URL that does not parse is a usage error that does not quote it", func(t *testing.T) {
+		r := run(t, "", "serve", "--db", "postgres://user:hunter2@host:notaport/db")
+		wantUsageError(t, r, "--db")
+		if strings.Contains(r.err, "hunter2") {
+			t.Errorf("the error quotes the password: %q", r.err)
+		}
+	})
 }
 
 // lockedBuffer collects the output of a command that runs in another

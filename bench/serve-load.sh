@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# bench/serve-load.sh: HTTP load on "secrets serve", beside the HTTP ceiling.
+#
+#   bench/serve-load.sh [sqlite|postgres|both]      (default both)
+#
+# Environment: CONNS (64), THREADS (2), DURATION (10s), TOKENS (fresh tokens
+# to issue for the redeem run, 40000), CODES (subjects with a live code,
+# 2000), SECRETS_TEST_POSTGRES_URL (the PostgreSQL server; the run makes and
+# drops a schema of its own).
+#
+# Workloads, each run with wrk at $CONNS connections for $DURATION:
+#   verify  POST /v1/keys/verify of one plain key (no use count, no rate limit)
+#   redeem  POST /v1/tokens/redeem, every request a fresh token
+#   codes   POST /v1/codes/verify, a wrong guess at a live code, spread over
+#           $CODES subjects with 100 attempts each
+# Each is preceded by the same wrk script against bench/ceiling, a bare
+# net/http JSON handler on the same machine, so that every ratio compares
+# runs made seconds apart on the same shared cores. Everything listens on
+# 127.0.0.1 only. The server runs with --quiet-requests (no log line per
+# request); one more verify run keeps the request log on (to /dev/null) to
+# show what it costs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WHICH=${1:-both}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-10s}
+TOKENS=${TOKENS:-40000}
+CODES=${CODES:-2000}
+SPORT=8431
+CPORT=8499
+
+command -v wrk >/dev/null || { echo "serve-load: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/secrets" ./cmd/secrets
+go build -o "$tmp/ceiling" ./bench/ceiling
+go build -o "$tmp/serveprep" ./bench/serveprep
+
+export BENCH_DIR=$tmp BENCH_THREADS=$THREADS
+export BENCH_ADMIN="bench-admin-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+cat > "$tmp/common.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_ADMIN")
+local counter = 0
+function setup(thread)
+	thread:set("id", counter)
+	counter = counter + 1
+end
+-- lines returns this thread's share of a file's lines.
+function lines(name)
+	local n, mine, nthreads = 0, {}, tonumber(os.getenv("BENCH_THREADS"))
+	for line in io.lines(os.getenv("BENCH_DIR") .. "/" .. name) do
+		if n % nthreads == id then mine[#mine + 1] = line end
+		n = n + 1
+	end
+	return mine
+end
+LUA
+cat > "$tmp/verify.lua" <<'LUA'
+dofile(os.getenv("BENCH_DIR") .. "/common.lua")
+wrk.path = "/v1/keys/verify"
+wrk.body = '{"key":"' .. io.open(os.getenv("BENCH_DIR") .. "/key.txt"):read("*l") .. '"}'
+LUA
+cat > "$tmp/redeem.lua" <<'LUA'
+dofile(os.getenv("BENCH_DIR") .. "/common.lua")
+function init(args)
+	tokens, i = lines("tokens.txt"), 0
+end
+function request()
+	i = i + 1
+	local t = tokens[((i - 1) % #tokens) + 1]
+	return wrk.format(nil, "/v1/tokens/redeem", nil, '{"purpose":"bench","token":"' .. t .. '"}')
+end
+LUA
+cat > "$tmp/codes.lua" <<'LUA'
+dofile(os.getenv("BENCH_DIR") .. "/common.lua")
+function init(args)
+	subjects, i = lines("subjects.txt"), 0
+end
+function request()
+	i = i + 1
+	local s = subjects[((i - 1) % #subjects) + 1]
+	return wrk.format(nil, "/v1/codes/verify", nil, '{"purpose":"bench","subject":"' .. s .. '","code":"0000000"}')
+end
+LUA
+
+# wrkrun PORT SCRIPT: prints "req/s p50_ms p99_ms" of one wrk run.
+wrkrun() {
+	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$tmp/$2" "http://127.0.0.1:$1" > "$tmp/wrk.out" 2>&1 || { cat "$tmp/wrk.out" >&2; exit 1; }
+	if grep -q "Non-2xx" "$tmp/wrk.out"; then
+		echo "serve-load: non-2xx answers:" >&2; cat "$tmp/wrk.out" >&2; exit 1
+	fi
+	awk '
+		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+		/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
+		END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }' "$tmp/wrk.out"
+}
+
+waitfor() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 0.1; done; echo "serve-load: nothing on port $1" >&2; exit 1; }
+
+# outcome OPERATION STATUS: the count of a verify outcome from /metrics.
+outcome() {
+	curl -fs "http://127.0.0.1:$SPORT/metrics" | awk -v op="$1" -v st="$2" '
+		index($0, "secrets_verify_outcomes_total{operation=\"" op "\",status=\"" st "\"}") == 1 { n = $2 } END { print n + 0 }'
+}
+
+"$tmp/ceiling" -addr "127.0.0.1:$CPORT" 2>/dev/null & pids+=($!)
+waitfor $CPORT / 
+
+row() { # NAME CEIL SERVE → a markdown row
+	read -r crps cp50 cp99 <<<"$2"
+	read -r srps sp50 sp99 <<<"$3"
+	awk -v n="$1" -v cr="$crps" -v c5="$cp50" -v c9="$cp99" -v sr="$srps" -v s5="$sp50" -v s9="$sp99" 'BEGIN {
+		printf "| %s | %d | %.2f | %.2f | %d | %.2f | %.2f | **%.2fx** | %.2fx |\n", n, cr, c5, c9, sr, s5, s9, sr / cr, s9 / c9 }'
+}
+
+bench_backend() { # NAME DSN
+	local name=$1 dsn=$2
+	local args=(serve --addr "127.0.0.1:$SPORT" --db "$dsn")
+	SECRETS_ADMIN_KEY=$BENCH_ADMIN "$tmp/secrets" "${args[@]}" --quiet-requests 2>"$tmp/serve.log" & local spid=$!
+	pids+=($spid)
+	waitfor $SPORT /healthz
+	"$tmp/serveprep" -url "http://127.0.0.1:$SPORT" -admin "$BENCH_ADMIN" -out "$tmp" -tokens "$TOKENS" -codes "$CODES" >&2
+
+	echo "### $name"
+	echo
+	echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares these 2 cores)"
+	echo
+	echo "| workload | ceiling req/s | p50 ms | p99 ms | serve req/s | p50 ms | p99 ms | req/s ratio | p99 ratio |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	local c s
+	c=$(wrkrun $CPORT verify.lua); s=$(wrkrun $SPORT verify.lua); row "plain-key verify" "$c" "$s"
+	c=$(wrkrun $CPORT redeem.lua); s=$(wrkrun $SPORT redeem.lua); row "redeem, fresh tokens" "$c" "$s"
+	local valid used
+	valid=$(outcome tokens.redeem VALID); used=$(outcome tokens.redeem USED)
+	c=$(wrkrun $CPORT codes.lua); s=$(wrkrun $SPORT codes.lua); row "code check (wrong guess)" "$c" "$s"
+	local invalid maxed
+	invalid=$(outcome codes.verify INVALID); maxed=$(outcome codes.verify MAX_ATTEMPTS)
+	kill $spid; wait $spid 2>/dev/null || true
+
+	SECRETS_ADMIN_KEY=$BENCH_ADMIN "$tmp/secrets" "${args[@]}" 2>/dev/null & spid=$!
+	pids+=($spid)
+	waitfor $SPORT /healthz
+	c=$(wrkrun $CPORT verify.lua); s=$(wrkrun $SPORT verify.lua); row "plain-key verify, request log on" "$c" "$s"
+	kill $spid; wait $spid 2>/dev/null || true
+	echo
+	echo "Outcomes counted by the server: redeem $valid VALID, $used USED (a USED means the run outlasted the $TOKENS fresh tokens); code checks $invalid INVALID, $maxed MAX_ATTEMPTS."
+	echo
+}
+
+echo "## serve-load, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(uname -sr); $(go version | cut -d' ' -f3); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+echo "wrk: $THREADS threads, $CONNS connections, $DURATION per run, on 127.0.0.1; the ceiling is bench/ceiling (bare net/http, JSON in and out)."
+echo
+
+if [ "$WHICH" = sqlite ] || [ "$WHICH" = both ]; then
+	bench_backend SQLite "$tmp/bench.db"
+fi
+if [ "$WHICH" = postgres ] || [ "$WHICH" = both ]; then
+	if [ -z "${SECRETS_TEST_POSTGRES_URL:-}" ]; then
+		echo "serve-load: SECRETS_TEST_POSTGRES_URL is not set: skipping PostgreSQL" >&2
+	else
+		schema="secrets_bench_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+		psql -q "$SECRETS_TEST_POSTGRES_URL" -c "CREATE SCHEMA $schema" >/dev/null
+		trap 'psql -q "$SECRETS_TEST_POSTGRES_URL" -c "DROP SCHEMA IF EXISTS '"$schema"' CASCADE" >/dev/null 2>&1; cleanup' EXIT
+		sep='?'; case $SECRETS_TEST_POSTGRES_URL in *\?*) sep='&' ;; esac
+		# secrets serve keeps 16 connections per instance unless the URL says.
+		bench_backend PostgreSQL "${SECRETS_TEST_POSTGRES_URL}${sep}search_path=$schema"
+	fi
+fi
