@@ -208,3 +208,16 @@ func TestTOTPNewRefusesNamesTooLongForAQRCodeBeforePrintingAKey(t *testing.T) {
 		}
 	})
 }
+
+func TestTOTPNewDoesNotFollowASymlinkForThePNG(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere.png")
+	link := filepath.Join(dir, "alice.png")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	wantUsageError(t, run(t, "", "totp", "new", "--issuer", "E", "--account", "a", "--png", link), "already exists")
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("the symlink's target was created (%v)", err)
+	}
+}
