@@ -1,0 +1,179 @@
+// Package secretname holds the naming rules the secretsvet analyzers share:
+// which identifiers name a secret (a token, a password, a session id…) and
+// which name something that only sounds like one (a token count, a session
+// timeout). The rules read the words of an identifier, so resetToken,
+// reset_token and RESET_TOKEN all match and tokenizer does not.
+package secretname
+
+import (
+	"go/types"
+	"strings"
+	"unicode"
+)
+
+// secretWords name values that must be unguessable.
+var secretWords = map[string]bool{
+	"token": true, "secret": true, "password": true, "passwd": true,
+	"passphrase": true, "apikey": true, "nonce": true, "salt": true,
+	"otp": true, "pin": true, "session": true, "csrf": true, "xsrf": true,
+	"reset": true, "invite": true, "verification": true, "pwd": true,
+}
+
+// digestWords name values that are secret only while an attacker can make a
+// guess and time the answer: compared with a value from a request.
+var digestWords = map[string]bool{
+	"mac": true, "hmac": true, "signature": true, "sig": true,
+	"digest": true, "hash": true,
+}
+
+// tokenWords name the values that are handed out as bearer tokens, whose
+// length alone decides how hard they are to guess. A nonce or a salt has
+// other rules (a 12-byte GCM nonce is right), so they are not here.
+var tokenWords = map[string]bool{
+	"token": true, "secret": true, "session": true, "csrf": true, "xsrf": true,
+	"reset": true, "invite": true, "verification": true, "apikey": true,
+}
+
+// notSecretWords describe something about a secret rather than the secret:
+// tokenCount, sessionTimeout, passwordLength, resetDelay, tokenType.
+var notSecretWords = map[string]bool{
+	"count": true, "counter": true, "len": true, "length": true, "size": true,
+	"n": true, "num": true, "idx": true, "index": true, "delay": true,
+	"timeout": true, "ttl": true, "expiry": true, "expires": true, "expiration": true,
+	"duration": true, "interval": true, "jitter": true, "backoff": true,
+	"retry": true, "retries": true, "attempt": true, "attempts": true,
+	"type": true, "kind": true, "name": true, "prefix": true, "format": true,
+	"version": true, "header": true, "field": true, "path": true, "url": true,
+	"at": true, "time": true, "date": true, "policy": true, "rule": true,
+	"min": true, "max": true, "limit": true, "bits": true, "strength": true,
+	"file": true, "dir": true, "store": true, "manager": true, "provider": true,
+	"generator": true, "gen": true, "rng": true, "rand": true, "source": true,
+}
+
+// Words splits an identifier into lower-case words at underscores, digits
+// and case changes: "resetTokenID" → reset, token, id; "APIKey" → api, key.
+func Words(name string) []string {
+	var words []string
+	rs := []rune(name)
+	start := -1
+	flush := func(end int) {
+		if start >= 0 && end > start {
+			words = append(words, strings.ToLower(string(rs[start:end])))
+		}
+		start = -1
+	}
+	for i, r := range rs {
+		switch {
+		case !unicode.IsLetter(r):
+			flush(i)
+		case start < 0:
+			start = i
+		case unicode.IsUpper(r):
+			prevLower := unicode.IsLower(rs[i-1])
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if prevLower || (unicode.IsUpper(rs[i-1]) && nextLower) {
+				flush(i)
+				start = i
+			}
+		}
+	}
+	flush(len(rs))
+	return words
+}
+
+// singular drops a plural s: tokens → token, passwords → password.
+func singular(w string) string {
+	if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+		return w[:len(w)-1]
+	}
+	return w
+}
+
+// match reports whether name has a word in set (api followed by key counts
+// as apikey) and no word that says it describes the secret instead.
+func match(name string, set map[string]bool, keyToo bool) bool {
+	words := Words(name)
+	found := false
+	for i, w := range words {
+		if notSecretWords[w] {
+			return false
+		}
+		w = singular(w)
+		switch {
+		case set[w]:
+			found = true
+		case w == "api" && i+1 < len(words) && singular(words[i+1]) == "key" && set["apikey"]:
+			found = true
+		case w == "key" && keyToo:
+			found = true
+		}
+	}
+	return found
+}
+
+// IsSecret reports whether an identifier of type t names a secret: a token,
+// secret, password, passwd, passphrase, API key, nonce, salt, OTP, PIN,
+// session, CSRF, reset, invite or verification value, or a key when t is a
+// string or bytes. Only strings, byte slices and arrays, and integers can hold
+// such a value, so a bool or a time.Duration named resetToken is not one.
+func IsSecret(name string, t types.Type) bool {
+	if !Holds(t) {
+		return false
+	}
+	return match(name, secretWords, IsBytesOrString(t))
+}
+
+// IsTokenName reports whether name names a bearer token: a value whose length
+// alone makes it hard to guess (not a nonce or salt, which have other rules).
+func IsTokenName(name string) bool {
+	return match(name, tokenWords, false)
+}
+
+// IsDigest reports whether name names a MAC, signature, digest or hash: a
+// value that must be compared in constant time with what a request carries.
+func IsDigest(name string, t types.Type) bool {
+	return IsBytesOrString(t) && match(name, digestWords, false)
+}
+
+// Holds reports whether t can hold a secret value: a string, a byte slice or
+// array, or an integer (a PIN or a one-time code).
+func Holds(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	if IsBytesOrString(t) {
+		return true
+	}
+	if b, ok := t.Underlying().(*types.Basic); ok {
+		if b.Info()&types.IsInteger != 0 {
+			return !isDuration(t)
+		}
+	}
+	return false
+}
+
+func isDuration(t types.Type) bool {
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Duration"
+}
+
+// IsBytesOrString reports whether t is a string, a byte slice or a byte array.
+func IsBytesOrString(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Info()&types.IsString != 0
+	case *types.Slice:
+		return isByte(u.Elem())
+	case *types.Array:
+		return isByte(u.Elem())
+	}
+	return false
+}
+
+func isByte(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && (b.Kind() == types.Byte || b.Kind() == types.Uint8)
+}

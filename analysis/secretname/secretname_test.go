@@ -1,0 +1,75 @@
+package secretname
+
+import (
+	"go/types"
+	"slices"
+	"testing"
+)
+
+func TestWordsSplitsIdentifiers(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"resetToken", []string{"reset", "token"}},
+		{"reset_token", []string{"reset", "token"}},
+		{"APIKey", []string{"api", "key"}},
+		{"sessionID", []string{"session", "id"}},
+		{"HTTPServerToken2", []string{"http", "server", "token"}},
+		{"x", []string{"x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" splits into its words", func(t *testing.T) {
+			if got := Words(tt.name); !slices.Equal(got, tt.want) {
+				t.Errorf("Words(%q) = %q, want %q", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIsSecret(t *testing.T) {
+	str := types.Typ[types.String]
+	integer := types.Typ[types.Int]
+	boolean := types.Typ[types.Bool]
+	bytes := types.NewSlice(types.Typ[types.Byte])
+	tests := []struct {
+		name string
+		t    types.Type
+		want bool
+	}{
+		{"resetToken", str, true},
+		{"tokens", str, true},
+		{"apiKey", str, true},
+		{"api_key", bytes, true},
+		{"key", bytes, true},
+		{"key", integer, false},
+		{"pin", integer, true},
+		{"otpCode", integer, true},
+		{"sessionID", str, true},
+		{"csrf", str, true},
+		{"tokenizer", str, false},
+		{"tokenCount", integer, false},
+		{"sessionTimeout", integer, false},
+		{"passwordLength", integer, false},
+		{"resetToken", boolean, false},
+		{"pinned", str, false},
+		{"playlist", str, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" of type "+tt.t.String(), func(t *testing.T) {
+			if got := IsSecret(tt.name, tt.t); got != tt.want {
+				t.Errorf("IsSecret(%q, %v) = %v, want %v", tt.name, tt.t, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIsDigestAndTokenName(t *testing.T) {
+	str := types.Typ[types.String]
+	if !IsDigest("expectedMAC", str) || !IsDigest("sig", str) || IsDigest("hashCount", str) || IsDigest("mac", types.Typ[types.Int]) {
+		t.Error("IsDigest disagrees with its documentation")
+	}
+	if !IsTokenName("resetToken") || IsTokenName("nonce") || IsTokenName("salt") {
+		t.Error("IsTokenName disagrees with its documentation")
+	}
+}
