@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Format says how random bytes are written.
@@ -122,10 +123,22 @@ func Lines(ctx context.Context, w io.Writer, count int64, line func(dst []byte) 
 	if count < 0 {
 		return fmt.Errorf("stream: negative count %d", count)
 	}
-	// Lines are usually short; a few thousand a job amortises the hand-off.
-	const per = 4096
+	// Lines are usually short, and a few thousand a job amortises the
+	// hand-off; but a line can be long (a passphrase of thousands of words),
+	// so a job holds at most about jobBytes, judged by the longest line seen
+	// so far. Until a line has been seen, a job is one line.
+	const (
+		maxPer   = 4096
+		firstPer = 1
+		jobBytes = 1 << 20
+	)
+	var longest atomic.Int64 // longest line seen, newline included
 	jobs := func(yield func(job) bool) {
 		for done := int64(0); done < count; {
+			per := int64(firstPer)
+			if l := longest.Load(); l > 0 {
+				per = min(max(jobBytes/l, 1), maxPer)
+			}
 			k := min(per, count-done)
 			done += k
 			if !yield(job{records: k, endsRecord: true}) {
@@ -134,9 +147,18 @@ func Lines(ctx context.Context, w io.Writer, count int64, line func(dst []byte) 
 		}
 	}
 	work := func(dst, scratch []byte, j job) ([]byte, []byte) {
+		var most int64
 		for range j.records {
+			start := len(dst)
 			dst = line(dst)
 			dst = append(dst, '\n')
+			most = max(most, int64(len(dst)-start))
+		}
+		for {
+			l := longest.Load()
+			if most <= l || longest.CompareAndSwap(l, most) {
+				break
+			}
 		}
 		return dst, scratch
 	}

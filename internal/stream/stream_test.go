@@ -169,3 +169,38 @@ func BenchmarkTokens(b *testing.B) {
 		})
 	}
 }
+
+// largestWrite records the largest single Write, which for run is one job's
+// output: the unit of memory held per job in flight.
+type largestWrite struct {
+	max, total, lines int
+}
+
+func (w *largestWrite) Write(p []byte) (int, error) {
+	w.max = max(w.max, len(p))
+	w.total += len(p)
+	w.lines += bytes.Count(p, []byte{'\n'})
+	return len(p), nil
+}
+
+func TestLinesKeepsJobsSmallWhenLinesAreLong(t *testing.T) {
+	// 4 KiB lines (a passphrase of 4096 words is 30 KiB; one from a list of
+	// long words can be megabytes). With a fixed 4096 lines a job, each job
+	// would hold 16 MiB here and 16 GiB for 4 MiB lines; jobs must instead
+	// stay near a fixed byte budget, so memory is constant whatever the
+	// line length.
+	const lineLen, count = 4 << 10, 8192
+	w := &largestWrite{}
+	err := Lines(context.Background(), w, count, func(dst []byte) []byte {
+		return append(dst, strings.Repeat("x", lineLen-1)...)
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.lines != count || w.total != count*lineLen {
+		t.Fatalf("wrote %d lines, %d bytes; want %d, %d", w.lines, w.total, count, count*lineLen)
+	}
+	if w.max > 2<<20 {
+		t.Errorf("a job wrote %d KiB at once, want at most 2048 KiB", w.max>>10)
+	}
+}
