@@ -1,0 +1,185 @@
+// Package timing holds comparisons of secrets in variable time (want) and
+// comparisons that are fine (ok).
+package timing
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"reflect"
+	"strings"
+)
+
+type Session struct {
+	ID    string
+	Token string
+	Name  string
+}
+
+type User struct {
+	PasswordHash [32]byte
+	APIKey       string
+	Name         string
+}
+
+func equalToken(got, token string) bool {
+	return got == token // want `== compares secret token in variable time`
+}
+
+func notEqualPassword(password, input string) bool {
+	return input != password // want `!= compares secret password in variable time`
+}
+
+func field(s *Session, r *http.Request) bool {
+	return r.Header.Get("X-Token") == s.Token // want `== compares secret s.Token`
+}
+
+func apiKey(u User, presented string) bool {
+	if u.APIKey == presented { // want `== compares secret u.APIKey`
+		return true
+	}
+	return false
+}
+
+func bytesEqual(csrf, form []byte) bool {
+	return bytes.Equal(csrf, form) // want `bytes.Equal compares secret csrf`
+}
+
+func notBytesEqual(nonce, other []byte) bool {
+	return !bytes.Equal(nonce, other) // want `bytes.Equal compares secret nonce`
+}
+
+func stringsCompare(secret, s string) bool {
+	return strings.Compare(secret, s) == 0 // want `strings.Compare compares secret secret`
+}
+
+func equalFold(resetCode, s string) bool {
+	return strings.EqualFold(s, resetCode) // want `strings.EqualFold compares secret resetCode`
+}
+
+func deepEqual(otp, s []byte) bool {
+	return reflect.DeepEqual(otp, s) // want `reflect.DeepEqual compares secret otp`
+}
+
+func hmacSum(key, msg, sig []byte) bool {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return bytes.Equal(m.Sum(nil), sig) // want `bytes.Equal compares digest m.Sum\(nil\)`
+}
+
+func hmacHex(key, msg []byte, got string) bool {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	expected := hex.EncodeToString(m.Sum(nil))
+	return got == expected // want `== compares digest expected`
+}
+
+func sha256Array(u *User, pw string) bool {
+	sum := sha256.Sum256([]byte(pw))
+	return sum == u.PasswordHash // want `== compares digest sum`
+}
+
+func sha512Sum(data []byte, want [64]byte) bool {
+	return sha512.Sum512(data) == want // want `== compares digest sha512.Sum512\(data\)`
+}
+
+func macFromRequest(r *http.Request, mac string) bool {
+	return r.FormValue("mac") == mac // want `== compares digest mac`
+}
+
+func signatureFromRequestVar(r *http.Request, signature string) bool {
+	sent := r.URL.Query().Get("sig")
+	return sent == signature // want `== compares digest signature`
+}
+
+func sessionID(c *http.Cookie, sessionID string) bool {
+	return c.Value == sessionID // want `== compares secret sessionID`
+}
+
+func ignored(token, got string) bool {
+	return got == token //secretsvet:ignore both values are public test fixtures
+}
+
+func ignoreWithoutReason(token, got string) bool {
+	return got == token //secretsvet:ignore // want `needs a reason after it`
+}
+
+// Not reported.
+
+func emptyToken(token string) bool {
+	return token == "" // ok
+}
+
+func nilKey(key []byte) bool {
+	return key == nil // ok
+}
+
+func constantToken(token string) bool {
+	const revoked = "revoked"
+	return token == revoked // ok: a constant is public
+}
+
+func tokenLength(token string) bool {
+	return len(token) == 32 // ok
+}
+
+func names(a, b Session) bool {
+	return a.Name == b.Name // ok
+}
+
+func ids(a, b Session) bool {
+	return a.ID == b.ID // ok
+}
+
+func constantTime(token, got string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(got)) == 1 // ok
+}
+
+func hmacEqual(mac, other []byte) bool {
+	return hmac.Equal(mac, other) // ok
+}
+
+func hashNotFromRequest(hash, cached string) bool {
+	return hash == cached // ok: a content hash compared with a cache, no attacker's guess
+}
+
+func tokenType(tokenType, want string) bool {
+	return tokenType == want // ok: a kind of token, not a token
+}
+
+func plainStrings(a, b string) bool {
+	return a == b // ok
+}
+
+func plainBytes(a, b []byte) bool {
+	return bytes.Equal(a, b) // ok
+}
+
+func method(r *http.Request) bool {
+	return r.Method == http.MethodPost // ok
+}
+
+func headerName(r *http.Request, name string) bool {
+	return r.Header.Get("X-Name") == name // ok
+}
+
+func sumOfFile(data []byte, other [32]byte) bool {
+	return sha256.Sum256(data) != [32]byte{} // ok: the zero value is public
+}
+
+func pinLength(pin string) bool {
+	return len(pin) != 6 // ok
+}
+
+func tokenPrefix(token string) bool {
+	return strings.HasPrefix(token, "sk_") // ok
+}
+
+func digestCount(a, b int) bool {
+	digestCount := a
+	return digestCount == b // ok: an int cannot be a digest
+}

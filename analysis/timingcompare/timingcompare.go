@@ -1,0 +1,465 @@
+// Package timingcompare defines an analyzer that reports secrets compared in
+// variable time.
+//
+// # Analyzer timingcompare
+//
+// timingcompare: report ==, bytes.Equal and friends on secrets
+//
+// ==, !=, bytes.Equal, strings.Compare, strings.EqualFold and
+// reflect.DeepEqual stop at the first differing byte, so the time they take
+// tells an attacker how much of a guess was right; a token or MAC can then be
+// found a byte at a time. The analyzer reports such a comparison when an
+// operand is a secret by name (see package secretname), a MAC, signature,
+// digest or hash compared with a value from an HTTP request, or the result of
+// an HMAC's Sum or of a SHA-256 or SHA-512 Sum function. Comparisons with nil,
+// "" and other constants are not reported.
+//
+// For ==, != and bytes.Equal a suggested fix rewrites the comparison to
+// subtle.ConstantTimeCompare(a, b) == 1, or to secrets.CompareDigest when the
+// file already imports github.com/unguessable/secrets. A
+// //secretsvet:ignore comment with a reason on the line silences a report.
+package timingcompare
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/unguessable/secrets/analysis/ignore"
+	"github.com/unguessable/secrets/analysis/secretname"
+)
+
+// Analyzer reports secrets compared in variable time.
+var Analyzer = &analysis.Analyzer{
+	Name: "timingcompare",
+	Doc:  "report secrets (tokens, passwords, MACs, digests) compared with ==, bytes.Equal and other variable-time functions",
+	URL:  "https://pkg.go.dev/github.com/unguessable/secrets/analysis/timingcompare",
+	Run:  run,
+}
+
+const secretsPath = "github.com/unguessable/secrets"
+
+func run(pass *analysis.Pass) (any, error) {
+	rep := ignore.NewReporter(pass)
+	for _, f := range pass.Files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			c := &fnChecker{pass: pass, rep: rep, file: f, digests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}}
+			c.collect(fd.Body)
+			c.check(fd.Body)
+		}
+	}
+	return nil, nil
+}
+
+// fnChecker checks one function body.
+type fnChecker struct {
+	pass     *analysis.Pass
+	rep      *ignore.Reporter
+	file     *ast.File
+	macs     map[types.Object]bool // hash.Hash values made by hmac.New
+	digests  map[types.Object]bool // variables holding a MAC or a SHA-2 digest
+	requests map[types.Object]bool // variables holding a value from a request
+}
+
+func (c *fnChecker) info() *types.Info { return c.pass.TypesInfo }
+
+func (c *fnChecker) callee(call *ast.CallExpr) *types.Func {
+	fn, _ := typeutil.Callee(c.info(), call).(*types.Func)
+	return fn
+}
+
+// collect finds, without regard to order, the local variables that hold an
+// HMAC, a digest, or a value read from a request.
+func (c *fnChecker) collect(body *ast.BlockStmt) {
+	for range 3 { // a digest may pass through a couple of variables
+		ast.Inspect(body, func(n ast.Node) bool {
+			var lhs, rhs []ast.Expr
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				lhs, rhs = n.Lhs, n.Rhs
+			case *ast.ValueSpec:
+				for _, id := range n.Names {
+					lhs = append(lhs, id)
+				}
+				rhs = n.Values
+			default:
+				return true
+			}
+			for i, l := range lhs {
+				id, ok := l.(*ast.Ident)
+				if !ok {
+					continue
+				}
+				obj := c.info().ObjectOf(id)
+				var r ast.Expr
+				switch {
+				case len(rhs) == len(lhs):
+					r = rhs[i]
+				case len(rhs) == 1 && i == 0:
+					r = rhs[0]
+				default:
+					continue
+				}
+				if call, ok := ast.Unparen(r).(*ast.CallExpr); ok && isFunc(c.callee(call), "crypto/hmac", "New") {
+					c.macs[obj] = true
+				}
+				if c.isDigest(r) {
+					c.digests[obj] = true
+				}
+				if c.fromRequest(r) {
+					c.requests[obj] = true
+				}
+			}
+			return true
+		})
+	}
+}
+
+func isFunc(fn *types.Func, pkg string, names ...string) bool {
+	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != pkg {
+		return false
+	}
+	for _, n := range names {
+		if fn.Name() == n {
+			return true
+		}
+	}
+	return false
+}
+
+// isDigest reports whether e is an HMAC's Sum, a SHA-256 or SHA-512 Sum, an
+// encoding or slice of one, or a variable holding one.
+func (c *fnChecker) isDigest(e ast.Expr) bool {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return c.digests[c.info().ObjectOf(x)]
+	case *ast.SliceExpr:
+		return c.isDigest(x.X)
+	case *ast.CallExpr:
+		if tv, ok := c.info().Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
+			return c.isDigest(x.Args[0]) // string(sum), []byte(s)
+		}
+		fn := c.callee(x)
+		if isFunc(fn, "crypto/sha256", "Sum256", "Sum224") || isFunc(fn, "crypto/sha512", "Sum512", "Sum384", "Sum512_224", "Sum512_256") {
+			return true
+		}
+		if fn != nil && fn.Name() == "Sum" {
+			if sel, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr); ok {
+				if id, ok := ast.Unparen(sel.X).(*ast.Ident); ok && c.macs[c.info().ObjectOf(id)] {
+					return true
+				}
+				if inner, ok := ast.Unparen(sel.X).(*ast.CallExpr); ok && isFunc(c.callee(inner), "crypto/hmac", "New") {
+					return true
+				}
+			}
+		}
+		if fn != nil && fn.Pkg() != nil && (fn.Pkg().Path() == "encoding/hex" || fn.Pkg().Path() == "encoding/base64") && len(x.Args) >= 1 {
+			return c.isDigest(x.Args[len(x.Args)-1])
+		}
+	}
+	return false
+}
+
+// fromRequest reports whether e reads from an HTTP request: it mentions an
+// *http.Request, its Header or its url.Values, or a variable holding such a
+// value.
+func (c *fnChecker) fromRequest(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		x, ok := n.(ast.Expr)
+		if !ok {
+			return true
+		}
+		if id, ok := x.(*ast.Ident); ok && c.requests[c.info().ObjectOf(id)] {
+			found = true
+			return false
+		}
+		if isRequestType(c.info().TypeOf(x)) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func isRequestType(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := t.(*types.Named)
+	if !ok || n.Obj().Pkg() == nil {
+		return false
+	}
+	path, name := n.Obj().Pkg().Path(), n.Obj().Name()
+	return (path == "net/http" && (name == "Request" || name == "Header")) || (path == "net/url" && name == "Values")
+}
+
+// nameOf returns the name an operand goes by: the variable, the field, or the
+// function or method called.
+func nameOf(e ast.Expr) string {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.SelectorExpr:
+		return x.Sel.Name
+	case *ast.CallExpr:
+		if tvName := nameOf(x.Fun); tvName != "" && len(x.Args) == 1 {
+			// a conversion such as []byte(token) or string(b) goes by its argument's name
+			if n := nameOf(x.Args[0]); n != "" {
+				return n
+			}
+		}
+		return nameOf(x.Fun)
+	case *ast.SliceExpr:
+		return nameOf(x.X)
+	case *ast.StarExpr:
+		return nameOf(x.X)
+	case *ast.IndexExpr:
+		return nameOf(x.X)
+	}
+	return ""
+}
+
+// constantOrNil reports whether e is nil, a constant, or a composite
+// literal of constants such as [32]byte{}: a value an attacker knows anyway.
+func (c *fnChecker) constantOrNil(e ast.Expr) bool {
+	if lit, ok := ast.Unparen(e).(*ast.CompositeLit); ok {
+		for _, el := range lit.Elts {
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				el = kv.Value
+			}
+			if !c.constantOrNil(el) {
+				return false
+			}
+		}
+		return true
+	}
+	tv, ok := c.info().Types[e]
+	return ok && (tv.Value != nil || tv.IsNil())
+}
+
+// secret says why operand e of a comparison with other is a secret, or "".
+func (c *fnChecker) secret(e, other ast.Expr) string {
+	t := c.info().TypeOf(e)
+	if !secretname.IsBytesOrString(t) {
+		return ""
+	}
+	if c.isDigest(e) {
+		return "digest " + types.ExprString(e)
+	}
+	name := nameOf(e)
+	if name == "" {
+		return ""
+	}
+	if secretname.IsSecret(name, t) {
+		return "secret " + types.ExprString(e)
+	}
+	if secretname.IsDigest(name, t) && c.fromRequest(other) {
+		return "digest " + types.ExprString(e)
+	}
+	return ""
+}
+
+func (c *fnChecker) check(body *ast.BlockStmt) {
+	var stack []ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		var parent ast.Node
+		if len(stack) > 0 {
+			parent = stack[len(stack)-1]
+		}
+		stack = append(stack, n)
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if n.Op == token.EQL || n.Op == token.NEQ {
+				c.compare(n, n.Op.String(), n.X, n.Y, parent)
+			}
+		case *ast.CallExpr:
+			fn := c.callee(n)
+			if len(n.Args) != 2 {
+				break
+			}
+			switch {
+			case isFunc(fn, "bytes", "Equal"), isFunc(fn, "strings", "Compare", "EqualFold"), isFunc(fn, "reflect", "DeepEqual"):
+				if fn.Type().(*types.Signature).Recv() == nil {
+					c.compare(n, fn.Pkg().Name()+"."+fn.Name(), n.Args[0], n.Args[1], parent)
+				}
+			}
+		}
+		return true
+	})
+}
+
+func (c *fnChecker) compare(n ast.Expr, op string, a, b ast.Expr, parent ast.Node) {
+	if c.constantOrNil(a) || c.constantOrNil(b) {
+		return
+	}
+	why := c.secret(a, b)
+	if why == "" {
+		why = c.secret(b, a)
+	}
+	if why == "" {
+		return
+	}
+	d := analysis.Diagnostic{
+		Pos:     n.Pos(),
+		End:     n.End(),
+		Message: fmt.Sprintf("%s compares %s in variable time, which leaks how much of a guess matches; use subtle.ConstantTimeCompare(a, b) == 1 or secrets.CompareDigest", op, why),
+	}
+	if fix, ok := c.fix(n, op, a, b, parent); ok {
+		d.SuggestedFixes = []analysis.SuggestedFix{fix}
+	}
+	c.rep.Report(d)
+}
+
+// fix rewrites ==, != and bytes.Equal. strings.Compare, strings.EqualFold
+// and reflect.DeepEqual have other meanings (an order, case folding, deep
+// structure) that a rewrite would change, so they get no fix.
+func (c *fnChecker) fix(n ast.Expr, op string, a, b ast.Expr, parent ast.Node) (analysis.SuggestedFix, bool) {
+	if op != "==" && op != "!=" && op != "bytes.Equal" {
+		return analysis.SuggestedFix{}, false
+	}
+	negate := op == "!="
+	target := ast.Node(n)
+	if u, ok := parent.(*ast.UnaryExpr); ok && u.Op == token.NOT && op == "bytes.Equal" {
+		negate, target = true, u
+	}
+	as, aok := c.asBytes(a)
+	bs, bok := c.asBytes(b)
+	if !aok || !bok {
+		return analysis.SuggestedFix{}, false
+	}
+	var expr string
+	var edits []analysis.TextEdit
+	if name, ok := importName(c.file, secretsPath); ok {
+		expr = name + ".CompareDigest(" + as + ", " + bs + ")"
+		if negate {
+			expr = "!" + expr
+		}
+	} else {
+		name, imp := c.subtleName()
+		edits = append(edits, imp...)
+		cmp := " == 1"
+		if negate {
+			cmp = " != 1"
+		}
+		expr = name + ".ConstantTimeCompare(" + as + ", " + bs + ")" + cmp
+		if pb, ok := parent.(*ast.BinaryExpr); ok && target == ast.Node(n) && pb.Op.Precedence() >= token.EQL.Precedence() {
+			expr = "(" + expr + ")"
+		}
+	}
+	edits = append(edits, analysis.TextEdit{Pos: target.Pos(), End: target.End(), NewText: []byte(expr)})
+	return analysis.SuggestedFix{Message: "compare in constant time", TextEdits: edits}, true
+}
+
+// asBytes renders e as a []byte expression: as is for a byte slice,
+// []byte(e) for a string, e[:] for an addressable byte array.
+func (c *fnChecker) asBytes(e ast.Expr) (string, bool) {
+	src := c.render(e)
+	t := c.info().TypeOf(e)
+	if t == nil {
+		return "", false
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		if u.Info()&types.IsString != 0 {
+			return "[]byte(" + src + ")", true
+		}
+	case *types.Slice:
+		if _, named := t.(*types.Named); named {
+			return "[]byte(" + src + ")", true
+		}
+		return src, true
+	case *types.Array:
+		if c.addressable(e) {
+			return src + "[:]", true
+		}
+	}
+	return "", false
+}
+
+func (c *fnChecker) addressable(e ast.Expr) bool {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		_, ok := c.info().ObjectOf(x).(*types.Var)
+		return ok
+	case *ast.SelectorExpr:
+		sel := c.info().Selections[x]
+		return sel != nil && sel.Kind() == types.FieldVal && (c.addressable(x.X) || isPointer(c.info().TypeOf(x.X)))
+	case *ast.IndexExpr:
+		return c.addressable(x.X)
+	}
+	return false
+}
+
+func isPointer(t types.Type) bool {
+	_, ok := t.(*types.Pointer)
+	return ok
+}
+
+func (c *fnChecker) render(e ast.Expr) string {
+	var buf bytes.Buffer
+	if err := format.Node(&buf, c.pass.Fset, e); err != nil {
+		return types.ExprString(e)
+	}
+	return buf.String()
+}
+
+// subtleName returns the name crypto/subtle goes by in the file and, when
+// the file does not import it yet, the edit that adds the import.
+func (c *fnChecker) subtleName() (string, []analysis.TextEdit) {
+	if name, ok := importName(c.file, "crypto/subtle"); ok {
+		return name, nil
+	}
+	f := c.file
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT {
+			continue
+		}
+		if gd.Lparen.IsValid() {
+			return "subtle", []analysis.TextEdit{{Pos: gd.Lparen + 1, End: gd.Lparen + 1, NewText: []byte("\n\t\"crypto/subtle\"")}}
+		}
+		return "subtle", []analysis.TextEdit{{Pos: gd.End(), End: gd.End(), NewText: []byte("\nimport \"crypto/subtle\"")}}
+	}
+	return "subtle", []analysis.TextEdit{{Pos: f.Name.End(), End: f.Name.End(), NewText: []byte("\n\nimport \"crypto/subtle\"")}}
+}
+
+// importName returns the name under which f imports path.
+func importName(f *ast.File, path string) (string, bool) {
+	for _, imp := range f.Imports {
+		p, err := strconv.Unquote(imp.Path.Value)
+		if err != nil || p != path {
+			continue
+		}
+		if imp.Name != nil {
+			if imp.Name.Name == "_" || imp.Name.Name == "." {
+				return "", false
+			}
+			return imp.Name.Name, true
+		}
+		return path[strings.LastIndex(path, "/")+1:], true
+	}
+	return "", false
+}
