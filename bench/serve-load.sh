@@ -3,19 +3,21 @@
 #
 #   bench/serve-load.sh [sqlite|postgres|both]      (default both)
 #
-# Environment: CONNS (64), THREADS (2), DURATION (10s), TOKENS (fresh tokens
-# to issue for the redeem run, 40000), CODES (subjects with a live code,
-# 2000), SECRETS_TEST_POSTGRES_URL (the PostgreSQL server; the run makes and
-# drops a schema of its own).
+# Environment: CONNS (64), THREADS (2), DURATION (5s per run), ROUNDS (3),
+# TOKENS (fresh tokens to issue for the redeem runs, 80000), CODES (subjects
+# with a live code, 2000), SECRETS_TEST_POSTGRES_URL (the PostgreSQL server;
+# the run makes and drops a schema of its own).
 #
 # Workloads, each run with wrk at $CONNS connections for $DURATION:
 #   verify  POST /v1/keys/verify of one plain key (no use count, no rate limit)
 #   redeem  POST /v1/tokens/redeem, every request a fresh token
 #   codes   POST /v1/codes/verify, a wrong guess at a live code, spread over
 #           $CODES subjects with 100 attempts each
-# Each is preceded by the same wrk script against bench/ceiling, a bare
-# net/http JSON handler on the same machine, so that every ratio compares
-# runs made seconds apart on the same shared cores. Everything listens on
+# Each run of the service alternates with the same wrk script against
+# bench/ceiling, a bare net/http JSON handler on the same machine, for
+# $ROUNDS rounds; the table gives the median of each side and the ratio of
+# the medians, and lists the ratio of each round, since other work on the
+# shared cores comes and goes between runs. Everything listens on
 # 127.0.0.1 only. The server runs with --quiet-requests (no log line per
 # request); one more verify run keeps the request log on (to /dev/null) to
 # show what it costs.
@@ -25,8 +27,9 @@ cd "$(dirname "$0")/.."
 WHICH=${1:-both}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
-DURATION=${DURATION:-10s}
-TOKENS=${TOKENS:-40000}
+DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-3}
+TOKENS=${TOKENS:-80000}
 CODES=${CODES:-2000}
 SPORT=8431
 CPORT=8499
@@ -119,11 +122,23 @@ outcome() {
 "$tmp/ceiling" -addr "127.0.0.1:$CPORT" 2>/dev/null & pids+=($!)
 waitfor $CPORT / 
 
-row() { # NAME CEIL SERVE → a markdown row
-	read -r crps cp50 cp99 <<<"$2"
-	read -r srps sp50 sp99 <<<"$3"
-	awk -v n="$1" -v cr="$crps" -v c5="$cp50" -v c9="$cp99" -v sr="$srps" -v s5="$sp50" -v s9="$sp99" 'BEGIN {
-		printf "| %s | %d | %.2f | %.2f | %d | %.2f | %.2f | **%.2fx** | %.2fx |\n", n, cr, c5, c9, sr, s5, s9, sr / cr, s9 / c9 }'
+# compare NAME SCRIPT: $ROUNDS rounds of ceiling then service; prints a
+# markdown row of medians, the ratio of medians and each round's ratios.
+compare() {
+	local name=$1 script=$2 r
+	: > "$tmp/ceil.txt"
+	: > "$tmp/serve.txt"
+	for r in $(seq "$ROUNDS"); do
+		wrkrun $CPORT "$script" >> "$tmp/ceil.txt"
+		wrkrun $SPORT "$script" >> "$tmp/serve.txt"
+	done
+	paste -d' ' "$tmp/ceil.txt" "$tmp/serve.txt" | awk -v n="$name" '
+		function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+		{ k++; cr[k] = $1; c5[k] = $2; c9[k] = $3; sr[k] = $4; s5[k] = $5; s9[k] = $6; rounds = rounds (k > 1 ? " " : "") sprintf("%.2f", $4 / $1) }
+		END {
+			CR = median(cr, k); C5 = median(c5, k); C9 = median(c9, k); SR = median(sr, k); S5 = median(s5, k); S9 = median(s9, k)
+			printf "| %s | %d | %.2f | %.2f | %d | %.2f | %.2f | **%.2fx** | %.2fx | %s |\n", n, CR, C5, C9, SR, S5, S9, SR / CR, S9 / C9, rounds
+		}'
 }
 
 bench_backend() { # NAME DSN
@@ -138,14 +153,13 @@ bench_backend() { # NAME DSN
 	echo
 	echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares these 2 cores)"
 	echo
-	echo "| workload | ceiling req/s | p50 ms | p99 ms | serve req/s | p50 ms | p99 ms | req/s ratio | p99 ratio |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-	local c s
-	c=$(wrkrun $CPORT verify.lua); s=$(wrkrun $SPORT verify.lua); row "plain-key verify" "$c" "$s"
-	c=$(wrkrun $CPORT redeem.lua); s=$(wrkrun $SPORT redeem.lua); row "redeem, fresh tokens" "$c" "$s"
+	echo "| workload | ceiling req/s | p50 ms | p99 ms | serve req/s | p50 ms | p99 ms | req/s ratio | p99 ratio | req/s ratio per round |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+	compare "plain-key verify" verify.lua
+	compare "redeem, fresh tokens" redeem.lua
 	local valid used
 	valid=$(outcome tokens.redeem VALID); used=$(outcome tokens.redeem USED)
-	c=$(wrkrun $CPORT codes.lua); s=$(wrkrun $SPORT codes.lua); row "code check (wrong guess)" "$c" "$s"
+	compare "code check (wrong guess)" codes.lua
 	local invalid maxed
 	invalid=$(outcome codes.verify INVALID); maxed=$(outcome codes.verify MAX_ATTEMPTS)
 	kill $spid; wait $spid 2>/dev/null || true
@@ -153,7 +167,7 @@ bench_backend() { # NAME DSN
 	SECRETS_ADMIN_KEY=$BENCH_ADMIN "$tmp/secrets" "${args[@]}" 2>/dev/null & spid=$!
 	pids+=($spid)
 	waitfor $SPORT /healthz
-	c=$(wrkrun $CPORT verify.lua); s=$(wrkrun $SPORT verify.lua); row "plain-key verify, request log on" "$c" "$s"
+	compare "plain-key verify, request log on" verify.lua
 	kill $spid; wait $spid 2>/dev/null || true
 	echo
 	echo "Outcomes counted by the server: redeem $valid VALID, $used USED (a USED means the run outlasted the $TOKENS fresh tokens); code checks $invalid INVALID, $maxed MAX_ATTEMPTS."
@@ -163,7 +177,7 @@ bench_backend() { # NAME DSN
 echo "## serve-load, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(uname -sr); $(go version | cut -d' ' -f3); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "wrk: $THREADS threads, $CONNS connections, $DURATION per run, on 127.0.0.1; the ceiling is bench/ceiling (bare net/http, JSON in and out)."
+echo "wrk: $THREADS threads, $CONNS connections, $DURATION per run, $ROUNDS rounds alternating ceiling and service, on 127.0.0.1; the ceiling is bench/ceiling (bare net/http, JSON in and out). Medians of the rounds."
 echo
 
 if [ "$WHICH" = sqlite ] || [ "$WHICH" = both ]; then
