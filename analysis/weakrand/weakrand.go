@@ -123,13 +123,14 @@ type fnState struct {
 	strong   map[types.Object]bool // ChaCha8 generators seeded from crypto/rand
 	seeded   map[types.Object]bool // variables filled from crypto/rand or package secrets
 	reported map[types.Object]bool
+	lines    map[int]bool // lines with a report: one report a line is enough
 	changed  bool
 }
 
 // checkFunc computes the taint of fd's body and, when reporting, reports the
 // sinks it reaches. It returns the origin of fd's results if they are weak.
 func (c *checker) checkFunc(fd *ast.FuncDecl) *origin {
-	s := &fnState{c: c, decl: fd, vars: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}}
+	s := &fnState{c: c, decl: fd, vars: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
 	s.findSeeds()
 	for range 20 {
 		s.changed = false
@@ -137,6 +138,9 @@ func (c *checker) checkFunc(fd *ast.FuncDecl) *origin {
 		if !s.changed {
 			break
 		}
+	}
+	if c.reporting {
+		ast.Inspect(fd.Body, s.sinks)
 	}
 	var result *origin
 	resultSink := s.resultIsSink()
@@ -153,14 +157,11 @@ func (c *checker) checkFunc(fd *ast.FuncDecl) *origin {
 			if result == nil {
 				result = &origin{src: o.src, indexed: o.indexed, reported: resultSink != ""}
 			}
-			if c.reporting && resultSink != "" {
+			if obj := s.root(r); c.reporting && resultSink != "" && (obj == nil || !s.reported[obj]) {
 				s.report(r.Pos(), o, resultSink, s.typeOf(ret.Results[i]))
 			}
 		}
 	})
-	if c.reporting {
-		ast.Inspect(fd.Body, s.sinks)
-	}
 	if result != nil && result.src != "" && !strings.Contains(result.src, " (via ") {
 		result.src += " (via " + fd.Name.Name + ")"
 	}
@@ -743,6 +744,11 @@ func headerName(info *types.Info, e ast.Expr) string {
 // report reports o reaching sink at pos; t is the sink's type, which picks
 // the replacement to suggest.
 func (s *fnState) report(pos token.Pos, o *origin, sink string, t types.Type) {
+	line := s.c.pass.Fset.Position(pos).Line
+	if s.lines[line] {
+		return
+	}
+	s.lines[line] = true
 	s.c.rep.Reportf(pos, "weak random value from %s reaches %s: math/rand is predictable from its outputs; use %s", o.src, sink, replacement(o, t))
 }
 

@@ -8,11 +8,11 @@ import (
 	"github.com/unguessable/secrets/analysis/weakrand"
 )
 
-// TestWeakrand runs the analyzer over testdata/src: weak holds math/rand
+// TestWeakrand runs the analyzer over testdata/src: weakv1 holds math/rand
 // values reaching every kind of sink, weakv2 the same for math/rand/v2 and
 // its generators, and plain holds uses that must not be reported (jitter,
 // shuffles, simulations, gosec's false positives, a ChaCha8 seeded from
 // crypto/rand).
 func TestWeakrand(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), weakrand.Analyzer, "weak", "weakv2", "plain")
+	analysistest.Run(t, analysistest.TestData(), weakrand.Analyzer, "weakv1", "weakv2", "plain")
 }

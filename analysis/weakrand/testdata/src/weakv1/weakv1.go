@@ -1,7 +1,7 @@
-// Package weak holds math/rand values that reach security sinks. Each
+// Package weakv1 holds math/rand values that reach security sinks. Each
 // reported line carries a want comment; each line that must stay quiet ends
 // in "// ok".
-package weak
+package weakv1
 
 import (
 	"crypto/aes"
@@ -89,7 +89,7 @@ func readKey() {
 	aes.NewCipher(key) // want `math/rand.Read reaches an argument of crypto/aes.NewCipher`
 }
 
-func hmacKey(msg []byte) []byte {
+func sign(msg []byte) []byte {
 	k := []byte(strconv.Itoa(rand.Int()))
 	m := hmac.New(sha256.New, k) // want `reaches an argument of crypto/hmac.New`
 	m.Write(msg)
@@ -106,7 +106,7 @@ func generatorRead(dst io.Writer) {
 	r := rand.New(rand.NewSource(1))
 	salt := make([]byte, 16)
 	r.Read(salt)                                         // the salt is filled here; the report is where it is used
-	passwordHash := sha256.Sum256(append(salt, "pw"...)) // want `math/rand.Rand.Read reaches an argument of crypto/sha256.Sum256`
+	passwordHash := sha256.Sum256(append(salt, "pw"...)) // want `math/rand.Rand.Read reaches variable passwordHash`
 	fmt.Fprint(dst, passwordHash)
 }
 
