@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestTokenCommandsPrintTokensOfTheRequestedSize(t *testing.T) {
@@ -171,19 +173,25 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 }
 
 func TestHelpHasExamplesForEveryCommand(t *testing.T) {
-	root := newRootCmd(Streams{})
-	for _, c := range root.Commands() {
-		if c.Name() == "help" || c.Name() == "completion" {
-			continue
-		}
-		if c.Example == "" {
-			t.Errorf("secrets %s has no examples in --help", c.Name())
-		}
-		out := mustRun(t, c.Name(), "--help")
-		if !strings.Contains(out, "Examples:") {
-			t.Errorf("secrets %s --help shows no examples", c.Name())
+	// Every command and subcommand (apikey check, totp new, ...), walked
+	// from the root so that a new one cannot be missed.
+	var walk func(path []string, cmds []*cobra.Command)
+	walk = func(path []string, cmds []*cobra.Command) {
+		for _, c := range cmds {
+			if c.Name() == "help" || c.Name() == "completion" {
+				continue
+			}
+			args := append(append([]string(nil), path...), c.Name())
+			if c.Example == "" {
+				t.Errorf("secrets %s has no examples in --help", strings.Join(args, " "))
+			}
+			if out := mustRun(t, append(args, "--help")...); !strings.Contains(out, "Examples:") {
+				t.Errorf("secrets %s --help shows no examples", strings.Join(args, " "))
+			}
+			walk(args, c.Commands())
 		}
 	}
+	walk(nil, newRootCmd(Streams{}).Commands())
 }
 
 func TestCompletionScriptsAreGenerated(t *testing.T) {
