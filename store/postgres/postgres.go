@@ -3,9 +3,13 @@
 //
 // Every decision is one UPDATE … WHERE … RETURNING, whose row lock and
 // re-check of the WHERE clause under READ COMMITTED make concurrent callers
-// in any number of processes queue on the row; issuing a code takes a
-// transaction-scoped advisory lock per purpose and subject, so the send
-// throttle holds across instances. Commits are durable (synchronous_commit
+// in any number of processes queue on the row; issuing a code, or a token
+// that revokes the subject's others, takes a transaction-scoped advisory
+// lock per purpose and subject, so the send throttle and the one live token
+// hold across instances. Every connection runs at READ COMMITTED whatever
+// the server's default: a stricter default would make these statements fail
+// with serialization errors under load, and would let a transaction's
+// snapshot predate the lock it waited for. Commits are durable (synchronous_commit
 // as the server sets it, on by default). Migrations are embedded and applied
 // on [Open] under a session advisory lock, so many instances may start at
 // once.
@@ -44,8 +48,11 @@ func Open(ctx context.Context, connString string) (*Postgres, error) {
 	return OpenConfig(ctx, cfg)
 }
 
-// OpenConfig is Open with a parsed pool configuration.
+// OpenConfig is Open with a parsed pool configuration; cfg itself is left
+// unchanged.
 func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Postgres, error) {
+	cfg = cfg.Copy()
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -143,6 +150,12 @@ func scanToken(row pgx.Row) (store.Token, error) {
 func (p *Postgres) InsertToken(ctx context.Context, t store.Token, revokeOthers bool) error {
 	return p.tx(ctx, func(tx pgx.Tx) error {
 		if revokeOthers {
+			// Serialise issues to one purpose and subject across every
+			// instance, so that the revocation sees every earlier token
+			// and one token stays live; the lock ends with the transaction.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(length($1)::text || ':' || $1 || $2, 8))`, t.Purpose, t.Subject); err != nil {
+				return fmt.Errorf("postgres: lock subject: %w", err)
+			}
 			if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1
 				WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`,
 				t.CreatedAt.UnixMilli(), t.Purpose, t.Subject); err != nil {

@@ -28,6 +28,12 @@ func testURL(t testing.TB) string {
 // newSchema creates a schema of its own for one test, dropped at cleanup,
 // and returns a function that opens a store whose pool uses it.
 func newSchema(t testing.TB) func(t testing.TB) store.Store {
+	return newSchemaWith(t, nil)
+}
+
+// newSchemaWith is newSchema with extra run-time parameters on every
+// connection, as a connection string or the server's configuration may set.
+func newSchemaWith(t testing.TB, params map[string]string) func(t testing.TB) store.Store {
 	u := testURL(t)
 	ctx := context.Background()
 	schema := "secrets_test_" + secrets.TokenHex(8)
@@ -56,6 +62,9 @@ func newSchema(t testing.TB) func(t testing.TB) store.Store {
 			t.Fatal(err)
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = schema
+		for k, v := range params {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
 		st, err := OpenConfig(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -88,6 +97,22 @@ var backend = storetest.Backend{
 func TestConformance(t *testing.T) {
 	testURL(t) // skip once, not in every subtest
 	storetest.Run(t, backend)
+}
+
+// A database whose default isolation is stricter than READ COMMITTED (set
+// by an operator, or in the connection string) must neither over-admit nor
+// fail: the statements rely on READ COMMITTED re-reading rows after a lock.
+func TestConcurrencyHoldsWhenTheDatabaseDefaultsToRepeatableRead(t *testing.T) {
+	testURL(t)
+	for _, level := range []string{"repeatable read", "serializable"} {
+		t.Run("default_transaction_isolation "+level, func(t *testing.T) {
+			storetest.RunConcurrency(t, storetest.Backend{
+				NewDB: func(t testing.TB) func(t testing.TB) store.Store {
+					return newSchemaWith(t, map[string]string{"default_transaction_isolation": level})
+				},
+			})
+		})
+	}
 }
 
 func TestManyInstancesMigrateAtOnce(t *testing.T) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,38 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 		}
 		if r := must[code.Result](t)(b.codes.Check(ctx, "login", "u", iss.Code)); r.Status != code.MaxAttempts {
 			t.Fatalf("the right code after the burst: %v", r.Status)
+		}
+	})
+	t.Run("of 40 concurrent sends of a code to one subject exactly 5 are sent and the rest throttled", func(t *testing.T) {
+		a, b := pair(t)
+		got := parallel(t, 40, a, b, func(e *env) (string, error) {
+			_, err := e.codes.Issue(ctx, "login", "u", code.IssueOptions{})
+			if errors.Is(err, code.ErrThrottled) {
+				return "throttled", nil
+			}
+			return "sent", err
+		})
+		if got["sent"] != code.DefaultMaxSends || got["throttled"] != 40-code.DefaultMaxSends {
+			t.Fatalf("outcomes %v, want %d sent and the rest throttled", got, code.DefaultMaxSends)
+		}
+	})
+	t.Run("of 20 concurrent token issues for one subject exactly one stays live", func(t *testing.T) {
+		a, b := pair(t)
+		var mu sync.Mutex
+		var issued []string
+		parallel(t, 20, a, b, func(e *env) (bool, error) {
+			iss, err := e.tokens.Issue(ctx, "reset", "u", token.IssueOptions{})
+			mu.Lock()
+			issued = append(issued, iss.Token)
+			mu.Unlock()
+			return true, err
+		})
+		got := map[token.Status]int{}
+		for _, tok := range issued {
+			got[must[token.Result](t)(a.tokens.Verify(ctx, "reset", tok)).Status]++
+		}
+		if got[token.Valid] != 1 || got[token.Revoked] != 19 {
+			t.Fatalf("outcomes %v, want 1 VALID and 19 REVOKED", got)
 		}
 	})
 	t.Run("a key with 100 remaining uses verified 1000 times at once is VALID exactly 100 times", func(t *testing.T) {

@@ -114,12 +114,17 @@ func Run(t *testing.T, b Backend) {
 			return e, e
 		})
 	})
-	t.Run("concurrency with two handles", func(t *testing.T) {
-		testConcurrency(t, func(t *testing.T) (*env, *env) {
-			open := b.NewDB(t)
-			clock := NewClock()
-			return newEnv(t, open(t), clock), newEnv(t, open(t), clock)
-		})
+	t.Run("concurrency with two handles", func(t *testing.T) { RunConcurrency(t, b) })
+}
+
+// RunConcurrency runs the concurrency part of the suite alone, with two
+// handles on each database: for a backend opened in an unusual
+// configuration, such as another default isolation level.
+func RunConcurrency(t *testing.T, b Backend) {
+	testConcurrency(t, func(t *testing.T) (*env, *env) {
+		open := b.NewDB(t)
+		clock := NewClock()
+		return newEnv(t, open(t), clock), newEnv(t, open(t), clock)
 	})
 }
 
