@@ -214,26 +214,23 @@ func isRequestType(t types.Type) bool {
 
 // nameOf returns the name an operand goes by: the variable, the field, or the
 // function or method called.
-func nameOf(e ast.Expr) string {
+func nameOf(info *types.Info, e ast.Expr) string {
 	switch x := ast.Unparen(e).(type) {
 	case *ast.Ident:
 		return x.Name
 	case *ast.SelectorExpr:
 		return x.Sel.Name
 	case *ast.CallExpr:
-		if tvName := nameOf(x.Fun); tvName != "" && len(x.Args) == 1 {
-			// a conversion such as []byte(token) or string(b) goes by its argument's name
-			if n := nameOf(x.Args[0]); n != "" {
-				return n
-			}
+		if tv, ok := info.Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
+			return nameOf(info, x.Args[0]) // a conversion such as []byte(token) goes by its argument's name
 		}
-		return nameOf(x.Fun)
+		return nameOf(info, x.Fun)
 	case *ast.SliceExpr:
-		return nameOf(x.X)
+		return nameOf(info, x.X)
 	case *ast.StarExpr:
-		return nameOf(x.X)
+		return nameOf(info, x.X)
 	case *ast.IndexExpr:
-		return nameOf(x.X)
+		return nameOf(info, x.X)
 	}
 	return ""
 }
@@ -265,7 +262,7 @@ func (c *fnChecker) secret(e, other ast.Expr) string {
 	if c.isDigest(e) {
 		return "digest " + types.ExprString(e)
 	}
-	name := nameOf(e)
+	name := nameOf(c.info(), e)
 	if name == "" {
 		return ""
 	}

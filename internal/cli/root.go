@@ -40,6 +40,7 @@ HTTP API that issues and verifies them.`,
 		newTOTPCmd(s),
 		newEntropyCmd(s),
 		newServeCmd(s),
+		newVetCmd(s),
 	)
 	return root
 }

@@ -1,0 +1,75 @@
+// Command secretsvet reports math/rand values that become secrets, secrets
+// compared in variable time, and tokens with less than 128 bits.
+//
+// Run it on its own:
+//
+//	secretsvet [-json] [-test] ./...
+//
+// or as go vet's tool, which then runs it package by package:
+//
+//	go vet -vettool=$(which secretsvet) ./...
+//
+// It exits 0 when it finds nothing, 3 when it reports findings (with -json
+// too), 1 when packages do not load and 2 on a bad command line. A
+// "//secretsvet:ignore reason" comment on a line silences that line.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/tools/go/analysis/unitchecker"
+
+	"github.com/unguessable/secrets/analysis/secretsvet"
+)
+
+func main() {
+	if invokedByGoVet(os.Args[1:]) {
+		unitchecker.Main(secretsvet.Analyzers...) // exits
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// invokedByGoVet reports whether go vet runs us: it asks for -V=full and
+// -flags, then passes one .cfg file per package.
+func invokedByGoVet(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	a := args[len(args)-1]
+	return strings.HasSuffix(a, ".cfg") || strings.HasPrefix(args[0], "-V") || args[0] == "-flags"
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("secretsvet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	jsonOut := fs.Bool("json", false, "write findings as JSON on stdout")
+	tests := fs.Bool("test", false, "also check test files")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: secretsvet [-json] [-test] [packages]\n       go vet -vettool=$(which secretsvet) [packages]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	out := stderr // findings go to stderr like go vet's, JSON to stdout
+	if *jsonOut {
+		out = stdout
+	}
+	n, err := secretsvet.Run(fs.Args(), secretsvet.Options{JSON: *jsonOut, Tests: *tests}, out)
+	if err != nil {
+		fmt.Fprintf(stderr, "secretsvet: %v\n", err)
+		return 1
+	}
+	if n > 0 {
+		return 3
+	}
+	return 0
+}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/unguessable/secrets/analysis/secretsvet"
+)
+
+func newVetCmd(s Streams) *cobra.Command {
+	var jsonOut, tests bool
+	cmd := &cobra.Command{
+		Use:   "vet [packages]",
+		Short: "Report math/rand secrets, variable-time comparisons and short tokens in Go code",
+		Long: `vet runs the secretsvet analyzers over Go packages (default "."):
+weakrand (a math/rand value that becomes a token, password, key, cookie or
+crypto argument), timingcompare (a secret or MAC compared with == or
+bytes.Equal) and shorttoken (a token of fewer than 16 random bytes).
+
+It exits 0 when it finds nothing and 3 when it reports findings. A
+"//secretsvet:ignore reason" comment on a line silences that line. The same
+analyzers run under go vet with: go vet -vettool=$(which secretsvet) ./...`,
+		Example: `  secrets vet ./...
+  secrets vet --json ./... > findings.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := secretsvet.Run(args, secretsvet.Options{JSON: jsonOut, Tests: tests}, s.Out)
+			switch {
+			case errors.Is(err, secretsvet.ErrNoPackages):
+				return usagef("%w", err)
+			case err != nil:
+				return err
+			case n > 0:
+				return exitWith(exitFindings, fmt.Sprintf("vet: %d finding%s", n, plural(n)))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "write the findings as JSON")
+	cmd.Flags().BoolVar(&tests, "test", false, "also check test files")
+	return cmd
+}
