@@ -358,8 +358,10 @@ func (m *Manager) result(k store.Key, s Status, now time.Time) Result {
 		w := rl.Window.Milliseconds()
 		start := now.UnixMilli() / w * w
 		used := int64(0)
-		if k.RateStart.UnixMilli() == start {
-			used = k.RateCount
+		// A stored window at or after now's is the one counting (the store
+		// never moves a window back for a clock that is behind).
+		if rs := k.RateStart.UnixMilli(); rs >= start {
+			start, used = rs, k.RateCount
 		}
 		r.RateLimit = &RateLimitState{Limit: rl.Limit, Remaining: max(rl.Limit-used, 0), Reset: time.UnixMilli(start + w).UTC()}
 	}

@@ -64,7 +64,9 @@ type Code struct {
 }
 
 // RateLimit admits at most Limit uses (summed costs) per fixed Window;
-// windows are aligned to multiples of Window since the Unix epoch.
+// windows are aligned to multiples of Window since the Unix epoch, and a
+// key's window never moves back, so instances whose clocks straddle a
+// boundary share the newer window rather than each restarting its own.
 type RateLimit struct {
 	Limit  int64
 	Window time.Duration

@@ -409,16 +409,19 @@ func (s *SQLite) KeyByID(ctx context.Context, id string) (store.Key, error) {
 }
 
 // UseKey spends cost from the key's uses and rate-limit window atomically.
+// The window only moves forward: a caller whose clock is behind the stored
+// window (another instance, a little skewed) counts in it rather than
+// restarting an older one.
 func (s *SQLite) UseKey(ctx context.Context, id string, cost int64, now time.Time) (store.Key, bool, error) {
 	k, err := scanKey(s.w.QueryRowContext(ctx, `UPDATE api_keys SET
 			remaining = CASE WHEN remaining IS NULL THEN NULL ELSE remaining - $2 END,
 			rl_count = CASE WHEN rl_limit IS NULL THEN rl_count
-				WHEN rl_start = ($3 / rl_window) * rl_window THEN rl_count + $2 ELSE $2 END,
-			rl_start = CASE WHEN rl_limit IS NULL THEN rl_start ELSE ($3 / rl_window) * rl_window END
+				WHEN ($3 / rl_window) * rl_window <= rl_start THEN rl_count + $2 ELSE $2 END,
+			rl_start = CASE WHEN rl_limit IS NULL THEN rl_start ELSE MAX(rl_start, ($3 / rl_window) * rl_window) END
 		WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
 			AND (remaining IS NULL OR remaining >= $2)
 			AND (rl_limit IS NULL OR
-				(CASE WHEN rl_start = ($3 / rl_window) * rl_window THEN rl_count ELSE 0 END) + $2 <= rl_limit)
+				(CASE WHEN ($3 / rl_window) * rl_window <= rl_start THEN rl_count ELSE 0 END) + $2 <= rl_limit)
 		RETURNING `+keyCols, id, cost, now.UnixMilli()))
 	if err == nil {
 		return k, true, nil

@@ -114,6 +114,33 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			t.Fatalf("new window state %+v", r.RateLimit)
 		}
 	})
+	t.Run("a rate limit holds when two instances' clocks straddle a window boundary", func(t *testing.T) {
+		e := fresh(t)
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: 2, Window: time.Minute}}))
+		boundary := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
+		e.clock.Advance(boundary.Sub(e.clock.Now()))
+		// The second instance's clock is a millisecond behind: still in the
+		// previous window. It must not reset the window the first started.
+		behind := NewClock()
+		behind.Advance(boundary.Add(-time.Millisecond).Sub(behind.Now()))
+		lagging := keys.New(e.st, keys.Options{Clock: behind})
+		valid := 0
+		for i := range 10 {
+			m := e.keys
+			if i%2 == 1 {
+				m = lagging
+			}
+			r := must[keys.Result](t)(m.Verify(ctx, c.Key, "", 1))
+			if r.Status == keys.Valid {
+				valid++
+			} else if r.Status != keys.RateLimited || r.RateLimit.Remaining != 0 {
+				t.Fatalf("verification %d: %v with %d left in the window", i, r.Status, r.RateLimit.Remaining)
+			}
+		}
+		if valid != 2 {
+			t.Fatalf("%d of 10 verifications VALID around the boundary, want the limit of 2", valid)
+		}
+	})
 	t.Run("updates change metadata and expiry", func(t *testing.T) {
 		e := fresh(t)
 		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Meta: json.RawMessage(`{"a":1}`)}))
