@@ -179,7 +179,8 @@ type Store interface {
 	LoadOrStoreSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 
 	// Sweep deletes, in batches of at most batch rows, tokens that expired,
-	// were used or revoked before cutoff, codes created before cutoff, and
+	// were used or revoked before cutoff, codes that expired before cutoff
+	// (so never a live one, and never one younger than cutoff), and
 	// keys that expired or were revoked before cutoff. It returns how many
 	// rows it deleted.
 	Sweep(ctx context.Context, cutoff time.Time, batch int) (int64, error)

@@ -10,8 +10,12 @@ import (
 // never holds a lock long enough to stall a verification; on both backends
 // reads of live records do not wait for it at all.
 type Sweeper struct {
-	Store     Store
-	Retention time.Duration // how long finished records are kept; default 24h
+	Store Store
+	// Retention is how long finished records are kept; default 24h. Keep
+	// it at least as long as the code send window (10 minutes by default):
+	// the send throttle counts the codes created within its window, and
+	// cannot count those already swept.
+	Retention time.Duration
 	Interval  time.Duration // time between sweeps; default 1 minute
 	Batch     int           // rows per delete statement; default 500
 	Clock     Clock         // default SystemClock

@@ -383,6 +383,13 @@ func testSweep(t *testing.T, e *env) {
 	if r := must[keys.Result](t)(e.keys.Verify(ctx, forever.Key, "", 1)); r.Status != keys.Valid {
 		t.Errorf("live key after sweep: %v", r.Status)
 	}
+	// A retention shorter than a code's life does not sweep the live code.
+	long := must[code.Issued](t)(e.codes.Issue(ctx, "login", "long", code.IssueOptions{TTL: 2 * time.Hour}))
+	e.clock.Advance(90 * time.Minute)
+	must[int64](t)((&store.Sweeper{Store: e.st, Retention: time.Hour, Clock: e.clock}).Once(ctx))
+	if r := must[code.Result](t)(e.codes.Check(ctx, "login", "long", long.Code)); r.Status != code.Approved {
+		t.Errorf("a live code after a sweep with a shorter retention: %v", r.Status)
+	}
 	// Verification goes on while a sweep of many records runs in batches.
 	for i := range 300 {
 		must[token.Issued](t)(e.tokens.Issue(ctx, "bulk", "s"+strconv.Itoa(i), token.IssueOptions{TTL: time.Second}))
@@ -400,8 +407,8 @@ func testSweep(t *testing.T, e *env) {
 	for done := false; !done; {
 		select {
 		case n := <-swept:
-			if n != 300 {
-				t.Errorf("swept %d of 300 expired tokens", n)
+			if n != 301 {
+				t.Errorf("swept %d records, want the 300 expired tokens and the long code", n)
 			}
 			done = true
 		default:
