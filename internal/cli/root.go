@@ -41,6 +41,7 @@ HTTP API that issues and verifies them.`,
 		newEntropyCmd(s),
 		newServeCmd(s),
 		newVetCmd(s),
+		newCrackCmd(s),
 	)
 	return root
 }
