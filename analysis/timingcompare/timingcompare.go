@@ -55,7 +55,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || fd.Body == nil {
 				continue
 			}
-			c := &fnChecker{pass: pass, rep: rep, file: f, digests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}}
+			c := &fnChecker{pass: pass, rep: rep, file: f, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}}
 			c.collect(fd.Body)
 			c.check(fd.Body)
 		}
@@ -65,12 +65,13 @@ func run(pass *analysis.Pass) (any, error) {
 
 // fnChecker checks one function body.
 type fnChecker struct {
-	pass     *analysis.Pass
-	rep      *ignore.Reporter
-	file     *ast.File
-	macs     map[types.Object]bool // hash.Hash values made by hmac.New
-	digests  map[types.Object]bool // variables holding a MAC or a SHA-2 digest
-	requests map[types.Object]bool // variables holding a value from a request
+	pass       *analysis.Pass
+	rep        *ignore.Reporter
+	file       *ast.File
+	macs       map[types.Object]bool // hash.Hash values made by hmac.New
+	digests    map[types.Object]bool // variables holding a MAC or a SHA-2 digest
+	macDigests map[types.Object]bool // variables holding a MAC
+	requests   map[types.Object]bool // variables holding a value from a request
 }
 
 func (c *fnChecker) info() *types.Info { return c.pass.TypesInfo }
@@ -117,6 +118,9 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 				}
 				if c.isDigest(r) {
 					c.digests[obj] = true
+					if c.isMAC(r) {
+						c.macDigests[obj] = true
+					}
 				}
 				if c.fromRequest(r) {
 					c.requests[obj] = true
@@ -170,6 +174,33 @@ func (c *fnChecker) isDigest(e ast.Expr) bool {
 		}
 	}
 	return false
+}
+
+// isMAC reports whether e is an HMAC's Sum (or an encoding of one), as
+// opposed to a plain SHA-2 digest.
+func (c *fnChecker) isMAC(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.Ident:
+			if c.macDigests[c.info().ObjectOf(x)] {
+				found = true
+			}
+		case *ast.CallExpr:
+			if fn := c.callee(x); fn != nil && fn.Name() == "Sum" && c.isDigest(x) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// isStored reports whether e is a digest held in a variable or field rather
+// than computed in the comparison: a stored password hash, say.
+func (c *fnChecker) isStored(e ast.Expr) bool {
+	_, ok := ast.Unparen(e).(*ast.CallExpr)
+	return !ok
 }
 
 // fromRequest reports whether e reads from an HTTP request: it mentions an
@@ -231,6 +262,12 @@ func nameOf(info *types.Info, e ast.Expr) string {
 		return nameOf(info, x.X)
 	case *ast.IndexExpr:
 		return nameOf(info, x.X)
+	case *ast.BinaryExpr:
+		// "Bearer " + token goes by the name of its non-constant part
+		if tv, ok := info.Types[x.X]; ok && tv.Value != nil {
+			return nameOf(info, x.Y)
+		}
+		return nameOf(info, x.X)
 	}
 	return ""
 }
@@ -260,6 +297,12 @@ func (c *fnChecker) secret(e, other ast.Expr) string {
 		return ""
 	}
 	if c.isDigest(e) {
+		// Two digests computed here, such as the hashes of two files, are
+		// compared to find equal content, not to check a guess; a keyed
+		// HMAC is a secret whatever it is compared with.
+		if !c.isMAC(e) && c.isDigest(other) && !c.isMAC(other) && !c.isStored(other) {
+			return ""
+		}
 		return "digest " + types.ExprString(e)
 	}
 	name := nameOf(c.info(), e)

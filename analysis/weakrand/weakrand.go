@@ -431,6 +431,11 @@ func (s *fnState) callTaint(call *ast.CallExpr) *origin {
 	if o := s.source(call); o != nil {
 		return o
 	}
+	// A crypto function is a sink: its result (a cipher, a ciphertext, a
+	// MAC) is not itself a weak random value, so the report stays at the sink.
+	if fn := s.callee(call); fn != nil && isCryptoPkg(fn.Pkg()) {
+		return nil
+	}
 	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
 		if _, isMethod := s.info().Selections[sel]; isMethod {
 			if o := s.taint(sel.X); o != nil {
@@ -518,7 +523,7 @@ func (s *fnState) propagateCall(call *ast.CallExpr) {
 	// A method given a weak value makes its receiver weak:
 	// sb.WriteByte(charset[rand.Intn(n)]), buf.Write(b).
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !ok || isRandPkg(fn.Pkg()) {
+	if !ok || isRandPkg(fn.Pkg()) || isCryptoPkg(fn.Pkg()) {
 		return
 	}
 	if _, isMethod := s.info().Selections[sel]; !isMethod {

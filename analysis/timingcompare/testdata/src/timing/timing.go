@@ -189,3 +189,21 @@ func redact(key string) string { return "…" }
 func redacted(apiKey, shown string) bool {
 	return redact(apiKey) != shown // ok: a redacted key is public
 }
+
+type Config struct{ adminToken string }
+
+func bearer(r *http.Request, c *Config) bool {
+	return r.Header.Get("Authorization") == "Bearer "+c.adminToken // want `== compares secret "Bearer " \+ c.adminToken`
+}
+
+func sameContent(a, b []byte) bool {
+	return sha256.Sum256(a) == sha256.Sum256(b) // ok: two digests computed here find equal content
+}
+
+func macsOfTwo(key, a, b []byte) bool {
+	ma := hmac.New(sha256.New, key)
+	ma.Write(a)
+	mb := hmac.New(sha256.New, key)
+	mb.Write(b)
+	return bytes.Equal(ma.Sum(nil), mb.Sum(nil)) // want `bytes.Equal compares digest ma.Sum\(nil\)`
+}
