@@ -16,7 +16,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -57,6 +59,15 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 			q.Add(k, v)
 		}
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	}
+	// The file holds digests, code MACs and perhaps the pepper that keys
+	// them, with which a reader computes every pending code: create it
+	// readable by its owner only (SQLite gives the -wal and -shm files the
+	// mode of the database file). An existing file keeps its mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	w, err := sql.Open("sqlite", dsn("_txlock=immediate"))
 	if err != nil {
