@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildTool builds secretsvet into a temporary directory.
+func buildTool(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary and runs go vet")
+	}
+	bin := filepath.Join(t.TempDir(), "secretsvet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// module writes a one-file module with a math/rand reset token and a
+// variable-time token comparison.
+func module(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module example.com/bad\n\ngo 1.26\n",
+		"bad.go": `package bad
+
+import (
+	"fmt"
+	"math/rand"
+)
+
+func ResetToken() string { return fmt.Sprintf("%x", rand.Int63()) }
+
+func Check(token, got string) bool { return got == token }
+
+func Fixture() string {
+	token := fmt.Sprint(rand.Int()) //secretsvet:ignore shown in docs only
+	return token
+}
+`,
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestStandaloneExits3WithFindings(t *testing.T) {
+	bin, dir := buildTool(t), module(t)
+	for _, args := range [][]string{{"./..."}, {"-json", "./..."}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if code := exitCode(err); code != 3 {
+			t.Errorf("secretsvet %s: exit %d, want 3\n%s", strings.Join(args, " "), code, out)
+		}
+		for _, want := range []string{"bad.go:8", "bad.go:10", "ResetToken", "compares secret token"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("secretsvet %s output lacks %q:\n%s", strings.Join(args, " "), want, out)
+			}
+		}
+		if strings.Contains(string(out), "bad.go:13") {
+			t.Errorf("the line with //secretsvet:ignore was reported:\n%s", out)
+		}
+	}
+}
+
+func TestGoVetVettool(t *testing.T) {
+	bin, dir := buildTool(t), module(t)
+	cmd := exec.Command("go", "vet", "-vettool="+bin, "./...")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if exitCode(err) == 0 {
+		t.Fatalf("go vet -vettool succeeded on bad code:\n%s", out)
+	}
+	for _, want := range []string{"bad.go:8", "weak random value from math/rand.Int63", "bad.go:10", "compares secret token"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("go vet output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCleanCodeExits0(t *testing.T) {
+	bin := buildTool(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/ok\n\ngo 1.26\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "ok.go"), []byte("package ok\n\nimport \"math/rand\"\n\nfunc Jitter() int { return rand.Intn(9) }\n"), 0o600)
+	for _, c := range [][]string{{bin, "./..."}, {"go", "vet", "-vettool=" + bin, "./..."}} {
+		cmd := exec.Command(c[0], c[1:]...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", strings.Join(c, " "), err, out)
+		}
+	}
+}
