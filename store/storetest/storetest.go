@@ -314,6 +314,17 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 		iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
 		check(t, e, "u", iss.Code, code.Approved, 4)
 	})
+	t.Run("a code is bound to its subject and purpose: elsewhere it is INVALID", func(t *testing.T) {
+		e := fresh(t)
+		mine := must[code.Issued](t)(e.codes.Issue(ctx, "login", "alice", code.IssueOptions{Digits: 10}))
+		must[code.Issued](t)(e.codes.Issue(ctx, "login", "bob", code.IssueOptions{Digits: 10}))
+		must[code.Issued](t)(e.codes.Issue(ctx, "reset", "alice", code.IssueOptions{Digits: 10}))
+		check(t, e, "bob", mine.Code, code.Invalid, 4)
+		if r := must[code.Result](t)(e.codes.Check(ctx, "reset", "alice", mine.Code)); r.Status != code.Invalid {
+			t.Fatalf("alice's login code for her reset: %v", r.Status)
+		}
+		check(t, e, "alice", mine.Code, code.Approved, 4)
+	})
 	t.Run("a code checked under another pepper is INVALID", func(t *testing.T) {
 		e := fresh(t)
 		iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
