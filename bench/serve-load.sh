@@ -4,8 +4,8 @@
 #   bench/serve-load.sh [sqlite|postgres|both]      (default both)
 #
 # Environment: CONNS (64), THREADS (2), DURATION (5s per run), ROUNDS (3),
-# TOKENS (fresh tokens to issue for the redeem runs, 80000), CODES (subjects
-# with a live code, 2000), SECRETS_TEST_POSTGRES_URL (the PostgreSQL server;
+# TOKENS (fresh tokens to issue for the redeem runs, 150000, split evenly
+# between the rounds), CODES (subjects with a live code, 3000), SECRETS_TEST_POSTGRES_URL (the PostgreSQL server;
 # the run makes and drops a schema of its own).
 #
 # Workloads, each run with wrk at $CONNS connections for $DURATION:
@@ -29,8 +29,8 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-3}
-TOKENS=${TOKENS:-80000}
-CODES=${CODES:-2000}
+TOKENS=${TOKENS:-150000}
+CODES=${CODES:-3000}
 SPORT=8431
 CPORT=8499
 
@@ -79,7 +79,7 @@ LUA
 cat > "$tmp/redeem.lua" <<'LUA'
 dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 function init(args)
-	tokens, i = lines("tokens.txt"), 0
+	tokens, i = lines(string.format("tokens-%02d", tonumber(os.getenv("BENCH_ROUND")))), 0
 end
 function request()
 	i = i + 1
@@ -129,6 +129,7 @@ compare() {
 	: > "$tmp/ceil.txt"
 	: > "$tmp/serve.txt"
 	for r in $(seq "$ROUNDS"); do
+		export BENCH_ROUND=$((r - 1))
 		wrkrun $CPORT "$script" >> "$tmp/ceil.txt"
 		wrkrun $SPORT "$script" >> "$tmp/serve.txt"
 	done
@@ -148,6 +149,7 @@ bench_backend() { # NAME DSN
 	pids+=($spid)
 	waitfor $SPORT /healthz
 	"$tmp/serveprep" -url "http://127.0.0.1:$SPORT" -admin "$BENCH_ADMIN" -out "$tmp" -tokens "$TOKENS" -codes "$CODES" >&2
+	(cd "$tmp" && split -n "l/$ROUNDS" -d tokens.txt tokens-) # fresh tokens for each round
 
 	echo "### $name"
 	echo
@@ -170,7 +172,7 @@ bench_backend() { # NAME DSN
 	compare "plain-key verify, request log on" verify.lua
 	kill $spid; wait $spid 2>/dev/null || true
 	echo
-	echo "Outcomes counted by the server: redeem $valid VALID, $used USED (a USED means the run outlasted the $TOKENS fresh tokens); code checks $invalid INVALID, $maxed MAX_ATTEMPTS."
+	echo "Outcomes counted by the server: redeem $valid VALID, $used USED (a USED means a round outlasted its $((TOKENS / ROUNDS)) fresh tokens); code checks $invalid INVALID, $maxed MAX_ATTEMPTS."
 	echo
 }
 
