@@ -14,7 +14,9 @@
 // fewer than 16 bytes filled by crypto/rand that becomes a token (a variable
 // or function result named token, secret, session, csrf, reset, invite,
 // verification or API key). Nonces and salts are not tokens: a 12-byte
-// AES-GCM nonce is right. The message gives the bits.
+// AES-GCM nonce is right. Nor is a value named as an identifier (an id, a
+// subject, a tag) and not as a token: ids must be unique, not unguessable.
+// The message gives the bits.
 package shorttoken
 
 import (
@@ -77,9 +79,18 @@ func (c *fnChecker) constInt(e ast.Expr) (int64, bool) {
 }
 
 func (c *fnChecker) check() {
+	var stack []ast.Node
 	ast.Inspect(c.decl.Body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
 		call, ok := n.(*ast.CallExpr)
 		if !ok {
+			return true
+		}
+		if c.namedNotToken(stack) {
 			return true
 		}
 		fn, _ := typeutil.Callee(c.info(), call).(*types.Func)
@@ -96,6 +107,69 @@ func (c *fnChecker) check() {
 		}
 		return true
 	})
+}
+
+// notTokenWords name random values that are identifiers, not credentials:
+// a record id needs to be unique, not unguessable.
+var notTokenWords = map[string]bool{
+	"id": true, "ids": true, "subject": true, "tag": true, "label": true,
+	"suffix": true, "filename": true, "name": true, "trace": true,
+	"request": true, "correlation": true, "nonce": true, "salt": true,
+}
+
+// namedNotToken reports whether the innermost names the value at the top of
+// stack goes to (the variables it is assigned to, the field it fills, or
+// the function or closure variable it is returned from) say it is an
+// identifier and none says it is a token.
+func (c *fnChecker) namedNotToken(stack []ast.Node) bool {
+	var names []string
+	for i := len(stack) - 2; i >= 0 && len(names) == 0; i-- {
+		switch n := stack[i].(type) {
+		case *ast.AssignStmt:
+			for _, l := range n.Lhs {
+				if id, ok := l.(*ast.Ident); ok {
+					names = append(names, id.Name)
+				}
+			}
+		case *ast.ValueSpec:
+			for _, id := range n.Names {
+				names = append(names, id.Name)
+			}
+		case *ast.KeyValueExpr:
+			if id, ok := n.Key.(*ast.Ident); ok {
+				names = append(names, id.Name)
+			}
+		case *ast.ReturnStmt:
+			if !insideFuncLit(stack[:i]) {
+				names = append(names, c.decl.Name.Name)
+			}
+		case *ast.CallExpr, *ast.BlockStmt:
+			if _, ok := n.(*ast.BlockStmt); ok && i == 0 {
+				names = append(names, c.decl.Name.Name)
+			}
+		}
+	}
+	idLike := false
+	for _, name := range names {
+		if secretname.IsTokenName(name) {
+			return false
+		}
+		for _, w := range secretname.Words(name) {
+			if notTokenWords[w] {
+				idLike = true
+			}
+		}
+	}
+	return idLike
+}
+
+func insideFuncLit(stack []ast.Node) bool {
+	for _, n := range stack {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *fnChecker) secretsCall(call *ast.CallExpr, fn *types.Func) {

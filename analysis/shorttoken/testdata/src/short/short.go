@@ -111,3 +111,21 @@ func requestID() string {
 	rand.Read(b) // ok: a request id for logs
 	return hex.EncodeToString(b)
 }
+
+func NewID(kind string) string {
+	return kind + "_" + secrets.TokenHex(8) // ok: an id, unique rather than secret
+}
+
+func subjects() func(int) string {
+	subject := func(i int) string { return secrets.TokenHex(4) } // ok: a benchmark subject
+	return subject
+}
+
+func sessionID() string {
+	sessionID := secrets.TokenHex(8) // want `secrets.TokenHex\(8\) makes a token of 8 random bytes`
+	return sessionID
+}
+
+func requestToken() string {
+	return secrets.TokenURLSafe(8) // want `secrets.TokenURLSafe\(8\)`
+}
