@@ -25,6 +25,10 @@ var Analyzers = []*analysis.Analyzer{weakrand.Analyzer, timingcompare.Analyzer, 
 // ErrNoPackages is returned when the patterns match no packages.
 var ErrNoPackages = errors.New("no packages matched")
 
+// ErrPattern is returned when a pattern names no loadable package: a
+// directory that does not exist, an unknown import path.
+var ErrPattern = errors.New("bad package pattern")
+
 // ErrLoad is returned when a package cannot be loaded or type-checked, so
 // the analyzers could not run on it.
 var ErrLoad = errors.New("packages do not load")
@@ -69,6 +73,9 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 	})
 	if first != nil {
 		msg := strings.Join(strings.Fields(first.Error()), " ")
+		if first.Kind == packages.ListError {
+			return 0, fmt.Errorf("%w: %s", ErrPattern, strings.TrimPrefix(msg, "-: "))
+		}
 		return 0, fmt.Errorf("%w: %s", ErrLoad, msg)
 	}
 	graph, err := checker.Analyze(Analyzers, pkgs, nil)

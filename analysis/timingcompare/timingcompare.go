@@ -341,6 +341,8 @@ func (c *fnChecker) check(body *ast.BlockStmt) {
 				break
 			}
 			switch {
+			case isFunc(fn, "strings", "Compare") && !comparedWithZero(parent):
+				// an ordering, as in a sort function: not a check of a guess
 			case isFunc(fn, "bytes", "Equal"), isFunc(fn, "strings", "Compare", "EqualFold"), isFunc(fn, "reflect", "DeepEqual"):
 				if fn.Type().(*types.Signature).Recv() == nil {
 					c.compare(n, fn.Pkg().Name()+"."+fn.Name(), n.Args[0], n.Args[1], parent)
@@ -349,6 +351,13 @@ func (c *fnChecker) check(body *ast.BlockStmt) {
 		}
 		return true
 	})
+}
+
+// comparedWithZero reports whether parent is an == or != comparison, the
+// use of strings.Compare as an equality test.
+func comparedWithZero(parent ast.Node) bool {
+	b, ok := parent.(*ast.BinaryExpr)
+	return ok && (b.Op == token.EQL || b.Op == token.NEQ)
 }
 
 func (c *fnChecker) compare(n ast.Expr, op string, a, b ast.Expr, parent ast.Node) {

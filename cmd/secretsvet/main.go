@@ -10,7 +10,8 @@
 //	go vet -vettool=$(which secretsvet) ./...
 //
 // It exits 0 when it finds nothing, 3 when it reports findings (with -json
-// too), 1 when packages do not load and 2 on a bad command line. A
+// too), 1 when packages do not parse or type-check, and 2 on a bad command
+// line or a pattern that names no package. A
 // "//secretsvet:ignore reason" comment on a line silences that line.
 package main
 
@@ -64,6 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		out = stdout
 	}
 	n, err := secretsvet.Run(fs.Args(), secretsvet.Options{JSON: *jsonOut, Tests: *tests}, out)
+	if errors.Is(err, secretsvet.ErrPattern) || errors.Is(err, secretsvet.ErrNoPackages) {
+		fmt.Fprintf(stderr, "secretsvet: %v\n", err)
+		return 2
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "secretsvet: %v\n", err)
 		return 1

@@ -113,3 +113,13 @@ func TestCleanCodeExits0(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingDirectoryExits2(t *testing.T) {
+	bin, dir := buildTool(t), module(t)
+	cmd := exec.Command(bin, "./nothere")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if code := exitCode(err); code != 2 || !strings.Contains(string(out), "nothere") {
+		t.Errorf("exit %d, output %q: want 2 naming the pattern", code, out)
+	}
+}

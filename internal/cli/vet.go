@@ -27,7 +27,7 @@ analyzers run under go vet with: go vet -vettool=$(which secretsvet) ./...`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := secretsvet.Run(args, secretsvet.Options{JSON: jsonOut, Tests: tests}, s.Out)
 			switch {
-			case errors.Is(err, secretsvet.ErrNoPackages):
+			case errors.Is(err, secretsvet.ErrNoPackages), errors.Is(err, secretsvet.ErrPattern):
 				return usagef("%w", err)
 			case err != nil:
 				return err

@@ -85,3 +85,8 @@ func TestVetOfBrokenCodeIsAFailure(t *testing.T) {
 	}
 	_ = os.Remove(filepath.Join(dir, "m.go"))
 }
+
+func TestVetOfAMissingDirectoryIsAUsageError(t *testing.T) {
+	vetModule(t, "package m\n")
+	wantUsageError(t, run(t, "", "vet", "./nothere"), "nothere")
+}
