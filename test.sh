@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh: the project's whole check, as CI runs it.
-#   gofmt (no file may need formatting), go vet, and every test with the race
+#   gofmt (no file may need formatting), go vet, secretsvet, and every test with the race
 #   detector. PostgreSQL tests run when SECRETS_TEST_POSTGRES_URL is set
 #   (.ci/run sets it to the local server) and skip, saying so, otherwise.
 # Extra arguments go to go test, e.g. ./test.sh -run TestRandBelow ./...
@@ -17,6 +17,11 @@ fi
 
 echo "== go vet ./..."
 go vet ./... || fail=1
+
+# The project's own analyzers on the project: no weak randomness, no
+# variable-time comparison of secrets, no short tokens.
+echo "== secretsvet ./..."
+go run ./cmd/secretsvet ./... || fail=1
 
 args=("$@")
 [ ${#args[@]} -eq 0 ] && args=(./...)
