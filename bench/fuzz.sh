@@ -24,12 +24,20 @@ grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r file; do
 	for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$file"); do
 		[[ "$pkg.$target" =~ $pattern ]] || continue
 		echo "== $pkg $target" | tee -a "$log"
-		if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$dur" -parallel 1 "$dir" > bench/out/fuzz-last.txt 2>&1; then
-			cat bench/out/fuzz-last.txt
+		last=bench/out/fuzz-$target.txt
+		if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$dur" -parallel 1 "$dir" > "$last" 2>&1; then
+			cat "$last"
 			echo "FAILED: $pkg $target" | tee -a "$log"
 			exit 1
 		fi
-		grep -E '^fuzz: elapsed' bench/out/fuzz-last.txt | tail -1 | tee -a "$log"
+		# The last progress line, with the rate over the whole run (go test's
+		# own figure in that line covers only its last interval).
+		grep -E '^fuzz: elapsed' "$last" | tail -1 | sed -E 's/ \([0-9]+\/sec\)//' |
+			awk '{ print; e = $3; sub(/,$/, "", e); s = 0
+			       if (match(e, /[0-9]+h/)) s += substr(e, RSTART, RLENGTH - 1) * 3600
+			       if (match(e, /[0-9]+m/)) s += substr(e, RSTART, RLENGTH - 1) * 60
+			       if (match(e, /[0-9.]+s/)) s += substr(e, RSTART, RLENGTH - 1)
+			       x = $5; sub(/,$/, "", x); if (s > 0) printf "rate: %.0f execs/sec over %ds\n", x / s, s }' | tee -a "$log"
 		rel=${pkg#"$(go list -m)"}
 		src=$cache$rel/$target
 		if [ -d "$src" ]; then
