@@ -90,11 +90,16 @@ func singular(w string) string {
 }
 
 // match reports whether name has a word in set (api followed by key counts
-// as apikey) and no word that says it describes the secret instead.
+// as apikey) and no word that says it describes the secret instead. gen
+// is such a word after the secret (tokenGen, a generator) but a verb before
+// it (genToken).
 func match(name string, set map[string]bool, keyToo bool) bool {
 	words := Words(name)
 	found := false
 	for i, w := range words {
+		if w == "gen" && !found {
+			continue // a verb before the secret: genToken, genKey
+		}
 		if notSecretWords[w] {
 			return false
 		}

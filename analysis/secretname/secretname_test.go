@@ -54,6 +54,10 @@ func TestIsSecret(t *testing.T) {
 		{"resetToken", boolean, false},
 		{"pinned", str, false},
 		{"playlist", str, false},
+		{"genToken", str, true},
+		{"genKey", bytes, true},
+		{"tokenGen", str, false},
+		{"keyGen", bytes, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" of type "+tt.t.String(), func(t *testing.T) {

@@ -30,6 +30,7 @@
 package weakrand
 
 import (
+	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/token"
@@ -120,8 +121,9 @@ type fnState struct {
 	c        *checker
 	decl     *ast.FuncDecl
 	vars     map[types.Object]*origin
-	strong   map[types.Object]bool // ChaCha8 generators seeded from crypto/rand
-	seeded   map[types.Object]bool // variables filled from crypto/rand or package secrets
+	funcVals map[types.Object]*origin // variables holding functions that return weak values
+	strong   map[types.Object]bool    // ChaCha8 generators seeded from crypto/rand
+	seeded   map[types.Object]bool    // variables filled from crypto/rand or package secrets
 	reported map[types.Object]bool
 	lines    map[int]bool // lines with a report: one report a line is enough
 	changed  bool
@@ -130,7 +132,7 @@ type fnState struct {
 // checkFunc computes the taint of fd's body and, when reporting, reports the
 // sinks it reaches. It returns the origin of fd's results if they are weak.
 func (c *checker) checkFunc(fd *ast.FuncDecl) *origin {
-	s := &fnState{c: c, decl: fd, vars: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
+	s := &fnState{c: c, decl: fd, vars: map[types.Object]*origin{}, funcVals: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
 	s.findSeeds()
 	for range 20 {
 		s.changed = false
@@ -431,6 +433,9 @@ func (s *fnState) callTaint(call *ast.CallExpr) *origin {
 	if o := s.source(call); o != nil {
 		return o
 	}
+	if o := s.calledValue(call.Fun); o != nil {
+		return o
+	}
 	// A crypto function is a sink: its result (a cipher, a ciphertext, a
 	// MAC) is not itself a weak random value, so the report stays at the sink.
 	if fn := s.callee(call); fn != nil && isCryptoPkg(fn.Pkg()) {
@@ -466,6 +471,7 @@ func (s *fnState) propagate(n ast.Node) bool {
 				s.changed = true
 			}
 			s.mark(s.root(l), s.taint(r))
+			s.markFunc(s.root(l), s.funcValue(r))
 		}
 	case *ast.ValueSpec:
 		for i, name := range n.Names {
@@ -484,6 +490,7 @@ func (s *fnState) propagate(n ast.Node) bool {
 				s.changed = true
 			}
 			s.mark(obj, s.taint(r))
+			s.markFunc(obj, s.funcValue(r))
 		}
 	case *ast.RangeStmt:
 		if o := s.taint(n.X); o != nil {
@@ -511,13 +518,12 @@ func (s *fnState) propagateCall(call *ast.CallExpr) {
 	if fn == nil {
 		return
 	}
-	// Read(buf) of a weak generator fills buf with weak bytes.
-	if fn.Name() == "Read" && isRandPkg(fn.Pkg()) && len(call.Args) == 1 {
-		s.mark(s.root(call.Args[0]), s.source(call))
-		return
-	}
-	if funcIn(fn, "io", "ReadFull") && len(call.Args) == 2 {
-		s.mark(s.root(call.Args[1]), s.taint(call.Args[0]))
+	if obj, _, o := s.readFill(fn, call); obj != nil {
+		if o != nil && s.secretBuffer(obj) {
+			// Reported where it is filled (see sinks), and only there.
+			o = &origin{src: o.src, indexed: o.indexed, reported: true}
+		}
+		s.mark(obj, o)
 		return
 	}
 	// A method given a weak value makes its receiver weak:
@@ -557,14 +563,126 @@ func (s *fnState) sinks(n ast.Node) bool {
 	case *ast.CompositeLit:
 		s.literalSink(n)
 	case *ast.CallExpr:
+		if obj, buf, o := s.readFill(s.callee(n), n); obj != nil {
+			if o != nil && !o.reported && s.secretBuffer(obj) && !s.reported[obj] {
+				s.reported[obj] = true
+				s.report(buf.Pos(), o, "variable "+obj.Name(), obj.Type())
+			}
+			return true
+		}
 		s.callSink(n)
 	}
 	return true
 }
 
+// readFill recognises Read(buf) on a math/rand generator and io.ReadFull(r,
+// buf): it returns buf's variable, buf, and the origin of the bytes that
+// fill it (nil if they are not weak). obj is nil for any other call.
+func (s *fnState) readFill(fn *types.Func, call *ast.CallExpr) (obj types.Object, buf ast.Expr, o *origin) {
+	switch {
+	case fn == nil:
+	case fn.Name() == "Read" && isRandPkg(fn.Pkg()) && len(call.Args) == 1:
+		buf, o = call.Args[0], s.source(call)
+	case funcIn(fn, "io", "ReadFull") && len(call.Args) == 2:
+		buf, o = call.Args[1], s.taint(call.Args[0])
+	default:
+		return nil, nil, nil
+	}
+	if obj = s.root(buf); obj == nil {
+		return nil, nil, nil
+	}
+	return obj, buf, o
+}
+
+// secretBuffer reports whether a buffer filled by Read is named as a secret
+// (key, salt, nonce, token…): the fill is then the sink.
+func (s *fnState) secretBuffer(obj types.Object) bool {
+	return secretname.IsSecret(obj.Name(), obj.Type())
+}
+
+func (s *fnState) markFunc(obj types.Object, o *origin) {
+	if obj == nil || o == nil || s.funcVals[obj] != nil {
+		return
+	}
+	s.funcVals[obj] = o
+	s.changed = true
+}
+
+// funcValue returns the origin of the values a function value returns when
+// called, if they are weak: a math/rand function or a generator's method
+// taken as a value (f := rand.Int63, next := r.Uint64), a same-package
+// function that returns weak values, a closure that returns them, or a
+// variable holding any of these.
+func (s *fnState) funcValue(e ast.Expr) *origin {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.FuncLit:
+		var o *origin
+		inspectOwn(x.Body, func(n ast.Node) {
+			if ret, ok := n.(*ast.ReturnStmt); ok && o == nil {
+				for _, r := range ret.Results {
+					if o = s.taint(r); o != nil {
+						return
+					}
+				}
+			}
+		})
+		return o
+	case *ast.Ident:
+		switch obj := s.info().ObjectOf(x).(type) {
+		case *types.Func:
+			return s.funcOrigin(obj)
+		case *types.Var:
+			return s.funcVals[obj]
+		}
+	case *ast.SelectorExpr:
+		sel := s.info().Selections[x]
+		switch {
+		case sel == nil: // a qualified identifier: rand.Int63
+			if fn, ok := s.info().Uses[x.Sel].(*types.Func); ok {
+				return s.funcOrigin(fn)
+			}
+		case sel.Kind() == types.MethodVal:
+			fn, _ := sel.Obj().(*types.Func)
+			if fn != nil && isRandPkg(fn.Pkg()) && !s.isStrong(x.X) {
+				return &origin{src: qualified(fn)}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *fnState) funcOrigin(fn *types.Func) *origin {
+	if o := s.c.funcs[fn]; o != nil {
+		return o
+	}
+	if isRandPkg(fn.Pkg()) && fn.Type().(*types.Signature).Recv() == nil && fn.Name() != "Seed" && !strings.HasPrefix(fn.Name(), "New") {
+		return &origin{src: qualified(fn)}
+	}
+	return nil
+}
+
+// calledValue returns the origin of a call's result when what it calls is a
+// function value (a variable, a closure written in place) that returns weak
+// values.
+func (s *fnState) calledValue(fun ast.Expr) *origin {
+	switch x := ast.Unparen(fun).(type) {
+	case *ast.FuncLit:
+		return s.funcValue(x)
+	case *ast.Ident:
+		if v, ok := s.info().ObjectOf(x).(*types.Var); ok {
+			return s.funcVals[v]
+		}
+	}
+	return nil
+}
+
 func (s *fnState) assignSink(l, r ast.Expr) {
 	o := s.taint(r)
 	if o == nil || o.reported {
+		return
+	}
+	if key, ok := s.secretMapKey(l, r); ok {
+		s.report(l.Pos(), o, fmt.Sprintf("map entry %q", key), s.typeOf(r))
 		return
 	}
 	obj := s.root(l)
@@ -586,6 +704,25 @@ func (s *fnState) assignSink(l, r ast.Expr) {
 		kind = "field "
 	}
 	s.report(l.Pos(), o, kind+name, obj.Type())
+}
+
+// secretMapKey reports whether l is m["key"] for a map m and a constant key
+// that names a secret, as session stores are written:
+// session.Values["csrf_token"] = v.
+func (s *fnState) secretMapKey(l, r ast.Expr) (string, bool) {
+	ix, ok := ast.Unparen(l).(*ast.IndexExpr)
+	if !ok {
+		return "", false
+	}
+	if _, ok := s.typeOf(ix.X).Underlying().(*types.Map); !ok {
+		return "", false
+	}
+	tv, ok := s.info().Types[ix.Index]
+	if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
+		return "", false
+	}
+	key := constant.StringVal(tv.Value)
+	return key, secretname.IsSecret(strings.ReplaceAll(key, "-", "_"), s.typeOf(r))
 }
 
 // fieldOwner returns the type of x in an lvalue x.f.
