@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
+	"github.com/unguessable/secrets/code"
 	"github.com/unguessable/secrets/server"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/postgres"
@@ -72,6 +73,11 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 		}
 		if retention <= 0 {
 			return usagef("--retention %v is not positive", retention)
+		}
+		// The send throttle counts the codes created in its window; sweeping
+		// them sooner would let a subject be sent more codes than allowed.
+		if retention < code.DefaultSendWindow {
+			return usagef("--retention %v is shorter than the code send window (%v); the send limit would forget codes", retention, code.DefaultSendWindow)
 		}
 		log, err := newLogger(s.Err, logFormat)
 		if err != nil {

@@ -24,6 +24,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"an unknown log format is a usage error", []string{"serve", "--log-format", "xml"}, "--log-format"},
 		{"an empty database is a usage error", []string{"serve", "--db", ""}, "--db"},
 		{"a retention of zero is a usage error", []string{"serve", "--retention", "0s"}, "--retention"},
+		{"a retention shorter than the code send window is a usage error", []string{"serve", "--retention", "9m"}, "shorter than the code send window"},
 		{"an argument is a usage error", []string{"serve", "extra"}, "extra"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
