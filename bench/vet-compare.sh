@@ -25,10 +25,12 @@ echo "building secretsvet; installing gosec v2.30.0 into $tmp/bin" >&2
 secretsvet=$tmp/bin/secretsvet
 gosec=$tmp/bin/gosec
 
-# cases: file start end label, one line per labelled function.
+# cases: file start end label, one line per labelled function (a function
+# written on one line is a case too; it used to swallow the cases after it).
 for f in "$corpus"/*.go; do
 	awk -v file="$(basename "$f")" '
 		/^\/\/ label: / { label = $3; next }
+		/^func .*}$/ && label != "" { print file, NR, NR, label; label = ""; next }
 		/^func / && label != "" { start = NR; inside = 1; next }
 		inside && /^}/ { print file, start, NR, label; inside = 0; label = "" }
 	' "$f"
