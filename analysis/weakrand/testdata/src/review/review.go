@@ -5,6 +5,7 @@
 package review
 
 import (
+	crand "crypto/rand"
 	"fmt"
 	"math/rand"
 	mrand "math/rand/v2"
@@ -82,7 +83,16 @@ func csrfHeader(w http.ResponseWriter) {
 // Negatives.
 
 // A method value of a ChaCha8 generator seeded from crypto/rand is strong.
-// (Seeding is in package plain; here a plain weak value that goes nowhere.)
+func strongMethodValue() string {
+	var seed [32]byte
+	crand.Read(seed[:])
+	c := mrand.NewChaCha8(seed)
+	next := c.Uint64
+	token := strconv.FormatUint(next(), 36)
+	return token
+}
+
+// A weak generator's method value that reaches no sink.
 func methodValueUnused() int {
 	r := rand.New(rand.NewSource(1))
 	roll := r.Intn
