@@ -30,7 +30,7 @@ func TestCodeIsUniformOverAllCodes(t *testing.T) {
 	for range 200000 {
 		counts[otp.Code(4)]++
 	}
-	checkUniform(t, counts, 10000)
+	chisq.RequireUniform(t, counts, 10000)
 }
 
 func TestCodeDigitsAreUniformAtEveryPosition(t *testing.T) {
@@ -41,7 +41,7 @@ func TestCodeDigitsAreUniformAtEveryPosition(t *testing.T) {
 			counts[fmt.Sprint(i, c)]++
 		}
 	}
-	checkUniform(t, counts, 100)
+	chisq.RequireUniform(t, counts, 100)
 }
 
 func TestCodePanicsOutsideItsRange(t *testing.T) {

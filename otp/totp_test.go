@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unguessable/secrets/internal/chisq"
 	"github.com/unguessable/secrets/otp"
 )
 
@@ -194,7 +195,7 @@ func TestNewTOTPSecretBytesAreUniform(t *testing.T) {
 			counts[string(rune(b))]++
 		}
 	}
-	checkUniform(t, counts, 256) // 60000 bytes, 234 expected per value
+	chisq.RequireUniform(t, counts, 256) // 60000 bytes, 234 expected per value
 }
 
 func TestMisusePanics(t *testing.T) {

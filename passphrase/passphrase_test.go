@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/unguessable/secrets/internal/chisq"
 	"github.com/unguessable/secrets/passphrase"
 )
 
@@ -212,7 +213,7 @@ func TestGenerateIsUniformOverAllOutcomes(t *testing.T) {
 	for range 50000 {
 		counts[g.Generate()]++
 	}
-	checkUniform(t, counts, 500)
+	chisq.RequireUniform(t, counts, 500)
 }
 
 func TestRandomCaseIsUniformOverForms(t *testing.T) {
@@ -227,7 +228,7 @@ func TestRandomCaseIsUniformOverForms(t *testing.T) {
 			t.Fatalf("unexpected outcome %q", k)
 		}
 	}
-	checkUniform(t, counts, 6)
+	chisq.RequireUniform(t, counts, 6)
 }
 
 func TestEFFWordsAreUniform(t *testing.T) {
@@ -240,7 +241,7 @@ func TestEFFWordsAreUniform(t *testing.T) {
 			counts[w]++
 		}
 	}
-	checkUniform(t, counts, 7776)
+	chisq.RequireUniform(t, counts, 7776)
 }
 
 func TestMisusePanics(t *testing.T) {

@@ -193,7 +193,7 @@ func TestRequireEachIsUniformOverQualifyingStrings(t *testing.T) {
 		}
 		counts[p]++
 	}
-	checkUniform(t, counts, 64)
+	chisq.RequireUniform(t, counts, 64)
 }
 
 func TestDefaultCharactersAreUniform(t *testing.T) {
@@ -204,7 +204,7 @@ func TestDefaultCharactersAreUniform(t *testing.T) {
 			counts[string(r)]++
 		}
 	}
-	checkUniform(t, counts, 94)
+	chisq.RequireUniform(t, counts, 94)
 }
 
 func TestRequireEachAlwaysHoldsWithDefaults(t *testing.T) {

@@ -100,3 +100,32 @@ func TestUniformOverPanicsOnMoreOutcomesThanCells(t *testing.T) {
 	}()
 	UniformOver(map[int]int{1: 10, 2: 10, 3: 10}, 2)
 }
+
+// recorder is a testing.TB that records failures instead of failing.
+type recorder struct {
+	testing.TB
+	errors, fatals int
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Errorf(string, ...any) { r.errors++ }
+func (r *recorder) Fatalf(string, ...any) { r.fatals++ }
+
+func TestRequireUniformFailsOnBiasAndOnImpossibleOutcomes(t *testing.T) {
+	even := map[string]int{"a": 1000, "b": 1000, "c": 1000}
+	var r recorder
+	RequireUniform(&r, even, 3)
+	if r.errors+r.fatals != 0 {
+		t.Fatalf("even counts failed: %+v", r)
+	}
+	r = recorder{}
+	RequireUniform(&r, map[string]int{"a": 1300, "b": 850, "c": 850}, 3)
+	if r.errors != 1 {
+		t.Errorf("biased counts: %d errors, want 1", r.errors)
+	}
+	r = recorder{}
+	RequireUniform(&r, map[string]int{"a": 10, "b": 10, "c": 10, "d": 10}, 3)
+	if r.fatals != 1 {
+		t.Errorf("an impossible outcome: %d fatal failures, want 1", r.fatals)
+	}
+}
