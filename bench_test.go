@@ -47,29 +47,16 @@ func BenchmarkTokenBytes(b *testing.B) {
 }
 
 func BenchmarkTokenHex(b *testing.B) {
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprintf("n=%d/floor", n), func(b *testing.B) {
-			buf := make([]byte, n)
-			for b.Loop() {
-				rand.Read(buf)
-			}
-		})
-		b.Run(fmt.Sprintf("n=%d/naive", n), func(b *testing.B) {
-			for b.Loop() {
-				buf := make([]byte, n)
-				rand.Read(buf)
-				sinkString = hex.EncodeToString(buf)
-			}
-		})
-		b.Run(fmt.Sprintf("n=%d/secrets", n), func(b *testing.B) {
-			for b.Loop() {
-				sinkString = TokenHex(n)
-			}
-		})
-	}
+	benchEncodedToken(b, hex.EncodeToString, TokenHex)
 }
 
 func BenchmarkTokenURLSafe(b *testing.B) {
+	benchEncodedToken(b, base64.RawURLEncoding.EncodeToString, TokenURLSafe)
+}
+
+// benchEncodedToken runs floor, naive (rand.Read, then encode) and secrets
+// for each size.
+func benchEncodedToken(b *testing.B, encode func([]byte) string, token func(int) string) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("n=%d/floor", n), func(b *testing.B) {
 			buf := make([]byte, n)
@@ -81,12 +68,12 @@ func BenchmarkTokenURLSafe(b *testing.B) {
 			for b.Loop() {
 				buf := make([]byte, n)
 				rand.Read(buf)
-				sinkString = base64.RawURLEncoding.EncodeToString(buf)
+				sinkString = encode(buf)
 			}
 		})
 		b.Run(fmt.Sprintf("n=%d/secrets", n), func(b *testing.B) {
 			for b.Loop() {
-				sinkString = TokenURLSafe(n)
+				sinkString = token(n)
 			}
 		})
 	}
