@@ -48,6 +48,7 @@ var notSecretWords = map[string]bool{
 	"min": true, "max": true, "limit": true, "bits": true, "strength": true,
 	"file": true, "dir": true, "store": true, "manager": true, "provider": true,
 	"generator": true, "gen": true, "rng": true, "rand": true, "source": true,
+	"etag": true, // a hash the server hands to every client
 }
 
 // Words splits an identifier into lower-case words at underscores, digits

@@ -73,6 +73,9 @@ func TestIsDigestAndTokenName(t *testing.T) {
 	if !IsDigest("expectedMAC", str) || !IsDigest("sig", str) || IsDigest("hashCount", str) || IsDigest("mac", types.Typ[types.Int]) {
 		t.Error("IsDigest disagrees with its documentation")
 	}
+	if IsDigest("etagHash", str) || IsDigest("etag", str) {
+		t.Error("an ETag is a public hash, not a digest to compare in constant time")
+	}
 	if !IsTokenName("resetToken") || IsTokenName("nonce") || IsTokenName("salt") {
 		t.Error("IsTokenName disagrees with its documentation")
 	}
