@@ -906,5 +906,21 @@ func replacement(o *origin, t types.Type) string {
 	if o.indexed {
 		return "secrets.TokenString"
 	}
+	if bounded(o.src) {
+		// A bounded integer written out as a string is a numeric code:
+		// fmt.Sprintf("%06d", rand.Intn(1e6)).
+		return "secrets.RandBelow"
+	}
 	return "secrets.TokenURLSafe"
+}
+
+// bounded reports whether src, such as "math/rand.Intn (via f)", draws an
+// integer below a bound.
+func bounded(src string) bool {
+	src, _, _ = strings.Cut(src, " ")
+	switch src[strings.LastIndex(src, ".")+1:] {
+	case "Intn", "Int31n", "Int63n", "IntN", "Int32N", "Int64N", "UintN", "Uint32N", "Uint64N", "N":
+		return true
+	}
+	return false
 }

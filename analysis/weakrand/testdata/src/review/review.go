@@ -33,8 +33,14 @@ func genKey() []byte {
 	return b // want `math/rand.Read reaches the result of genKey`
 }
 
+// A six-digit code written as a string: the replacement is a bounded draw.
+func otpCode() string {
+	return strconv.Itoa(rand.Intn(1e6)) // want `math/rand.Intn reaches the result of otpCode: .*use secrets.RandBelow`
+}
+
+// An unbounded draw written as a string is a token.
 func genToken() string {
-	return strconv.FormatInt(rand.Int63(), 36) // want `reaches the result of genToken`
+	return strconv.FormatInt(rand.Int63(), 36) // want `reaches the result of genToken: .*use secrets.TokenURLSafe`
 }
 
 // A method value of a generator is a source when it is called.

@@ -22,7 +22,7 @@ func n() {
 }
 
 func intN() {
-	otp := fmt.Sprintf("%06d", r2.IntN(1000000)) // want `math/rand/v2.IntN reaches variable otp`
+	otp := fmt.Sprintf("%06d", r2.IntN(1000000)) // want `math/rand/v2.IntN reaches variable otp: .*use secrets.RandBelow`
 	_ = otp
 }
 
