@@ -16,12 +16,15 @@
 //     string or bytes, nonce, salt, otp, pin, session, csrf, reset, invite,
 //     verification; see package secretname);
 //   - an argument of a function or method of a crypto/... package;
-//   - the Value of an http.Cookie, or a header value set on a response.
+//   - the Value of an http.Cookie, or a header value set on a response;
+//   - a map entry whose constant key says secret (values["csrf_token"]).
 //
 // The value is followed through assignments, conversions, indexing
 // (charset[rand.Intn(n)]), string building (fmt.Sprintf, strings.Builder,
-// append, encoders), byte slices filled by Read, and the results of functions
-// of the same package. Generators made with rand.New are sources too, except
+// append, encoders), byte slices filled by Read (a buffer named as a secret
+// is reported where it is filled), the results of functions of the same
+// package, and function values: a math/rand function or method taken as a
+// value (next := r.Int63) or a closure that returns a weak value. Generators made with rand.New are sources too, except
 // a ChaCha8 generator seeded from crypto/rand, which is a cryptographically
 // secure generator. Test files are not checked.
 //
