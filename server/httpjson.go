@@ -9,8 +9,10 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // apiError is a failure the client can act on, written as
@@ -136,6 +138,11 @@ func decodeBytes(body []byte, dst any) error {
 	if trimmed[0] != '{' {
 		return invalid("", "the request body must be a JSON object")
 	}
+	if t := reflect.TypeOf(dst); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+		if err := exactKeys(json.NewDecoder(bytes.NewReader(body)), t.Elem(), ""); err != nil {
+			return err
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -179,6 +186,82 @@ func jsonError(err error) *apiError {
 		return invalid(name, "unknown field %q", name)
 	}
 	return invalid("", "the request body is not valid JSON")
+}
+
+// exactKeys reads the JSON object at the start of dec and refuses what
+// encoding/json would quietly accept: a key given twice in one object (the
+// last would win) and a key that is not exactly the name of a field of t,
+// such as "Purpose" for "purpose" (encoding/json ignores case). Objects in
+// struct-typed fields are checked too, their keys named with the path
+// ("ratelimit.limit"); other values, such as meta, are the client's own.
+// Malformed JSON and values of the wrong type are left to the decoder,
+// which names them.
+func exactKeys(dec *json.Decoder, t reflect.Type, path string) *apiError {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	fields := jsonFields(t)
+	seen := make(map[string]bool, len(fields))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		name := path + key
+		if len(name) > 64 {
+			name = name[:64]
+		}
+		ft, ok := fields[key]
+		if !ok {
+			return invalid(name, "unknown field %q", name)
+		}
+		if seen[key] {
+			return invalid(name, "%s is given more than once", name)
+		}
+		seen[key] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil
+		}
+		if ft != nil && len(raw) > 0 && raw[0] == '{' {
+			if err := exactKeys(json.NewDecoder(bytes.NewReader(raw)), ft, name+"."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fieldsCache maps a request type to its jsonFields.
+var fieldsCache sync.Map
+
+// jsonFields maps the JSON names of t's fields to the struct type a field
+// holds (through a pointer), or to nil for a field of any other type.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldsCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := make(map[string]reflect.Type, t.NumField())
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() != reflect.Struct {
+			ft = nil
+		}
+		m[name] = ft
+	}
+	fieldsCache.Store(t, m)
+	return m
 }
 
 // describe names a Go type for a client in JSON terms.

@@ -186,7 +186,11 @@ func TestDecodeNamesTheField(t *testing.T) {
 		{"an unknown top-level field", `{"zz": 1}`, "zz"},
 		{"a wrong type at the top", `{"a": 1}`, "a"},
 		{"a wrong type inside an object", `{"b": {"n": "x"}}`, "b.n"},
-		{"an unknown field inside an object", `{"b": {"m": 1}}`, "m"},
+		{"an unknown field inside an object is named with its path", `{"b": {"m": 1}}`, "b.m"},
+		{"a field named in another case", `{"A": "x"}`, "A"},
+		{"a field given twice", `{"a": "x", "a": "y"}`, "a"},
+		{"a field given twice inside an object", `{"b": {"n": 1, "n": 2}}`, "b.n"},
+		{"a field named in another case inside an object", `{"b": {"N": 1}}`, "b.N"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := decodeBytes([]byte(tc.body), &dst)
