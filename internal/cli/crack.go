@@ -25,6 +25,9 @@ func newCrackCmd(s Streams) *cobra.Command {
 		Long: `crack recovers the state of a non-cryptographic random number generator
 from outputs it has already produced, and prints what it will produce next.
 It is a demonstration of why tokens must come from crypto/rand.`,
+		Example: `  secrets crack demo
+  python3 -c 'import random; [print(random.getrandbits(32)) for _ in range(624)]' | secrets crack mt19937 --next 5
+  secrets crack gorand < int63-outputs.txt   # 607 Int63() outputs, one a line`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -105,6 +108,8 @@ func newCrackGoRandCmd(s Streams) *cobra.Command {
 		Long: `gorand reads 607 or more consecutive Int63() outputs of Go's math/rand
 generator (rand.New(rand.NewSource(seed))), one a line on stdin, and prints the
 next outputs exactly: x[n] = x[n-607] + x[n-273] mod 2^63, whatever the seed.`,
+		Example: `  secrets crack gorand < int63-outputs.txt             # the next 10
+  secrets crack gorand --next 100 < int63-outputs.txt`,
 		Args: noArgs,
 	}
 	next := addNext(cmd)
@@ -138,7 +143,9 @@ func newCrackDemoCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Predict a victim's math/rand reset token, then fail against secrets.TokenURLSafe",
-		Args:  noArgs,
+		Example: `  secrets crack demo
+  secrets crack demo --seed 42    # the same story every time`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("seed") {
 				seed = time.Now().UnixNano()
