@@ -5,8 +5,8 @@
 #   bench/randomness.sh --quick    ent, rngtest and derived outputs only (minutes)
 #
 # 1. dieharder -a -g 200 on `secrets bytes` streamed through stdin; every test
-#    that comes out WEAK or FAILED is run again alone with ten times the
-#    p-samples (-p 1000), as dieharder's manual advises for resolving one.
+#    that comes out WEAK or FAILED is run again alone with ten times its
+#    p-samples, as dieharder's manual advises for resolving one.
 # 2. ent and rngtest on 1 GB of `secrets bytes`, beside /dev/urandom.
 # 3. bench/derived: chi-square on derived outputs, sized for a 0.1% bias.
 # Needs Debian's dieharder, ent and rng-tools5 (installed if missing).
@@ -28,12 +28,12 @@ stream() { "$out/secrets" bytes 1048576 --count 1000000000; }
 if [ "${1:-}" != "--quick" ]; then
 	echo "== dieharder -a -g 200 (log: $out/dieharder.txt)"
 	stream 2>/dev/null | dieharder -a -g 200 | tee "$out/dieharder.txt"
-	echo "== re-running WEAK and FAILED tests with -p 1000 (log: $out/dieharder-rerun.txt)"
+	echo "== re-running WEAK and FAILED tests with ten times the p-samples (log: $out/dieharder-rerun.txt)"
 	: > "$out/dieharder-rerun.txt"
-	# test name and ntup of each doubtful line
-	grep -E 'WEAK|FAILED' "$out/dieharder.txt" | awk -F'|' '{ gsub(/ /, "", $1); gsub(/ /, "", $2); print $1, $2 }' | sort -u |
-	while read -r name ntup; do
-		args=(-d "$name" -p 1000 -g 200)
+	# test name, ntup and psamples of each doubtful line
+	grep -E 'WEAK|FAILED' "$out/dieharder.txt" | awk -F'|' '{ gsub(/ /, "", $1); gsub(/ /, "", $2); gsub(/ /, "", $4); print $1, $2, $4 }' | sort -u |
+	while read -r name ntup psamples; do
+		args=(-d "$name" -p "$((psamples * 10))" -g 200)
 		[ "$ntup" != 0 ] && args+=(-n "$ntup")
 		stream 2>/dev/null | dieharder "${args[@]}" | grep -E "^ *$name" | tee -a "$out/dieharder-rerun.txt"
 	done
