@@ -34,6 +34,7 @@ var badInputs = []badInput{
 	{"a nested field named in another case is 400 with its path", "POST", "/v1/keys", `{"prefix": "sk_", "ratelimit": {"limit": 1, "WINDOW": 1}}`, nil, 400, "invalid_request", "ratelimit.WINDOW"},
 	{"a field given twice is 400 naming it", "POST", "/v1/tokens/redeem", `{"purpose": "p", "token": "t", "purpose": "q"}`, nil, 400, "invalid_request", "purpose"},
 	{"a nested field given twice is 400 with its path", "POST", "/v1/keys", `{"prefix": "sk_", "ratelimit": {"limit": 1, "window": 1, "limit": 9}}`, nil, 400, "invalid_request", "ratelimit.limit"},
+	{"a body that is not UTF-8 is 400", "POST", "/v1/tokens", "{\"purpose\": \"p\", \"subject\": \"a\xffb\"}", nil, 400, "invalid_request", ""},
 	{"data after the object is 400", "POST", "/v1/tokens/verify", `{"purpose": "p", "token": "t"} {}`, nil, 400, "invalid_request", ""},
 	{"a number too large for its field is 400", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s", "expires_in": 99999999999999999999}`, nil, 400, "invalid_request", "expires_in"},
 	// Content types and sizes.

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // apiError is a failure the client can act on, written as
@@ -137,6 +138,11 @@ func decodeBytes(body []byte, dst any) error {
 	}
 	if trimmed[0] != '{' {
 		return invalid("", "the request body must be a JSON object")
+	}
+	// JSON is UTF-8 (RFC 8259); encoding/json would turn each bad byte into
+	// U+FFFD, so that subjects "a\xffb" and "a\xfeb" became one.
+	if !utf8.Valid(body) {
+		return invalid("", "the request body is not valid UTF-8")
 	}
 	if t := reflect.TypeOf(dst); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
 		if err := exactKeys(json.NewDecoder(bytes.NewReader(body)), t.Elem(), ""); err != nil {
