@@ -25,6 +25,11 @@ const (
 	MaxWordListBytes = 16 << 20
 	// MaxWordBytes is the longest line ParseWordList accepts.
 	MaxWordBytes = 1 << 10
+	// MaxListWords is the most lines with a word that ParseWordList
+	// accepts: 16 bits a word, far above the lists in use (the EFF and
+	// Diceware lists have 7,776 words). It also keeps memory small however
+	// large the file.
+	MaxListWords = 1 << 16
 	// RecommendedMinWords is the size below which a list gives noticeably
 	// weak words: 1000 words is about 10 bits a word, against the EFF
 	// list's 12.9.
@@ -40,7 +45,8 @@ var (
 	// word nor a dice number (digits 1 to 6) followed by one word.
 	ErrMalformedLine = errors.New("passphrase: malformed word list line")
 	// ErrWordListTooLarge is returned when a word list is longer than
-	// MaxWordListBytes or has a line longer than MaxWordBytes.
+	// MaxWordListBytes, has more than MaxListWords words or has a line
+	// longer than MaxWordBytes.
 	ErrWordListTooLarge = errors.New("passphrase: word list too large")
 )
 
@@ -121,6 +127,9 @@ func ParseWordList(r io.Reader) (*WordList, error) {
 			words = append(words, fields[1])
 		default:
 			return nil, fmt.Errorf("%w: line %d has %d fields; want a word, or a dice number (digits 1-6) and a word", ErrMalformedLine, n, len(fields))
+		}
+		if len(words) > MaxListWords {
+			return nil, fmt.Errorf("%w: more than %d words", ErrWordListTooLarge, MaxListWords)
 		}
 	}
 	if err := sc.Err(); err != nil {

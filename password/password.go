@@ -52,8 +52,9 @@ const (
 var (
 	// ErrLength is returned when Options.Length is outside [1, MaxLength].
 	ErrLength = errors.New("password: length out of range")
-	// ErrEmptyCharset is returned when no characters are left to draw
-	// from: every class is off, or the exclusions removed everything.
+	// ErrEmptyCharset is returned when fewer than 2 characters are left to
+	// draw from: every class is off, or the exclusions removed everything
+	// or all but one.
 	ErrEmptyCharset = errors.New("password: no characters to draw from")
 	// ErrEmptyClass is returned when an enabled class has no characters
 	// left after the exclusions.
@@ -188,6 +189,9 @@ func NewGenerator(opts Options) (*Generator, error) {
 		return nil, fmt.Errorf("%w: the exclusions remove every character of the character set", ErrEmptyCharset)
 	case len(all) == 0:
 		return nil, fmt.Errorf("%w: every character class is turned off", ErrEmptyCharset)
+	case len(all) == 1:
+		// One character gives one password, 0 bits: never what was meant.
+		return nil, fmt.Errorf("%w: only %q is left, and one character gives 0 bits; at least 2 are needed", ErrEmptyCharset, all[0])
 	}
 	g := &Generator{length: opts.Length, alphabet: string(all)}
 	if opts.RequireEach {

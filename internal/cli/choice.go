@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -14,8 +14,9 @@ import (
 
 // Limits on a --file of items.
 const (
-	maxItemsFileBytes = 64 << 20
+	maxItemsFileBytes = 16 << 20
 	maxItemBytes      = 64 << 10
+	maxItems          = 1 << 20
 )
 
 func newChoiceCmd(s Streams) *cobra.Command {
@@ -48,6 +49,11 @@ are kept, so an item listed twice is twice as likely.`,
 		case len(args) == 0:
 			return withHint(usagef("nothing to choose from"), "give items as arguments (secrets choice a b c) or --file F")
 		}
+		for i, it := range args {
+			if !utf8.ValidString(it) {
+				return usagef("item %d is not valid UTF-8", i+1)
+			}
+		}
 		return writeLines(cmd.Context(), s, count.v, func(dst []byte) []byte {
 			return append(dst, secrets.Choice(items)...)
 		})
@@ -68,25 +74,34 @@ func readItems(s Streams, name string) ([]string, error) {
 		defer f.Close()
 		r = f
 	}
-	var items []string
-	sc := bufio.NewScanner(io.LimitReader(r, maxItemsFileBytes+1))
-	sc.Buffer(make([]byte, 0, 64<<10), maxItemBytes)
-	var total int
-	for sc.Scan() {
-		total += len(sc.Bytes()) + 1
-		if total > maxItemsFileBytes {
-			return nil, usagef("%s is larger than %d MiB", name, maxItemsFileBytes>>20)
-		}
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) != "" {
-			items = append(items, line)
-		}
+	// One read of the whole (bounded) input and one string for all items,
+	// which are slices of it: memory stays a small multiple of the limit.
+	data, err := io.ReadAll(io.LimitReader(r, maxItemsFileBytes+1))
+	if err != nil {
+		return nil, usagef("reading %s: %v", name, err)
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
+	if len(data) > maxItemsFileBytes {
+		return nil, usagef("%s is larger than %d MiB", name, maxItemsFileBytes>>20)
+	}
+	text := string(data)
+	items := make([]string, 0, min(strings.Count(text, "\n")+1, maxItems))
+	for lineNo := 1; text != ""; lineNo++ {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		if len(line) > maxItemBytes {
 			return nil, usagef("%s has a line longer than %d KiB", name, maxItemBytes>>10)
 		}
-		return nil, usagef("reading %s: %v", name, err)
+		line = strings.TrimSuffix(line, "\r")
+		if !utf8.ValidString(line) {
+			return nil, usagef("%s: line %d is not valid UTF-8", name, lineNo)
+		}
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if len(items) == maxItems {
+			return nil, usagef("%s has more than %d items", name, maxItems)
+		}
+		items = append(items, line)
 	}
 	return items, nil
 }
