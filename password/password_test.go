@@ -102,7 +102,6 @@ func TestBits(t *testing.T) {
 		{"exclusions shrink the alphabet", func(o *password.Options) { o.Exclude = "abc" }, 20 * math.Log2(91)},
 		{"a charset is exactly those characters", func(o *password.Options) { o.Charset = "0123456789abcdef"; o.Length = 32 }, 128},
 		{"repeats in a charset count once", func(o *password.Options) { o.Charset = "aabb"; o.Length = 10 }, 10},
-		{"a one-character charset has no entropy", func(o *password.Options) { o.Charset = "x" }, 0},
 		{"require-each over a charset uses its classes", func(o *password.Options) { o.Charset = "ab1"; o.Length = 3; o.RequireEach = true }, math.Log2(18)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,6 +134,8 @@ func TestImpossibleRequestsSayWhy(t *testing.T) {
 		{"all classes off leaves nothing", func(o *password.Options) { *o = password.Options{Length: 8} }, password.ErrEmptyCharset, "every character class is turned off"},
 		{"excluding a whole class is refused", func(o *password.Options) { o.Exclude = password.Digits }, password.ErrEmptyClass, "digits"},
 		{"excluding all of a charset leaves nothing", func(o *password.Options) { o.Charset = "ab"; o.Exclude = "ba" }, password.ErrEmptyCharset, "character set"},
+		{"a one-character charset would give 0 bits", func(o *password.Options) { o.Charset = "x" }, password.ErrEmptyCharset, "at least 2"},
+		{"exclusions leaving one character would give 0 bits", func(o *password.Options) { o.Charset = "ab"; o.Exclude = "a" }, password.ErrEmptyCharset, "only 'b' is left"},
 		{"three characters cannot hold four classes", func(o *password.Options) { o.Length = 3; o.RequireEach = true }, password.ErrTooShort, "3 characters cannot hold one each of 4 classes"},
 		{"a newline in a charset is refused", func(o *password.Options) { o.Charset = "ab\n" }, password.ErrInvalidCharset, "U+000A"},
 		{"invalid UTF-8 in a charset is refused", func(o *password.Options) { o.Charset = "ab\xff" }, password.ErrInvalidCharset, "UTF-8"},
