@@ -18,9 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/unguessable/secrets/otp"
 	"github.com/unguessable/secrets/store"
@@ -36,7 +34,7 @@ const (
 	DefaultSendWindow  = 10 * time.Minute
 	DefaultMaxSends    = 5
 	MinPepperBytes     = 32
-	MaxNameBytes       = 256 // purpose and subject
+	MaxNameBytes       = store.MaxNameBytes // purpose and subject
 )
 
 // Status is the outcome of checking a code.
@@ -164,19 +162,10 @@ type Result struct {
 func (r Result) Valid() bool { return r.Status == Approved }
 
 func checkName(field, v string) error {
-	if v == "" || len(v) > MaxNameBytes {
-		return &InvalidError{field, fmt.Sprintf("must be 1 to %d bytes long", MaxNameBytes)}
-	}
-	if !cleanText(v) {
-		return &InvalidError{field, "must be UTF-8 text without NUL characters"}
+	if p := store.NameProblem(v, true); p != "" {
+		return &InvalidError{field, p}
 	}
 	return nil
-}
-
-// cleanText reports whether s is UTF-8 without NUL, which every database
-// stores as text alike.
-func cleanText(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // Issue creates a code for subject and purpose, cancelling the pending one,

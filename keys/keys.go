@@ -19,9 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/unguessable/secrets/apikey"
 	"github.com/unguessable/secrets/store"
@@ -32,7 +30,7 @@ const (
 	DefaultNamespace = "default"
 	DefaultPrefix    = "sk_"
 	MaxMetaBytes     = 10 << 10
-	MaxNameBytes     = 256 // namespace, owner, name
+	MaxNameBytes     = store.MaxNameBytes // namespace, owner, name
 	DefaultListLimit = 100
 	MaxListLimit     = 1000
 	MaxCost          = 1 << 30
@@ -178,11 +176,8 @@ type Result struct {
 func (r Result) Valid() bool { return r.Status == Valid }
 
 func checkName(field, v string, required bool) error {
-	if (required && v == "") || len(v) > MaxNameBytes {
-		return &InvalidError{field, fmt.Sprintf("must be %d to %d bytes long", map[bool]int{true: 1}[required], MaxNameBytes)}
-	}
-	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-		return &InvalidError{field, "must be UTF-8 text without NUL characters"}
+	if p := store.NameProblem(v, required); p != "" {
+		return &InvalidError{field, p}
 	}
 	return nil
 }

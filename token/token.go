@@ -16,9 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/unguessable/secrets"
 	"github.com/unguessable/secrets/store"
@@ -32,7 +30,7 @@ const (
 	MinBytes     = 16                     // 128 bits
 	MaxBytes     = 1024
 	MaxMetaBytes = 10 << 10
-	MaxNameBytes = 256 // purpose and subject
+	MaxNameBytes = store.MaxNameBytes // purpose and subject
 )
 
 // maxTokenLen is the longest input worth hashing: a token of MaxBytes.
@@ -134,19 +132,10 @@ type Result struct {
 func (r Result) Valid() bool { return r.Status == Valid }
 
 func checkName(field, v string) error {
-	if v == "" || len(v) > MaxNameBytes {
-		return &InvalidError{field, fmt.Sprintf("must be 1 to %d bytes long", MaxNameBytes)}
-	}
-	if !cleanText(v) {
-		return &InvalidError{field, "must be UTF-8 text without NUL characters"}
+	if p := store.NameProblem(v, true); p != "" {
+		return &InvalidError{field, p}
 	}
 	return nil
-}
-
-// cleanText reports whether s is UTF-8 without NUL, which every database
-// stores as text alike.
-func cleanText(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // CheckMeta returns nil if meta is empty or a JSON object of at most
@@ -260,7 +249,7 @@ func first(errs ...error) error {
 }
 
 func plausible(purpose, token string) bool {
-	return purpose != "" && len(purpose) <= MaxNameBytes && cleanText(purpose) && token != "" && len(token) <= maxTokenLen
+	return purpose != "" && store.NameProblem(purpose, true) == "" && token != "" && len(token) <= maxTokenLen
 }
 
 func digest(token string) []byte {
