@@ -12,6 +12,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -93,6 +94,21 @@ type Key struct {
 	// uses counted in it.
 	RateStart time.Time
 	RateCount int64
+}
+
+// Clone returns a copy of k that shares no memory with it.
+func (k Key) Clone() Key {
+	k.Hash = bytes.Clone(k.Hash)
+	k.Meta = bytes.Clone(k.Meta)
+	if k.Remaining != nil {
+		r := *k.Remaining
+		k.Remaining = &r
+	}
+	if k.RateLimit != nil {
+		rl := *k.RateLimit
+		k.RateLimit = &rl
+	}
+	return k
 }
 
 // Limited reports whether verifying k must write: it has a use count or a

@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/unguessable/secrets/internal/coalesce"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -33,8 +34,18 @@ var _ store.Store = (*Postgres)(nil)
 
 // Postgres is a store.Store on a PostgreSQL database.
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	byHash *coalesce.Coalescer[store.Key]
 }
+
+// Lookups of keys by hash are coalesced: under load, the callers that
+// arrive while one lookup runs are served together by the next, one
+// statement and one round trip for up to lookupBatch keys, with up to
+// lookupWorkers statements (and pool connections) in flight at once.
+const (
+	lookupWorkers = 4
+	lookupBatch   = 64
+)
 
 // Open connects to the database at connString (a postgres:// URL or
 // key=value string, as pgx accepts; search_path and other run-time
@@ -61,11 +72,14 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Postgres, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Postgres{pool: pool}, nil
+	p := &Postgres{pool: pool}
+	p.byHash = coalesce.New(p.keysByHash, coalesce.Options[store.Key]{Workers: lookupWorkers, MaxBatch: lookupBatch, Copy: store.Key.Clone})
+	return p, nil
 }
 
 // Close closes the pool.
 func (p *Postgres) Close() error {
+	p.byHash.Close()
 	p.pool.Close()
 	return nil
 }
@@ -345,9 +359,45 @@ func (p *Postgres) InsertKey(ctx context.Context, k store.Key) error {
 	return nil
 }
 
-// KeyByHash returns the key with this hash: one indexed read.
+// KeyByHash returns the key with this hash: one indexed read, shared with
+// the lookups running concurrently.
 func (p *Postgres) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
-	return scanKey(p.pool.QueryRow(ctx, `SELECT `+keyCols+` FROM api_keys WHERE hash = $1`, hash))
+	k, ok, err := p.byHash.Get(ctx, string(hash))
+	if errors.Is(err, coalesce.ErrClosed) {
+		return store.Key{}, errors.New("postgres: key lookup: the store is closed")
+	}
+	if err != nil {
+		return store.Key{}, err
+	}
+	if !ok {
+		return store.Key{}, store.ErrNotFound
+	}
+	return k, nil
+}
+
+// keysByHash reads the keys with these hashes in one statement.
+func (p *Postgres) keysByHash(ctx context.Context, hashes []string) (map[string]store.Key, error) {
+	arg := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		arg[i] = []byte(h)
+	}
+	rows, err := p.pool.Query(ctx, `SELECT `+keyCols+` FROM api_keys WHERE hash = ANY($1)`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: key lookup: %w", err)
+	}
+	defer rows.Close()
+	found := make(map[string]store.Key, len(hashes))
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		found[string(k.Hash)] = k
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: key lookup: %w", err)
+	}
+	return found, nil
 }
 
 // KeyByID returns the key with this id.

@@ -35,3 +35,21 @@ func BenchmarkVerifyPlainKey(b *testing.B) {
 func BenchmarkManagers(b *testing.B) {
 	storetest.Benchmarks(b, backend.NewDB(b)(b))
 }
+
+func BenchmarkVerifyPlainKeyConcurrent(b *testing.B) {
+	st := backend.NewDB(b)(b).(*SQLite)
+	bare, err := st.r.Prepare(bareSelect)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Close()
+	storetest.BenchmarkVerifyPlainKeyConcurrent(b, st, func(ctx context.Context, hash []byte) error {
+		var id, namespace, owner, name string
+		var meta sql.NullString
+		var enabled bool
+		var expires, revoked, remaining, rlLimit, rlWindow sql.NullInt64
+		var rlStart, rlCount int64
+		return bare.QueryRowContext(ctx, hash).
+			Scan(&id, &namespace, &owner, &name, &meta, &enabled, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &rlCount)
+	})
+}

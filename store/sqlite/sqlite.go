@@ -25,6 +25,7 @@ import (
 	"modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/unguessable/secrets/internal/coalesce"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -38,10 +39,22 @@ type SQLite struct {
 	w *sql.DB // one connection: every write
 	r *sql.DB // read-only connections
 
-	// keyByHash is prepared once: verification of a plain key is the hot
-	// read, and preparing its statement anew costs as much as running it.
-	keyByHash *sql.Stmt
+	// Lookups of keys by hash, the read behind every plain-key
+	// verification, go through readers (see lookup.go), one per lookup
+	// worker; concurrent lookups share their runs through byHash.
+	readers chan *reader
+	byHash  *coalesce.Coalescer[store.Key]
 }
+
+// Lookups of keys by hash are coalesced: under load, the callers that
+// arrive while one lookup runs are served together by the next, one
+// statement for up to lookupBatch keys. lookupWorkers statements run at
+// once, one a core of this 2-core target; more only contend for SQLite's
+// locks.
+const (
+	lookupWorkers = 2
+	lookupBatch   = 64
+)
 
 // Open opens (creating if needed) the database file at path and applies any
 // migrations it lacks. Several processes may open one file.
@@ -88,13 +101,19 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	keyByHash, err := r.PrepareContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE hash = $1`)
-	if err != nil {
-		r.Close()
-		w.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	s := &SQLite{w: w, r: r, readers: make(chan *reader, lookupWorkers)}
+	for range lookupWorkers {
+		rd, err := openReader(path)
+		if err != nil {
+			s.closeReaders()
+			r.Close()
+			w.Close()
+			return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+		}
+		s.readers <- rd
 	}
-	return &SQLite{w: w, r: r, keyByHash: keyByHash}, nil
+	s.byHash = coalesce.New(s.keysByHash, coalesce.Options[store.Key]{Workers: lookupWorkers, MaxBatch: lookupBatch, Copy: store.Key.Clone})
+	return s, nil
 }
 
 // migrateRetrying migrates, retrying while another process holds the file.
@@ -121,7 +140,21 @@ func migrateRetrying(ctx context.Context, db *sql.DB) error {
 
 // Close closes the database.
 func (s *SQLite) Close() error {
-	return errors.Join(s.keyByHash.Close(), s.r.Close(), s.w.Close())
+	s.byHash.Close()
+	s.closeReaders()
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// closeReaders closes the readers, which no lookup holds any more.
+func (s *SQLite) closeReaders() {
+	for {
+		select {
+		case rd := <-s.readers:
+			rd.close()
+		default:
+			return
+		}
+	}
 }
 
 // Ping checks that the database answers.
@@ -409,9 +442,28 @@ func (s *SQLite) InsertKey(ctx context.Context, k store.Key) error {
 	})
 }
 
-// KeyByHash returns the key with this hash: one indexed read.
+// KeyByHash returns the key with this hash: one indexed read, shared with
+// the lookups running concurrently.
 func (s *SQLite) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
-	return scanKey(s.keyByHash.QueryRowContext(ctx, hash))
+	k, ok, err := s.byHash.Get(ctx, string(hash))
+	if errors.Is(err, coalesce.ErrClosed) {
+		return store.Key{}, fmt.Errorf("sqlite: key lookup: database is closed")
+	}
+	if err != nil {
+		return store.Key{}, err
+	}
+	if !ok {
+		return store.Key{}, store.ErrNotFound
+	}
+	return k, nil
+}
+
+// keysByHash reads the keys with these hashes on a reader of its own (a
+// coalescer worker never waits for one: there are as many as workers).
+func (s *SQLite) keysByHash(_ context.Context, hashes []string) (map[string]store.Key, error) {
+	rd := <-s.readers
+	defer func() { s.readers <- rd }()
+	return rd.keys(hashes)
 }
 
 // KeyByID returns the key with this id.

@@ -3,8 +3,10 @@ package storetest
 import (
 	"context"
 	"crypto/sha256"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,5 +155,53 @@ func Benchmarks(b *testing.B, st store.Store) {
 				b.Fatalf("verify: %v %v", r.Status, err)
 			}
 		}
+	})
+}
+
+// Concurrency is the number of concurrent callers in
+// BenchmarkVerifyPlainKeyConcurrent: the connections of the service's load
+// benchmark (bench/serve-load.sh).
+const Concurrency = 64
+
+// BenchmarkVerifyPlainKeyConcurrent times keys.Manager.Verify of 1,000
+// plain keys by Concurrency callers at once, beside the bare lookup by as
+// many callers, in sub-benchmarks of the same run: what a loaded service
+// asks of the store.
+func BenchmarkVerifyPlainKeyConcurrent(b *testing.B, st store.Store, bare BareLookup) {
+	ctx := context.Background()
+	m := keys.New(st, keys.Options{})
+	const n = 1000
+	plain := make([]string, n)
+	for i := range plain {
+		c, err := m.Create(ctx, keys.CreateOptions{Owner: "o" + strconv.Itoa(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		plain[i] = c.Key
+	}
+	parallelism := max(1, Concurrency/runtime.GOMAXPROCS(0))
+	b.Run("bare lookup", func(b *testing.B) {
+		b.SetParallelism(parallelism)
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				sum := sha256.Sum256([]byte(plain[next.Add(1)%n]))
+				if err := bare(ctx, sum[:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("keys.Verify", func(b *testing.B) {
+		b.SetParallelism(parallelism)
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				key := plain[next.Add(1)%n]
+				if r, err := m.Verify(ctx, key, "", 1); err != nil || r.Status != keys.Valid {
+					b.Fatalf("verify: %v %v", r.Status, err)
+				}
+			}
+		})
 	})
 }

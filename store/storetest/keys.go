@@ -2,13 +2,18 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/unguessable/secrets/apikey"
 	"github.com/unguessable/secrets/keys"
+	"github.com/unguessable/secrets/store"
 )
 
 func testKeys(t *testing.T, fresh func(*testing.T) *env) {
@@ -40,6 +45,78 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		}
 		if _, err := e.keys.Get(ctx, "key_nope"); !errors.Is(err, keys.ErrNotFound) {
 			t.Fatalf("get unknown: %v", err)
+		}
+	})
+	t.Run("concurrent lookups by hash each get their own key, field for field, and unknown hashes are not found", func(t *testing.T) {
+		// The stores serve concurrent lookups together (one statement for
+		// many hashes); every caller must still get exactly its own row.
+		e := fresh(t)
+		const n = 200
+		type want struct {
+			hash []byte
+			key  store.Key
+		}
+		wants := make([]want, n)
+		for i := range wants {
+			opts := keys.CreateOptions{Owner: fmt.Sprint("owner-", i), Name: fmt.Sprint("name-", i)}
+			// Every optional column, set on some keys and NULL on others.
+			if i%2 == 0 {
+				opts.Meta = json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))
+			}
+			if i%3 == 0 {
+				opts.Remaining = i64(int64(1000 + i))
+			}
+			if i%5 == 0 {
+				opts.ExpiresAt = e.clock.Now().Add(time.Duration(i+1) * time.Hour)
+			}
+			if i%7 == 0 {
+				opts.RateLimit = &keys.RateLimit{Limit: int64(i + 1), Window: time.Duration(i+1) * time.Second}
+			}
+			c := must[keys.Created](t)(e.keys.Create(ctx, opts))
+			sum := sha256.Sum256([]byte(c.Key))
+			wants[i] = want{sum[:], must[store.Key](t)(e.st.KeyByID(ctx, c.ID))}
+		}
+		if _, err := e.keys.Revoke(ctx, wants[0].key.ID); err != nil {
+			t.Fatal(err)
+		}
+		wants[0].key = must[store.Key](t)(e.st.KeyByID(ctx, wants[0].key.ID))
+		var wg sync.WaitGroup
+		for g := range 8 * n {
+			wg.Go(func() {
+				if g%8 == 7 { // an unknown hash among the known
+					unknown := sha256.Sum256([]byte(fmt.Sprint("unknown-", g)))
+					if k, err := e.st.KeyByHash(ctx, unknown[:]); !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("unknown hash: got key %q, err %v; want ErrNotFound", k.ID, err)
+					}
+					return
+				}
+				w := wants[g%n]
+				k, err := e.st.KeyByHash(ctx, w.hash)
+				if err != nil {
+					t.Errorf("key %d: %v", g%n, err)
+					return
+				}
+				if !reflect.DeepEqual(k, w.key) {
+					t.Errorf("key %d by hash:\n got %+v\nwant %+v", g%n, k, w.key)
+				}
+				// What a caller does with its key never shows in another's.
+				k.Hash[0] ^= 0xff
+				if k.Meta != nil {
+					k.Meta[0] = 'X'
+				}
+				if k.Remaining != nil {
+					*k.Remaining = -1
+				}
+			})
+		}
+		wg.Wait()
+		if _, err := e.st.KeyByHash(ctx, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("empty hash: %v, want ErrNotFound", err)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := e.st.KeyByHash(cancelled, wants[1].hash); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled context: %v, want context.Canceled", err)
 		}
 	})
 	t.Run("malformed keys are MALFORMED and well-formed unknown keys NOT_FOUND", func(t *testing.T) {
