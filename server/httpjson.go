@@ -144,8 +144,9 @@ func decodeBytes(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return invalid("", "the request body is not valid UTF-8")
 	}
-	if t := reflect.TypeOf(dst); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
-		if err := exactKeys(json.NewDecoder(bytes.NewReader(body)), t.Elem(), ""); err != nil {
+	// Invalid JSON goes straight to the decoder, which says where it breaks.
+	if t := reflect.TypeOf(dst); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && json.Valid(body) {
+		if err := exactKeys(body, t.Elem(), ""); err != nil {
 			return err
 		}
 	}
@@ -194,49 +195,140 @@ func jsonError(err error) *apiError {
 	return invalid("", "the request body is not valid JSON")
 }
 
-// exactKeys reads the JSON object at the start of dec and refuses what
-// encoding/json would quietly accept: a key given twice in one object (the
-// last would win) and a key that is not exactly the name of a field of t,
-// such as "Purpose" for "purpose" (encoding/json ignores case). Objects in
-// struct-typed fields are checked too, their keys named with the path
-// ("ratelimit.limit"); other values, such as meta, are the client's own.
-// Malformed JSON and values of the wrong type are left to the decoder,
-// which names them.
-func exactKeys(dec *json.Decoder, t reflect.Type, path string) *apiError {
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil
-	}
+// exactKeys checks the JSON object body, which must be valid JSON, and
+// refuses what encoding/json would quietly accept: a key given twice in one
+// object (the last would win) and a key that is not exactly the name of a
+// field of t, such as "Purpose" for "purpose" (encoding/json ignores case).
+// Objects in struct-typed fields are checked too, their keys named with the
+// path ("ratelimit.limit"); other values, such as meta, are the client's
+// own. Values of the wrong type are left to the decoder, which names them.
+//
+// It walks the bytes rather than a json.Decoder's tokens: the check runs on
+// every request, and the token walk cost as much as the decoding itself.
+func exactKeys(body []byte, t reflect.Type, path string) *apiError {
 	fields := jsonFields(t)
-	seen := make(map[string]bool, len(fields))
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		key, _ := tok.(string)
+	var seen [16]string // requests have few fields; more spill to a map
+	var seenMore map[string]bool
+	nseen := 0
+	var bad *apiError
+	walkObject(body, func(key string, val []byte) bool {
 		name := path + key
 		if len(name) > 64 {
 			name = name[:64]
 		}
 		ft, ok := fields[key]
 		if !ok {
-			return invalid(name, "unknown field %q", name)
+			bad = invalid(name, "unknown field %q", name)
+			return false
 		}
-		if seen[key] {
-			return invalid(name, "%s is given more than once", name)
+		dup := seenMore[key]
+		for _, k := range seen[:nseen] {
+			dup = dup || k == key
 		}
-		seen[key] = true
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil
+		if dup {
+			bad = invalid(name, "%s is given more than once", name)
+			return false
 		}
-		if ft != nil && len(raw) > 0 && raw[0] == '{' {
-			if err := exactKeys(json.NewDecoder(bytes.NewReader(raw)), ft, name+"."); err != nil {
-				return err
+		if nseen < len(seen) {
+			seen[nseen] = key
+			nseen++
+		} else {
+			if seenMore == nil {
+				seenMore = map[string]bool{}
 			}
+			seenMore[key] = true
+		}
+		if ft != nil && len(val) > 0 && val[0] == '{' {
+			bad = exactKeys(val, ft, name+".")
+		}
+		return bad == nil
+	})
+	return bad
+}
+
+// walkObject calls f with the key and the raw value of each member of the
+// JSON object at the start of b, which must be valid JSON, until f returns
+// false. It does nothing if b holds another kind of value.
+func walkObject(b []byte, f func(key string, val []byte) bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	i = skipSpace(b, i+1)
+	for i < len(b) && b[i] == '"' {
+		end, escaped := skipString(b, i)
+		key := string(b[i+1 : end-1])
+		if escaped {
+			json.Unmarshal(b[i:end], &key) // valid JSON: it cannot fail
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the ':'
+		start := i
+		i = skipValue(b, i)
+		if !f(key, b[start:i]) {
+			return
+		}
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
 		}
 	}
-	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at b[i] (a
+// quote), and whether it holds an escape.
+func skipString(b []byte, i int) (end int, escaped bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '"':
+			return i + 1, escaped
+		}
+	}
+	return len(b), escaped
+}
+
+// skipValue returns the index after the value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		end, _ := skipString(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i, _ = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n' {
+		i++
+	}
+	return i
 }
 
 // fieldsCache maps a request type to its jsonFields.
