@@ -4,12 +4,13 @@
 #   bench/serve-load.sh [sqlite|postgres|both]      (default both)
 #
 # Environment: CONNS (64), THREADS (2), DURATION (5s per run), ROUNDS (3),
-# TOKENS (fresh tokens to issue for the redeem runs, 150000, split evenly
+# KEYS (plain keys the verify runs cycle through, 1000), TOKENS (fresh tokens to issue for the redeem runs, 210000, split evenly
 # between the rounds), CODES (subjects with a live code, 3000), SECRETS_TEST_POSTGRES_URL (the PostgreSQL server;
 # the run makes and drops a schema of its own).
 #
 # Workloads, each run with wrk at $CONNS connections for $DURATION:
-#   verify  POST /v1/keys/verify of one plain key (no use count, no rate limit)
+#   verify  POST /v1/keys/verify of plain keys (no use count, no rate limit),
+#           cycling through $KEYS of them, so no lookup repeats the last
 #   redeem  POST /v1/tokens/redeem, every request a fresh token
 #   codes   POST /v1/codes/verify, a wrong guess at a live code, spread over
 #           $CODES subjects with 100 attempts each
@@ -29,7 +30,8 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-3}
-TOKENS=${TOKENS:-150000}
+KEYS=${KEYS:-1000}
+TOKENS=${TOKENS:-210000}
 CODES=${CODES:-3000}
 SPORT=8431
 CPORT=8499
@@ -73,8 +75,13 @@ end
 LUA
 cat > "$tmp/verify.lua" <<'LUA'
 dofile(os.getenv("BENCH_DIR") .. "/common.lua")
-wrk.path = "/v1/keys/verify"
-wrk.body = '{"key":"' .. io.open(os.getenv("BENCH_DIR") .. "/key.txt"):read("*l") .. '"}'
+function init(args)
+	keys, i = lines("keys.txt"), 0
+end
+function request()
+	i = i + 1
+	return wrk.format(nil, "/v1/keys/verify", nil, '{"key":"' .. keys[((i - 1) % #keys) + 1] .. '"}')
+end
 LUA
 cat > "$tmp/redeem.lua" <<'LUA'
 dofile(os.getenv("BENCH_DIR") .. "/common.lua")
@@ -148,7 +155,7 @@ bench_backend() { # NAME DSN
 	SECRETS_ADMIN_KEY=$BENCH_ADMIN "$tmp/secrets" "${args[@]}" --quiet-requests 2>"$tmp/serve.log" & local spid=$!
 	pids+=($spid)
 	waitfor $SPORT /healthz
-	"$tmp/serveprep" -url "http://127.0.0.1:$SPORT" -admin "$BENCH_ADMIN" -out "$tmp" -tokens "$TOKENS" -codes "$CODES" >&2
+	"$tmp/serveprep" -url "http://127.0.0.1:$SPORT" -admin "$BENCH_ADMIN" -out "$tmp" -keys "$KEYS" -tokens "$TOKENS" -codes "$CODES" >&2
 	(cd "$tmp" && split -n "l/$ROUNDS" -d tokens.txt tokens-) # fresh tokens for each round
 
 	echo "### $name"

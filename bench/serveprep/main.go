@@ -1,10 +1,10 @@
 // Command serveprep prepares the workloads of bench/serve-load.sh on a
-// running "secrets serve": it creates one plain API key, issues fresh
+// running "secrets serve": it creates plain API keys, issues fresh
 // one-time tokens and codes through the API, and writes the values the
-// load needs (the key, the tokens, the code subjects) to files in -out.
+// load needs (the keys, the tokens, the code subjects) to files in -out.
 // They are throwaway benchmark values on a throwaway database.
 //
-//	serveprep -url http://127.0.0.1:8427 -admin KEY -out DIR -tokens N -codes N
+//	serveprep -url http://127.0.0.1:8427 -admin KEY -out DIR -keys N -tokens N -codes N
 package main
 
 import (
@@ -24,7 +24,8 @@ import (
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8427", "the service's loopback URL")
 	admin := flag.String("admin", os.Getenv("SECRETS_ADMIN_KEY"), "the admin key")
-	out := flag.String("out", ".", "directory for key.txt, tokens.txt and subjects.txt")
+	out := flag.String("out", ".", "directory for keys.txt, tokens.txt and subjects.txt")
+	nKeys := flag.Int("keys", 1000, "plain keys to create (no use count, no rate limit)")
 	nTokens := flag.Int("tokens", 10000, "tokens to issue")
 	nCodes := flag.Int("codes", 1000, "codes to issue, one per subject, 100 attempts each")
 	workers := flag.Int("workers", 16, "concurrent requests")
@@ -76,8 +77,10 @@ func main() {
 	}
 
 	start := time.Now()
-	key := post("/v1/keys", map[string]any{"prefix": "sk_bench_"})["key"].(string)
-	write("key.txt", []string{key})
+	keys := parallel(*nKeys, func(i int) string {
+		return post("/v1/keys", map[string]any{"prefix": "sk_bench_", "owner": fmt.Sprintf("owner%d", i)})["key"].(string)
+	})
+	write("keys.txt", keys)
 	tokens := parallel(*nTokens, func(i int) string {
 		return post("/v1/tokens", map[string]any{"purpose": "bench", "subject": fmt.Sprintf("user%d", i)})["token"].(string)
 	})
@@ -90,5 +93,5 @@ func main() {
 		return s
 	})
 	write("subjects.txt", subjects)
-	fmt.Printf("serveprep: 1 key, %d tokens in %.1fs, %d codes in %.1fs\n", *nTokens, tokenTime.Seconds(), *nCodes, time.Since(start).Seconds())
+	fmt.Printf("serveprep: %d keys and %d tokens in %.1fs, %d codes in %.1fs\n", *nKeys, *nTokens, tokenTime.Seconds(), *nCodes, time.Since(start).Seconds())
 }

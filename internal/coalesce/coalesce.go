@@ -5,8 +5,9 @@
 // query for one: the round trip, the database's wake-up, parsing and
 // planning are paid once. Under load, callers that arrive while a fetch is
 // in flight queue up, and the next fetch takes all of them (up to a limit)
-// at once; with one caller at a time, each fetch is that caller's alone and
-// nothing waits on a timer.
+// at once. A caller who finds nothing in flight fetches on its own
+// goroutine, with no hand-off to a worker, so a lone lookup costs what a
+// direct query does; nothing ever waits on a timer.
 //
 // Nothing is remembered between fetches: every fetch starts after each of
 // its callers called [Coalescer.Get], so a caller sees every write that was
@@ -39,6 +40,10 @@ type Options[V any] struct {
 	Workers int
 	// MaxBatch is the most callers one fetch serves (at least 1).
 	MaxBatch int
+	// One, when set, fetches a lone key for a caller who found nothing in
+	// flight, in place of Fetch with one key: a store may have a cheaper
+	// statement for one key than for a batch.
+	One func(ctx context.Context, key string) (V, bool, error)
 	// Copy, when set, gives each further caller of the same key in a batch
 	// its own copy of the value (values holding slices or pointers would
 	// otherwise be shared between callers).
@@ -56,6 +61,12 @@ type Coalescer[V any] struct {
 	cancel context.CancelFunc
 	closed atomic.Bool
 	wg     sync.WaitGroup
+
+	// inflight counts the fetches running, the workers' and the direct
+	// ones; direct holds a read lock through each direct fetch, so that
+	// Close can wait for them.
+	inflight atomic.Int32
+	direct   sync.RWMutex
 }
 
 type call[V any] struct {
@@ -94,6 +105,10 @@ func (c *Coalescer[V]) Get(ctx context.Context, key string) (v V, ok bool, err e
 	if err := ctx.Err(); err != nil {
 		return v, false, err
 	}
+	// Nothing in flight and nobody queued: fetch here, at once.
+	if len(c.queue) == 0 && c.inflight.CompareAndSwap(0, 1) {
+		return c.getDirect(ctx, key)
+	}
 	cl := &call[V]{ctx: ctx, key: key, reply: make(chan result[V], 1)}
 	select {
 	case c.queue <- cl:
@@ -112,8 +127,42 @@ func (c *Coalescer[V]) Get(ctx context.Context, key string) (v V, ok bool, err e
 	}
 }
 
+func (c *Coalescer[V]) getDirect(ctx context.Context, key string) (v V, ok bool, err error) {
+	defer c.inflight.Add(-1)
+	c.direct.RLock()
+	defer c.direct.RUnlock()
+	if c.closed.Load() {
+		return v, false, ErrClosed
+	}
+	// The fetch stops for the caller's ctx, as it would for a query of
+	// its own, and for Close.
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.ctx, cancel)()
+	if c.opts.One != nil {
+		v, ok, err = c.opts.One(fctx, key)
+	} else {
+		var found map[string]V
+		if found, err = c.fetch(fctx, []string{key}); err == nil {
+			v, ok = found[key]
+		}
+	}
+	switch {
+	case err == nil:
+		return v, ok, nil
+	case ctx.Err() != nil:
+		return v, false, ctx.Err()
+	case c.ctx.Err() != nil:
+		return v, false, ErrClosed
+	}
+	return v, false, err
+}
+
 // Queued is the number of callers waiting for a worker to take them.
 func (c *Coalescer[V]) Queued() int { return len(c.queue) }
+
+// InFlight is the number of fetches running.
+func (c *Coalescer[V]) InFlight() int { return int(c.inflight.Load()) }
 
 // Close stops the workers, cancelling the fetches in flight, and returns
 // once they have stopped. Callers still waiting get [ErrClosed].
@@ -121,6 +170,8 @@ func (c *Coalescer[V]) Close() {
 	c.closed.Store(true)
 	c.cancel()
 	c.wg.Wait()
+	c.direct.Lock() // and the direct fetches, cancelled too
+	c.direct.Unlock()
 }
 
 func (c *Coalescer[V]) work() {
@@ -158,6 +209,8 @@ func (c *Coalescer[V]) serve(batch []*call[V]) {
 	if len(live) == 0 {
 		return
 	}
+	c.inflight.Add(1)
+	defer c.inflight.Add(-1)
 	// The fetch runs until its last caller stops waiting, or Close.
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()

@@ -95,7 +95,7 @@ func TestEveryCallerGetsItsOwnValue(t *testing.T) {
 	}
 }
 
-// While a fetch is in flight, callers queue; the next fetch takes them all
+// While fetches are in flight, callers queue; the next fetch takes them all
 // (up to MaxBatch) in one batch, the same key once.
 func TestCallersWaitingDuringAFetchShareTheNext(t *testing.T) {
 	tab := newTable(100)
@@ -103,9 +103,13 @@ func TestCallersWaitingDuringAFetchShareTheNext(t *testing.T) {
 	c := coalesce.New(tab.fetch, coalesce.Options[int]{Workers: 1, MaxBatch: 64})
 	defer c.Close()
 
-	first := make(chan error, 1)
-	go func() { _, _, err := c.Get(context.Background(), "k0"); first <- err }()
-	waitBatches(t, tab, 1)
+	// The first caller fetches on its own goroutine, the second is the
+	// only worker's first batch; both wait at the gate.
+	early := make(chan error, 2)
+	for i := range 2 {
+		go func() { _, _, err := c.Get(context.Background(), fmt.Sprint("k", 90+i)); early <- err }()
+		waitBatches(t, tab, i+1)
+	}
 
 	var wg sync.WaitGroup
 	for i := range 40 {
@@ -117,16 +121,62 @@ func TestCallersWaitingDuringAFetchShareTheNext(t *testing.T) {
 		})
 	}
 	waitQueued(t, c, 40)
-	tab.gate <- struct{}{} // the first fetch returns
-	if err := <-first; err != nil {
-		t.Fatal(err)
+	for range 2 {
+		tab.gate <- struct{}{} // the two early fetches return
+		if err := <-early; err != nil {
+			t.Fatal(err)
+		}
 	}
-	tab.gate <- struct{}{} // the second, with everyone else
+	tab.gate <- struct{}{} // the worker's next, with everyone else
 	wg.Wait()
 	tab.mu.Lock()
 	defer tab.mu.Unlock()
-	if len(tab.batches) != 2 || len(tab.batches[1]) != 20 {
-		t.Fatalf("batches %v: want [k0] then the 20 distinct keys in one", tab.batches)
+	if len(tab.batches) != 3 || len(tab.batches[2]) != 20 {
+		t.Fatalf("batches %v: want k90, k91, then the 20 distinct keys in one", tab.batches)
+	}
+}
+
+type ctxKey struct{}
+
+// A caller who finds nothing in flight fetches on its own goroutine, with
+// its own context: no hand-off to a worker.
+func TestALoneCallerFetchesItself(t *testing.T) {
+	var direct, total atomic.Int32
+	fetch := func(ctx context.Context, keys []string) (map[string]int, error) {
+		total.Add(1)
+		if ctx.Value(ctxKey{}) == "caller" {
+			direct.Add(1)
+		}
+		return map[string]int{keys[0]: 1}, nil
+	}
+	c := coalesce.New(fetch, coalesce.Options[int]{Workers: 2, MaxBatch: 8})
+	defer c.Close()
+	ctx := context.WithValue(context.Background(), ctxKey{}, "caller")
+	for range 100 {
+		if v, ok, err := c.Get(ctx, "a"); v != 1 || !ok || err != nil {
+			t.Fatalf("got %d, %v, %v", v, ok, err)
+		}
+	}
+	if direct.Load() != 100 || total.Load() != 100 {
+		t.Fatalf("%d of %d sequential fetches ran on the caller's goroutine, want all 100", direct.Load(), total.Load())
+	}
+
+	// With One set, the lone caller's fetch is One's.
+	var ones atomic.Int32
+	one := func(ctx context.Context, key string) (int, bool, error) {
+		ones.Add(1)
+		return len(key), key != "missing", nil
+	}
+	c1 := coalesce.New(fetch, coalesce.Options[int]{Workers: 1, MaxBatch: 8, One: one})
+	defer c1.Close()
+	if v, ok, err := c1.Get(ctx, "abcd"); v != 4 || !ok || err != nil {
+		t.Fatalf("One: got %d, %v, %v", v, ok, err)
+	}
+	if _, ok, err := c1.Get(ctx, "missing"); ok || err != nil {
+		t.Fatalf("One, missing key: got %v, %v", ok, err)
+	}
+	if ones.Load() != 2 || total.Load() != 100 {
+		t.Fatalf("One called %d times and Fetch %d more: want 2 and 0", ones.Load(), total.Load()-100)
 	}
 }
 
@@ -136,7 +186,7 @@ func TestSharedKeysGetCopies(t *testing.T) {
 	gate := make(chan struct{})
 	var calls atomic.Int32
 	fetch := func(ctx context.Context, keys []string) (map[string]val, error) {
-		if calls.Add(1) == 1 {
+		if calls.Add(1) <= 2 {
 			<-gate
 		}
 		out := map[string]val{}
@@ -148,8 +198,14 @@ func TestSharedKeysGetCopies(t *testing.T) {
 	c := coalesce.New(fetch, coalesce.Options[val]{Workers: 1, MaxBatch: 8,
 		Copy: func(v val) val { return val{append([]byte(nil), v.b...)} }})
 	defer c.Close()
+	// The first fetch runs on its caller's goroutine, the second is the
+	// only worker's; both wait at the gate while the four queue.
 	go c.Get(context.Background(), "first")
-	for calls.Load() == 0 {
+	for calls.Load() < 1 {
+		runtime.Gosched()
+	}
+	go c.Get(context.Background(), "second")
+	for calls.Load() < 2 {
 		runtime.Gosched()
 	}
 	got := make([]val, 4)
@@ -235,25 +291,50 @@ func TestCancelledCallerReturnsAtOnceAndOthersGoOn(t *testing.T) {
 }
 
 // When every caller of a batch has gone, its fetch is cancelled: a hung
-// database does not hold a worker for a caller nobody waits for.
+// database does not hold a worker for a caller nobody waits for. The same
+// holds for a fetch on the caller's own goroutine.
 func TestFetchIsCancelledWhenAllItsCallersHaveGone(t *testing.T) {
-	tab := newTable(10)
-	tab.gate = make(chan struct{}) // never opened
-	c := coalesce.New(tab.fetch, coalesce.Options[int]{Workers: 1, MaxBatch: 8})
+	hold := make(chan struct{})
+	fetch := func(ctx context.Context, keys []string) (map[string]int, error) {
+		switch keys[0] {
+		case "hold": // keeps the direct path busy, so the rest queue
+			<-hold
+		case "hang": // a database that never answers
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return map[string]int{keys[0]: len(keys[0])}, nil
+	}
+	c := coalesce.New(fetch, coalesce.Options[int]{Workers: 1, MaxBatch: 8})
 	defer c.Close()
+
+	// Alone: the caller's own fetch ends with its deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, _, err := c.Get(ctx, "k1"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err %v", err)
+	if _, _, err := c.Get(ctx, "hang"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("alone: err %v", err)
 	}
-	// The only worker is free again, so a new caller is served.
-	tab.mu.Lock()
-	tab.gate = nil
-	tab.mu.Unlock()
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+
+	held := make(chan error, 1)
+	go func() { _, _, err := c.Get(context.Background(), "hold"); held <- err }()
+	for c.InFlight() == 0 {
+		runtime.Gosched()
+	}
+	// Queued: the only worker's fetch ends with its only caller's deadline.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
-	if v, ok, err := c.Get(ctx2, "k3"); err != nil || !ok || v != 3 {
+	if _, _, err := c.Get(ctx2, "hang"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued: err %v", err)
+	}
+	// The worker is free again, so a new caller is served.
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel3()
+	if v, ok, err := c.Get(ctx3, "abc"); err != nil || !ok || v != 3 {
 		t.Fatalf("after the cancelled fetch: got %d, %v, %v", v, ok, err)
+	}
+	close(hold)
+	if err := <-held; err != nil {
+		t.Fatal(err)
 	}
 }
 

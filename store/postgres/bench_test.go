@@ -12,9 +12,8 @@ import (
 // remaining uses, rate-limit window), with nothing around it.
 const bareSelect = `SELECT id, namespace, owner, name, meta, enabled, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count FROM api_keys WHERE hash = $1`
 
-func BenchmarkVerifyPlainKey(b *testing.B) {
-	st := newSchema(b)(b).(*Postgres)
-	storetest.BenchmarkVerifyPlainKey(b, st, func(ctx context.Context, hash []byte) error {
+func bareLookup(st *Postgres) storetest.BareLookup {
+	return func(ctx context.Context, hash []byte) error {
 		var id, namespace, owner, name string
 		var meta *string
 		var enabled bool
@@ -22,7 +21,17 @@ func BenchmarkVerifyPlainKey(b *testing.B) {
 		var rlStart, rlCount int64
 		return st.pool.QueryRow(ctx, bareSelect, hash).
 			Scan(&id, &namespace, &owner, &name, &meta, &enabled, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &rlCount)
-	})
+	}
+}
+
+func BenchmarkVerifyPlainKey(b *testing.B) {
+	st := newSchema(b)(b).(*Postgres)
+	storetest.BenchmarkVerifyPlainKey(b, st, bareLookup(st))
+}
+
+func BenchmarkVerifyPlainKeyConcurrent(b *testing.B) {
+	st := newSchema(b)(b).(*Postgres)
+	storetest.BenchmarkVerifyPlainKeyConcurrent(b, st, bareLookup(st))
 }
 
 func BenchmarkManagers(b *testing.B) {

@@ -41,9 +41,12 @@ type Postgres struct {
 // Lookups of keys by hash are coalesced: under load, the callers that
 // arrive while one lookup runs are served together by the next, one
 // statement and one round trip for up to lookupBatch keys, with up to
-// lookupWorkers statements (and pool connections) in flight at once.
+// lookupWorkers statements (and pool connections) in flight at once. Two
+// did better than four on the 2-core benchmark machine (bench/serve-load.sh:
+// fewer, fuller batches cost the database less), and keep one lookup going
+// while another waits on a slow round trip.
 const (
-	lookupWorkers = 4
+	lookupWorkers = 2
 	lookupBatch   = 64
 )
 
@@ -73,7 +76,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Postgres, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	p := &Postgres{pool: pool}
-	p.byHash = coalesce.New(p.keysByHash, coalesce.Options[store.Key]{Workers: lookupWorkers, MaxBatch: lookupBatch, Copy: store.Key.Clone})
+	p.byHash = coalesce.New(p.keysByHash, coalesce.Options[store.Key]{Workers: lookupWorkers, MaxBatch: lookupBatch, One: p.keyByHash, Copy: store.Key.Clone})
 	return p, nil
 }
 
@@ -373,6 +376,18 @@ func (p *Postgres) KeyByHash(ctx context.Context, hash []byte) (store.Key, error
 		return store.Key{}, store.ErrNotFound
 	}
 	return k, nil
+}
+
+// keyByHash reads one key, when no other lookup is in flight, as the plain
+// equality it is: an array parameter costs more to bind and plan. (Under
+// load, that cost is what keeps batches full: a cheaper statement for
+// batches of one made the 64-caller benchmark 40% slower.)
+func (p *Postgres) keyByHash(ctx context.Context, hash string) (store.Key, bool, error) {
+	k, err := scanKey(p.pool.QueryRow(ctx, `SELECT `+keyCols+` FROM api_keys WHERE hash = $1`, []byte(hash)))
+	if errors.Is(err, store.ErrNotFound) {
+		return k, false, nil
+	}
+	return k, err == nil, err
 }
 
 // keysByHash reads the keys with these hashes in one statement.
