@@ -40,13 +40,15 @@ type Postgres struct {
 
 // Lookups of keys by hash are coalesced: under load, the callers that
 // arrive while one lookup runs are served together by the next, one
-// statement and one round trip for up to lookupBatch keys, with up to
-// lookupWorkers statements (and pool connections) in flight at once. Two
-// did better than four on the 2-core benchmark machine (bench/serve-load.sh:
-// fewer, fuller batches cost the database less), and keep one lookup going
-// while another waits on a slow round trip.
+// statement and one round trip for up to lookupBatch keys. One worker runs
+// the batches, beside the lone lookups of callers who find nothing in
+// flight, so at most two lookups (and pool connections) are busy at once.
+// On the 2-core benchmark machine (bench/serve-load.sh, 1,000 keys, 64
+// connections) one worker served 0.50-0.56x the HTTP ceiling where two
+// served 0.47-0.48x and four 0.37-0.40x: fewer, fuller batches cost the
+// database less per key.
 const (
-	lookupWorkers = 2
+	lookupWorkers = 1
 	lookupBatch   = 64
 )
 

@@ -9,6 +9,11 @@
 // synchronous=FULL, so a secret that was returned survives a power loss;
 // other writes use synchronous=NORMAL, which in WAL mode still survives a
 // crash of the process. Migrations are embedded and applied on [Open].
+//
+// The read behind every plain-key verification, the key with a given hash,
+// skips database/sql: it runs on connections of its own through the C API
+// of the same SQLite (lookup.go), and concurrent lookups share statements
+// (internal/coalesce). Everything else goes through database/sql.
 package sqlite
 
 import (
