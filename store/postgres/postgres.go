@@ -40,15 +40,16 @@ type Postgres struct {
 
 // Lookups of keys by hash are coalesced: under load, the callers that
 // arrive while one lookup runs are served together by the next, one
-// statement and one round trip for up to lookupBatch keys. One worker runs
-// the batches, beside the lone lookups of callers who find nothing in
-// flight, so at most two lookups (and pool connections) are busy at once.
-// On the 2-core benchmark machine (bench/serve-load.sh, 1,000 keys, 64
-// connections) one worker served 0.50-0.56x the HTTP ceiling where two
-// served 0.47-0.48x and four 0.37-0.40x: fewer, fuller batches cost the
-// database less per key.
+// statement and one round trip for up to lookupBatch keys. lookupWorkers
+// workers run the batches, beside the lone lookups of callers who find
+// nothing in flight. Two, measured on the 2-core benchmark machine: with
+// 64 callers in-process (BenchmarkVerifyPlainKeyConcurrent), one worker
+// was bound by its round trips (1.1x the bare lookups' rate, against 1.8x
+// with two); under HTTP load (bench/serve-load.sh), where the cores are the
+// limit, one and two did the same (0.42-0.45x the ceiling) and four worse
+// (fuller batches cost the database less per key).
 const (
-	lookupWorkers = 1
+	lookupWorkers = 2
 	lookupBatch   = 64
 )
 
