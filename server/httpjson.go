@@ -211,32 +211,32 @@ func exactKeys(body []byte, t reflect.Type, path string) *apiError {
 	var seenMore map[string]bool
 	nseen := 0
 	var bad *apiError
-	walkObject(body, func(key string, val []byte) bool {
-		name := path + key
+	walkObject(body, func(member string, val []byte) bool {
+		name := path + member
 		if len(name) > 64 {
 			name = name[:64]
 		}
-		ft, ok := fields[key]
+		ft, ok := fields[member]
 		if !ok {
 			bad = invalid(name, "unknown field %q", name)
 			return false
 		}
-		dup := seenMore[key]
+		dup := seenMore[member]
 		for _, k := range seen[:nseen] {
-			dup = dup || k == key
+			dup = dup || k == member
 		}
 		if dup {
 			bad = invalid(name, "%s is given more than once", name)
 			return false
 		}
 		if nseen < len(seen) {
-			seen[nseen] = key
+			seen[nseen] = member
 			nseen++
 		} else {
 			if seenMore == nil {
 				seenMore = map[string]bool{}
 			}
-			seenMore[key] = true
+			seenMore[member] = true
 		}
 		if ft != nil && len(val) > 0 && val[0] == '{' {
 			bad = exactKeys(val, ft, name+".")

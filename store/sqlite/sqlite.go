@@ -45,8 +45,8 @@ type SQLite struct {
 	r *sql.DB // read-only connections
 
 	// Lookups of keys by hash, the read behind every plain-key
-	// verification, go through readers (see lookup.go), one per lookup
-	// worker; concurrent lookups share their runs through byHash.
+	// verification, go through readers (see lookup.go); concurrent
+	// lookups share their runs through byHash.
 	readers chan *reader
 	byHash  *coalesce.Coalescer[store.Key]
 }
@@ -106,8 +106,9 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &SQLite{w: w, r: r, readers: make(chan *reader, lookupWorkers)}
-	for range lookupWorkers {
+	// One reader for each worker and one for a caller's lone lookup.
+	s := &SQLite{w: w, r: r, readers: make(chan *reader, lookupWorkers+1)}
+	for range lookupWorkers + 1 {
 		rd, err := openReader(path)
 		if err != nil {
 			s.closeReaders()
@@ -463,8 +464,9 @@ func (s *SQLite) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) 
 	return k, nil
 }
 
-// keysByHash reads the keys with these hashes on a reader of its own (a
-// coalescer worker never waits for one: there are as many as workers).
+// keysByHash reads the keys with these hashes on a reader of its own (no
+// fetch waits for one: there is a reader for each worker and one for a
+// lone lookup, as many as fetches run at once).
 func (s *SQLite) keysByHash(_ context.Context, hashes []string) (map[string]store.Key, error) {
 	rd := <-s.readers
 	defer func() { s.readers <- rd }()
