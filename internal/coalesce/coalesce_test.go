@@ -136,6 +136,41 @@ func TestCallersWaitingDuringAFetchShareTheNext(t *testing.T) {
 	}
 }
 
+// A queue longer than MaxBatch is served in batches of at most MaxBatch.
+func TestBatchesHoldAtMostMaxBatch(t *testing.T) {
+	tab := newTable(100)
+	tab.gate = make(chan struct{})
+	c := coalesce.New(tab.fetch, coalesce.Options[int]{Workers: 1, MaxBatch: 8})
+	defer c.Close()
+	var wg sync.WaitGroup
+	for i := range 2 { // the direct fetch and the worker's first, held at the gate
+		wg.Go(func() { c.Get(context.Background(), fmt.Sprint("k", 90+i)) })
+		waitBatches(t, tab, i+1)
+	}
+	for i := range 16 { // the queue holds 2 x Workers x MaxBatch
+		wg.Go(func() {
+			if v, ok, err := c.Get(context.Background(), fmt.Sprint("k", i)); err != nil || !ok || v != i {
+				t.Errorf("k%d: got %d, %v, %v", i, v, ok, err)
+			}
+		})
+	}
+	waitQueued(t, c, 16)
+	close(tab.gate)
+	wg.Wait()
+	tab.mu.Lock()
+	defer tab.mu.Unlock()
+	n := 0
+	for _, b := range tab.batches[2:] {
+		if len(b) > 8 {
+			t.Fatalf("a batch of %d keys, over MaxBatch 8: %v", len(b), tab.batches)
+		}
+		n += len(b)
+	}
+	if n != 16 {
+		t.Fatalf("the queued callers' keys came in %d times in all, want 16: %v", n, tab.batches)
+	}
+}
+
 type ctxKey struct{}
 
 // A caller who finds nothing in flight fetches on its own goroutine, with
