@@ -149,6 +149,13 @@ func decodeBytes(body []byte, dst any) error {
 		if err := exactKeys(body, t.Elem(), ""); err != nil {
 			return err
 		}
+		// Valid JSON, one value, every key exactly a field's name: what the
+		// strict decoder below would also check is checked, so a plain
+		// Unmarshal only has the types left to find wrong.
+		if err := json.Unmarshal(body, dst); err != nil {
+			return jsonError(err)
+		}
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
