@@ -21,6 +21,21 @@ import (
 // verifier does, one SELECT of the row with this hash.
 type BareLookup func(ctx context.Context, hash []byte) error
 
+// plainKeys creates the 1,000 plain keys (no use count, no rate limit)
+// that the verify benchmarks cycle through.
+func plainKeys(b *testing.B, st store.Store) (*keys.Manager, []string) {
+	m := keys.New(st, keys.Options{})
+	plain := make([]string, 1000)
+	for i := range plain {
+		c, err := m.Create(context.Background(), keys.CreateOptions{Owner: "o" + strconv.Itoa(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		plain[i] = c.Key
+	}
+	return m, plain
+}
+
 // BenchmarkVerifyPlainKey times keys.Manager.Verify of plain keys (no use
 // count, no rate limit) and, in the same benchmark on the same database, a
 // loop of the bare lookup (SHA-256 of the key, then SELECT … WHERE hash = ?),
@@ -28,16 +43,8 @@ type BareLookup func(ctx context.Context, hash []byte) error
 // metric "verify/bare".
 func BenchmarkVerifyPlainKey(b *testing.B, st store.Store, bare BareLookup) {
 	ctx := context.Background()
-	m := keys.New(st, keys.Options{})
-	const n = 1000
-	plain := make([]string, n)
-	for i := range plain {
-		c, err := m.Create(ctx, keys.CreateOptions{Owner: "o" + strconv.Itoa(i)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		plain[i] = c.Key
-	}
+	m, plain := plainKeys(b, st)
+	n := len(plain)
 	verify := func(key string) error {
 		r, err := m.Verify(ctx, key, "", 1)
 		if err == nil && r.Status != keys.Valid {
@@ -169,23 +176,15 @@ const Concurrency = 64
 // asks of the store.
 func BenchmarkVerifyPlainKeyConcurrent(b *testing.B, st store.Store, bare BareLookup) {
 	ctx := context.Background()
-	m := keys.New(st, keys.Options{})
-	const n = 1000
-	plain := make([]string, n)
-	for i := range plain {
-		c, err := m.Create(ctx, keys.CreateOptions{Owner: "o" + strconv.Itoa(i)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		plain[i] = c.Key
-	}
+	m, plain := plainKeys(b, st)
+	n := len(plain)
 	parallelism := max(1, Concurrency/runtime.GOMAXPROCS(0))
 	b.Run("bare lookup", func(b *testing.B) {
 		b.SetParallelism(parallelism)
 		var next atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				sum := sha256.Sum256([]byte(plain[next.Add(1)%n]))
+				sum := sha256.Sum256([]byte(plain[next.Add(1)%int64(n)]))
 				if err := bare(ctx, sum[:]); err != nil {
 					b.Fatal(err)
 				}
@@ -197,7 +196,7 @@ func BenchmarkVerifyPlainKeyConcurrent(b *testing.B, st store.Store, bare BareLo
 		var next atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				key := plain[next.Add(1)%n]
+				key := plain[next.Add(1)%int64(n)]
 				if r, err := m.Verify(ctx, key, "", 1); err != nil || r.Status != keys.Valid {
 					b.Fatalf("verify: %v %v", r.Status, err)
 				}
