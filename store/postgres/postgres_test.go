@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -157,5 +158,76 @@ func TestOpenDoesNotEchoTheConnectionString(t *testing.T) {
 	_, err := Open(context.Background(), "postgres://u:hunter2@[::1/x")
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestKeyBatchLookupProbesTheIndex checks the plan of the batched key
+// lookup on a table of 1,000 keys, few enough that PostgreSQL planned
+// "hash = ANY($1)" as a sequential scan of the table: the batch must use
+// the unique index on hash, both in the plan made for the hashes given and
+// in the generic plan a prepared statement may come to.
+func TestKeyBatchLookupProbesTheIndex(t *testing.T) {
+	ctx := context.Background()
+	p := newSchema(t)(t).(*Postgres)
+	hashes := make([][]byte, 1000)
+	for i := range hashes {
+		hashes[i] = secrets.TokenBytes(32)
+	}
+	if _, err := p.pool.Exec(ctx, `INSERT INTO api_keys (id, hash, prefix, start, namespace, owner, name, enabled, created_at, updated_at)
+		SELECT 'key_' || i, h, 'sk_', 'sk_x', 'default', '', '', true, 0, 0 FROM unnest($1::bytea[]) WITH ORDINALITY AS t(h, i)`, hashes); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.pool.Exec(ctx, "ANALYZE api_keys"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "PREPARE batch_lookup(bytea[]) AS "+keysByHashSQL); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DEALLOCATE batch_lookup")
+	defer conn.Exec(ctx, "RESET plan_cache_mode")
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+			t.Fatal(err)
+		}
+		// EXPLAIN EXECUTE takes no parameters: the array goes in as text.
+		var arr strings.Builder
+		arr.WriteString("'{")
+		for i, h := range hashes[:6] {
+			if i > 0 {
+				arr.WriteString(",")
+			}
+			fmt.Fprintf(&arr, `"\\x%x"`, h)
+		}
+		arr.WriteString("}'")
+		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE batch_lookup("+arr.String()+")", pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan strings.Builder
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(line + "\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := plan.String(); !strings.Contains(got, "Index Scan using api_keys_hash_key") || strings.Contains(got, "Seq Scan") {
+			t.Errorf("%s: the batched lookup does not probe the index on hash:\n%s", mode, got)
+		}
+	}
+	found, err := p.keysByHash(ctx, []string{string(hashes[0]), string(hashes[999]), "no such hash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 2 || found[string(hashes[0])].ID != "key_1" || found[string(hashes[999])].ID != "key_1000" {
+		t.Errorf("keysByHash found %d keys: %v", len(found), found)
 	}
 }
