@@ -42,14 +42,16 @@ type Postgres struct {
 // arrive while one lookup runs are served together by the next, one
 // statement and one round trip for up to lookupBatch keys. lookupWorkers
 // workers run the batches, beside the lone lookups of callers who find
-// nothing in flight. Two, measured on the 2-core benchmark machine: with
-// 64 callers in-process (BenchmarkVerifyPlainKeyConcurrent), one worker
-// was bound by its round trips (1.1x the bare lookups' rate, against 1.8x
-// with two); under HTTP load (bench/serve-load.sh), where the cores are the
-// limit, one and two did the same (0.42-0.45x the ceiling) and four worse
-// (fuller batches cost the database less per key).
+// nothing in flight. One, measured on the 2-core benchmark machine once a
+// batch cost the database what its index probes cost (keysByHash): under
+// HTTP load (bench/serve-load.sh), where the cores are the limit, one
+// worker filled batches of about 10 keys against 6 with two, and served
+// 0.57-0.60x the HTTP ceiling against 0.49-0.63x; with 64 callers
+// in-process (BenchmarkVerifyPlainKeyConcurrent) one did as well as two
+// (3.4-4x the bare lookups' rate, against 3.3x). Before that fix, when
+// each batch was planned afresh, one worker was bound by its round trips.
 const (
-	lookupWorkers = 2
+	lookupWorkers = 1
 	lookupBatch   = 64
 )
 
@@ -401,18 +403,24 @@ func (p *Postgres) keyByHash(ctx context.Context, hash string) (store.Key, bool,
 // "hash = ANY($1)" or as a join on unnest($1), the statement was planned
 // as a sequential scan of api_keys whenever the table held no more than a
 // few thousand keys (PostgreSQL prices a random page read at 4 sequential
-// ones, although these pages are in memory), and a batch of 6 cost the
-// database 0.3 ms against 0.06 ms for the probes; see
-// docs/BENCHMARKS-STORE.md.
-const keysByHashSQL = `SELECT k.* FROM unnest($1::bytea[]) AS h(hash)
-	CROSS JOIN LATERAL (SELECT ` + keyCols + ` FROM api_keys WHERE api_keys.hash = h.hash OFFSET 0) AS k`
-
+// ones, although these pages are in memory).
+//
+// The hashes are one parameter each, with one statement text per batch
+// size, not one array parameter: the plan of a prepared statement then
+// does not depend on its parameters' values, so PostgreSQL keeps its
+// generic plan. For an array parameter it planned every execution afresh
+// (a plan for the array's actual length looked cheaper than the generic
+// plan's guess of 10 elements), which cost the database several times the
+// lookup itself. See docs/BENCHMARKS-STORE.md.
 func (p *Postgres) keysByHash(ctx context.Context, hashes []string) (map[string]store.Key, error) {
-	arg := make([][]byte, len(hashes))
+	if len(hashes) == 0 || len(hashes) > lookupBatch {
+		return nil, fmt.Errorf("postgres: key lookup: %d hashes in one batch", len(hashes)) // the coalescer's bug
+	}
+	arg := make([]any, len(hashes))
 	for i, h := range hashes {
 		arg[i] = []byte(h)
 	}
-	rows, err := p.pool.Query(ctx, keysByHashSQL, arg)
+	rows, err := p.pool.Query(ctx, keysByHashSQL[len(hashes)], arg...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: key lookup: %w", err)
 	}
@@ -430,6 +438,21 @@ func (p *Postgres) keysByHash(ctx context.Context, hashes []string) (map[string]
 	}
 	return found, nil
 }
+
+// keysByHashSQL[n] is the statement of keysByHash for n hashes.
+var keysByHashSQL = func() []string {
+	stmts := make([]string, lookupBatch+1)
+	var params strings.Builder
+	for n := 1; n <= lookupBatch; n++ {
+		if n > 1 {
+			params.WriteString(", ")
+		}
+		fmt.Fprintf(&params, "$%d::bytea", n)
+		stmts[n] = `SELECT k.* FROM unnest(ARRAY[` + params.String() + `]) AS h(hash)
+	CROSS JOIN LATERAL (SELECT ` + keyCols + ` FROM api_keys WHERE api_keys.hash = h.hash OFFSET 0) AS k`
+	}
+	return stmts
+}()
 
 // KeyByID returns the key with this id.
 func (p *Postgres) KeyByID(ctx context.Context, id string) (store.Key, error) {

@@ -161,14 +161,11 @@ func TestOpenDoesNotEchoTheConnectionString(t *testing.T) {
 	}
 }
 
-// TestKeyBatchLookupProbesTheIndex checks the plan of the batched key
-// lookup on a table of 1,000 keys, few enough that PostgreSQL planned
-// "hash = ANY($1)" as a sequential scan of the table: the batch must use
-// the unique index on hash, both in the plan made for the hashes given and
-// in the generic plan a prepared statement may come to.
-func TestKeyBatchLookupProbesTheIndex(t *testing.T) {
+// batchTable fills api_keys with 1,000 keys, few enough that PostgreSQL
+// planned "hash = ANY($1)" as a sequential scan of the table, and returns
+// their hashes; key i+1 has hashes[i].
+func batchTable(t *testing.T, p *Postgres) [][]byte {
 	ctx := context.Background()
-	p := newSchema(t)(t).(*Postgres)
 	hashes := make([][]byte, 1000)
 	for i := range hashes {
 		hashes[i] = secrets.TokenBytes(32)
@@ -180,31 +177,35 @@ func TestKeyBatchLookupProbesTheIndex(t *testing.T) {
 	if _, err := p.pool.Exec(ctx, "ANALYZE api_keys"); err != nil {
 		t.Fatal(err)
 	}
+	return hashes
+}
+
+// TestKeyBatchLookupProbesTheIndex checks the plan of the batched key
+// lookup: it must use the unique index on hash, both in the plan made for
+// the hashes given and in the generic plan of the prepared statement.
+func TestKeyBatchLookupProbesTheIndex(t *testing.T) {
+	ctx := context.Background()
+	p := newSchema(t)(t).(*Postgres)
+	hashes := batchTable(t, p)
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "PREPARE batch_lookup(bytea[]) AS "+keysByHashSQL); err != nil {
+	if _, err := conn.Exec(ctx, "PREPARE batch_lookup AS "+keysByHashSQL[6]); err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, "DEALLOCATE batch_lookup")
 	defer conn.Exec(ctx, "RESET plan_cache_mode")
+	var args []string // EXPLAIN EXECUTE takes no parameters: the hashes go in as text
+	for _, h := range hashes[:6] {
+		args = append(args, fmt.Sprintf(`'\\x%x'`, h))
+	}
 	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 		if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
 			t.Fatal(err)
 		}
-		// EXPLAIN EXECUTE takes no parameters: the array goes in as text.
-		var arr strings.Builder
-		arr.WriteString("'{")
-		for i, h := range hashes[:6] {
-			if i > 0 {
-				arr.WriteString(",")
-			}
-			fmt.Fprintf(&arr, `"\\x%x"`, h)
-		}
-		arr.WriteString("}'")
-		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE batch_lookup("+arr.String()+")", pgx.QueryExecModeSimpleProtocol)
+		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE batch_lookup("+strings.Join(args, ", ")+")", pgx.QueryExecModeSimpleProtocol)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,11 +224,74 @@ func TestKeyBatchLookupProbesTheIndex(t *testing.T) {
 			t.Errorf("%s: the batched lookup does not probe the index on hash:\n%s", mode, got)
 		}
 	}
+}
+
+// TestKeyBatchLookupIsPlannedOnce checks that PostgreSQL plans the batched
+// lookup once and reuses the plan (its generic plan), rather than planning
+// every execution: on one connection, 30 batches of 6 hashes, of which
+// PostgreSQL plans the first 5 for their values before it compares.
+func TestKeyBatchLookupIsPlannedOnce(t *testing.T) {
+	ctx := context.Background()
+	u := testURL(t)
+	p := newSchema(t)(t).(*Postgres)
+	hashes := batchTable(t, p)
+	cfg, err := pgxpool.ParseConfig(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = p.pool.Config().ConnConfig.RuntimeParams["search_path"]
+	cfg.MaxConns = 1 // one session, whose prepared statements the query below sees
+	one, err := OpenConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	for i := range 30 {
+		batch := make([]string, 6)
+		for j := range batch {
+			batch[j] = string(hashes[(i*6+j)%len(hashes)])
+		}
+		found, err := one.keysByHash(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != 6 {
+			t.Fatalf("batch %d: found %d of 6 keys", i, len(found))
+		}
+	}
+	var generic, custom int64
+	if err := one.pool.QueryRow(ctx, `SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)
+		FROM pg_prepared_statements WHERE statement LIKE '%LATERAL%api_keys%'`).Scan(&generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if generic < 25 || custom > 5 {
+		t.Errorf("30 batched lookups made %d generic and %d custom plans: want the generic plan from the 6th on", generic, custom)
+	}
+}
+
+// TestKeyBatchLookupFinds checks keysByHash on its own: the keys found,
+// one not found, and batch sizes out of range.
+func TestKeyBatchLookupFinds(t *testing.T) {
+	ctx := context.Background()
+	p := newSchema(t)(t).(*Postgres)
+	hashes := batchTable(t, p)
 	found, err := p.keysByHash(ctx, []string{string(hashes[0]), string(hashes[999]), "no such hash"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(found) != 2 || found[string(hashes[0])].ID != "key_1" || found[string(hashes[999])].ID != "key_1000" {
 		t.Errorf("keysByHash found %d keys: %v", len(found), found)
+	}
+	for _, n := range []int{0, lookupBatch + 1} {
+		if _, err := p.keysByHash(ctx, make([]string, n)); err == nil {
+			t.Errorf("keysByHash of %d hashes: no error", n)
+		}
+	}
+	all := make([]string, lookupBatch)
+	for i := range all {
+		all[i] = string(hashes[i])
+	}
+	if found, err := p.keysByHash(ctx, all); err != nil || len(found) != lookupBatch {
+		t.Errorf("keysByHash of %d hashes: %d found, %v", lookupBatch, len(found), err)
 	}
 }
