@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -332,16 +331,4 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return raw
-}
-
-// timestamp is a time in JSON: RFC 3339 in UTC to the millisecond, or null
-// for the zero time (never, not yet).
-type timestamp time.Time
-
-func (t timestamp) MarshalJSON() ([]byte, error) {
-	tt := time.Time(t)
-	if tt.IsZero() {
-		return []byte("null"), nil
-	}
-	return fmt.Appendf(nil, "%q", tt.UTC().Format("2006-01-02T15:04:05.000Z07:00")), nil
 }

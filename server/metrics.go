@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +18,20 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	outcomes *prometheus.CounterVec
 	handler  http.Handler
+
+	// The children of the vectors, found once per label set: looking one
+	// up by its label values hashes them and takes a lock every time.
+	requestsBy sync.Map // requestKey → prometheus.Counter
+	outcomesBy sync.Map // outcomeKey → prometheus.Counter
+	durationBy sync.Map // route → prometheus.Observer
 }
+
+type requestKey struct {
+	route  string
+	status int
+}
+
+type outcomeKey struct{ op, status string }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	m := &metrics{
@@ -45,12 +59,25 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	child(&m.requestsBy, requestKey{route, status}, func() prometheus.Counter {
+		return m.requests.WithLabelValues(route, strconv.Itoa(status))
+	}).Inc()
+	child(&m.durationBy, route, func() prometheus.Observer { return m.duration.WithLabelValues(route) }).Observe(d.Seconds())
 }
 
 func (m *metrics) outcome(op, status string) {
-	m.outcomes.WithLabelValues(op, status).Inc()
+	child(&m.outcomesBy, outcomeKey{op, status}, func() prometheus.Counter { return m.outcomes.WithLabelValues(op, status) }).Inc()
+}
+
+// child returns the metric stored in children under k, made by newChild
+// the first time. Label sets are few and fixed (route patterns, status
+// codes, operations, outcome statuses), so the maps stay small.
+func child[K comparable, M any](children *sync.Map, k K, newChild func() M) M {
+	if c, ok := children.Load(k); ok {
+		return c.(M)
+	}
+	c, _ := children.LoadOrStore(k, newChild())
+	return c.(M)
 }
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {

@@ -21,21 +21,83 @@ func routeLabel(r *http.Request) string {
 	return r.Pattern
 }
 
-// recorder notes the status and size of a response.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
+// serveHTTP is what every request goes through, around the ServeMux: it
+// turns a panic in a handler into a 500 without detail (the stack goes to
+// the log only), makes the ServeMux's own 404 and 405 answers JSON errors
+// like every other, and then logs one line and counts the request in the
+// metrics. The line holds the method, the route pattern, the status, the
+// duration, the size and the client's address: never the path, the query,
+// a header or a body, any of which may carry a secret.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &responseWriter{ResponseWriter: w, r: r}
+	s.dispatch(rw, r)
+	d := time.Since(start)
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	route := routeLabel(r)
+	s.metrics.observe(route, rw.status, d)
+	if s.log.Enabled(r.Context(), s.reqLvl) {
+		s.log.LogAttrs(r.Context(), s.reqLvl, "request",
+			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rw.status),
+			slog.Duration("duration", d), slog.Int64("bytes", rw.bytes), slog.String("remote", r.RemoteAddr))
+	}
 }
 
-func (w *recorder) WriteHeader(code int) {
+// dispatch serves r with the ServeMux, recovering from a panic.
+func (s *Server) dispatch(rw *responseWriter, r *http.Request) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+			slog.String("route", routeLabel(r)), slog.String("stack", string(debug.Stack())))
+		if rw.status == 0 {
+			writeError(rw, errInternal)
+		}
+	}()
+	s.mux.ServeHTTP(rw, r)
+}
+
+// responseWriter notes the status and size of a response, and replaces the
+// plain-text 404 and 405 of a request that matched no route.
+type responseWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	status  int
+	bytes   int64
+	swallow bool // the ServeMux's own body, replaced by a JSON error
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && w.r.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		e := notFound("no such endpoint: see /openapi.json")
+		if code == http.StatusMethodNotAllowed {
+			e = &apiError{Status: code, Code: codeMethod, Message: "method " + strconv.Quote(w.r.Method) + " is not allowed here; allowed: " + w.Header().Get("Allow")}
+			if len(w.r.Method) > 32 {
+				e.Message = "the method is not allowed here; allowed: " + w.Header().Get("Allow")
+			}
+		}
+		w.status = code // so that writeError's own WriteHeader passes through
+		writeError(w, e)
+		w.swallow = true
+		return
+	}
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *recorder) Write(b []byte) (int, error) {
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -44,87 +106,4 @@ func (w *recorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// observe logs one line per request and counts it in the metrics. The line
-// holds the method, the route pattern, the status, the duration, the size
-// and the client's address: never the path, the query, a header or a body,
-// any of which may carry a secret.
-func (s *Server) observe(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		d := time.Since(start)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		route := routeLabel(r)
-		s.metrics.observe(route, rec.status, d)
-		s.log.LogAttrs(r.Context(), s.reqLvl, "request",
-			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rec.status),
-			slog.Duration("duration", d), slog.Int64("bytes", rec.bytes), slog.String("remote", r.RemoteAddr))
-	})
-}
-
-// recoverPanics turns a panic in a handler into a 500 without detail; the
-// stack goes to the log only.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &recorder{ResponseWriter: w}
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-				slog.String("route", routeLabel(r)), slog.String("stack", string(debug.Stack())))
-			if rec.status == 0 {
-				writeError(rec, errInternal)
-			}
-		}()
-		next.ServeHTTP(rec, r)
-	})
-}
-
-// jsonErrors makes the ServeMux's own 404 and 405 answers JSON errors like
-// every other; the 405 keeps its Allow header.
-func (s *Server) jsonErrors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r}, r)
-	})
-}
-
-type muxErrorWriter struct {
-	http.ResponseWriter
-	r       *http.Request
-	swallow bool
-}
-
-func (w *muxErrorWriter) WriteHeader(code int) {
-	if w.r.Pattern == "" && !w.swallow && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
-		w.swallow = true
-		e := notFound("no such endpoint: see /openapi.json")
-		if code == http.StatusMethodNotAllowed {
-			e = &apiError{Status: code, Code: codeMethod, Message: "method " + strconv.Quote(w.r.Method) + " is not allowed here; allowed: " + w.Header().Get("Allow")}
-			if len(w.r.Method) > 32 {
-				e.Message = "the method is not allowed here; allowed: " + w.Header().Get("Allow")
-			}
-		}
-		writeError(w.ResponseWriter, e)
-		return
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *muxErrorWriter) Write(b []byte) (int, error) {
-	if w.swallow {
-		return len(b), nil
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *muxErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

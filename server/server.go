@@ -131,7 +131,7 @@ func New(opts Options) (*Server, error) {
 		s.reqLvl = slog.LevelDebug
 	}
 	s.registerRoutes()
-	s.handler = s.observe(s.recoverPanics(s.jsonErrors(s.mux)))
+	s.handler = http.HandlerFunc(s.serveHTTP)
 	return s, nil
 }
 
