@@ -34,8 +34,11 @@ const (
 	DefaultListLimit = 100
 	MaxListLimit     = 1000
 	MaxCost          = 1 << 30
-	MaxLifetime      = 100 * 365 * 24 * time.Hour
-	MaxWindow        = 366 * 24 * time.Hour
+	// MaxRateLimit is the largest rate limit per window: the uses counted
+	// in a window plus the cost of one more must fit in an int64.
+	MaxRateLimit = 1 << 62
+	MaxLifetime  = 100 * 365 * 24 * time.Hour
+	MaxWindow    = 366 * 24 * time.Hour
 )
 
 // RateLimit admits at most Limit uses (summed costs) per fixed Window.
@@ -79,7 +82,7 @@ var (
 	// ErrNotFound is returned by Get, Update, Revoke and Reroll for an id
 	// that names no key.
 	ErrNotFound = errors.New("keys: no key with this id")
-	// ErrRevoked is returned by Reroll for a revoked key.
+	// ErrRevoked is returned by Reroll and Update for a revoked key.
 	ErrRevoked = errors.New("keys: the key is revoked")
 )
 
@@ -241,8 +244,8 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 	if err != nil {
 		return Created{}, err
 	}
-	if rl := opts.RateLimit; rl != nil && (rl.Limit < 1 || rl.Window < time.Millisecond || rl.Window > MaxWindow || rl.Window%time.Millisecond != 0) {
-		return Created{}, &InvalidError{"ratelimit", "needs a limit of at least 1 and a window of whole milliseconds from 1ms to 366 days"}
+	if rl := opts.RateLimit; rl != nil && (rl.Limit < 1 || rl.Limit > MaxRateLimit || rl.Window < time.Millisecond || rl.Window > MaxWindow || rl.Window%time.Millisecond != 0) {
+		return Created{}, &InvalidError{"ratelimit", "needs a limit from 1 to 2^62 and a window of whole milliseconds from 1ms to 366 days"}
 	}
 	plain, k := m.newKey(opts.Prefix, now)
 	k.Namespace, k.Owner, k.Name, k.Meta, k.Enabled = opts.Namespace, opts.Owner, opts.Name, opts.Meta, true
@@ -440,6 +443,7 @@ type Update struct {
 }
 
 // Update changes a key's enabled flag, metadata, remaining uses or expiry.
+// A revoked key stays as it was revoked: Update returns ErrRevoked.
 func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error) {
 	now := m.clock.Now().Truncate(time.Millisecond)
 	if err := first(checkMeta(u.Meta), checkRemaining(u.Remaining)); err != nil {

@@ -35,6 +35,7 @@ var badInputs = []badInput{
 	{"a field given twice is 400 naming it", "POST", "/v1/tokens/redeem", `{"purpose": "p", "token": "t", "purpose": "q"}`, nil, 400, "invalid_request", "purpose"},
 	{"a nested field given twice is 400 with its path", "POST", "/v1/keys", `{"prefix": "sk_", "ratelimit": {"limit": 1, "window": 1, "limit": 9}}`, nil, 400, "invalid_request", "ratelimit.limit"},
 	{"a body that is not UTF-8 is 400", "POST", "/v1/tokens", "{\"purpose\": \"p\", \"subject\": \"a\xffb\"}", nil, 400, "invalid_request", ""},
+	{"an escaped lone surrogate is 400", "POST", "/v1/tokens", `{"purpose": "p", "subject": "a\ud800b"}`, nil, 400, "invalid_request", ""},
 	{"data after the object is 400", "POST", "/v1/tokens/verify", `{"purpose": "p", "token": "t"} {}`, nil, 400, "invalid_request", ""},
 	{"a number too large for its field is 400", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s", "expires_in": 99999999999999999999}`, nil, 400, "invalid_request", "expires_in"},
 	// Content types and sizes.
@@ -51,6 +52,7 @@ var badInputs = []badInput{
 	{"an expires_at in the past is 400", "POST", "/v1/keys", `{"prefix": "sk_", "expires_at": "2001-01-01T00:00:00Z"}`, nil, 400, "invalid_request", "expires_at"},
 	{"negative remaining uses are 400", "POST", "/v1/keys", `{"prefix": "sk_", "remaining": -1}`, nil, 400, "invalid_request", "remaining"},
 	{"a rate limit of 0 is 400", "POST", "/v1/keys", `{"prefix": "sk_", "ratelimit": {"limit": 0, "window": 60}}`, nil, 400, "invalid_request", "ratelimit.limit"},
+	{"a rate limit over 2^62 is 400 (the count could overflow)", "POST", "/v1/keys", `{"prefix": "sk_", "ratelimit": {"limit": 4611686018427387905, "window": 60}}`, nil, 400, "invalid_request", "ratelimit.limit"},
 	{"a rate-limit window of 0 is 400", "POST", "/v1/keys", `{"prefix": "sk_", "ratelimit": {"limit": 5, "window": 0}}`, nil, 400, "invalid_request", "ratelimit.window"},
 	{"metadata that is not an object is 400", "POST", "/v1/keys", `{"prefix": "sk_", "meta": [1]}`, nil, 400, "invalid_request", "meta"},
 	{"metadata over 10 KiB is 400", "POST", "/v1/keys", `{"prefix": "sk_", "meta": {"a": "` + strings.Repeat("x", 11<<10) + `"}}`, nil, 400, "invalid_request", "meta"},

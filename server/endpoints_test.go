@@ -188,6 +188,14 @@ func TestKeyEndpoints(t *testing.T) {
 			s.do(t, "DELETE", "/v1/keys/"+k.str("id"), nil)
 			want(t, s.do(t, "POST", "/v1/keys/"+k.str("id")+"/reroll", `{"overlap": 0}`), http.StatusConflict, "conflict")
 		})
+		t.Run("changing a revoked key is a conflict, and changes nothing", func(t *testing.T) {
+			k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_"})
+			s.do(t, "DELETE", "/v1/keys/"+k.str("id"), nil)
+			want(t, s.do(t, "PATCH", "/v1/keys/"+k.str("id"), `{"enabled": false, "meta": {"a": 1}}`), http.StatusConflict, "conflict")
+			if g := s.do(t, "GET", "/v1/keys/"+k.str("id"), nil); g.get("enabled") != true || g.get("meta") != nil {
+				t.Fatalf("GET after the refused PATCH: %s", g.raw)
+			}
+		})
 		t.Run("an unknown id is 404 for GET, PATCH, DELETE and reroll", func(t *testing.T) {
 			want(t, s.do(t, "GET", "/v1/keys/key_nope", nil), http.StatusNotFound, "not_found")
 			want(t, s.do(t, "PATCH", "/v1/keys/key_nope", `{"enabled": true}`), http.StatusNotFound, "not_found")

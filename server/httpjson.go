@@ -137,6 +137,9 @@ func decodeBytes(body []byte, dst any) error {
 	}
 	// Invalid JSON goes straight to the decoder, which says where it breaks.
 	if t := reflect.TypeOf(dst); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && json.Valid(body) {
+		if at := loneSurrogate(body); at >= 0 {
+			return invalid("", "the request body holds an escaped lone surrogate at byte %d: JSON strings must be valid Unicode", at)
+		}
 		if err := exactKeys(body, t.Elem(), ""); err != nil {
 			return err
 		}
@@ -361,6 +364,61 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	}
 	fieldsCache.Store(t, m)
 	return m
+}
+
+// loneSurrogate returns the offset of the first escaped UTF-16 surrogate
+// in body, valid JSON, that is not half of a pair ("\ud800" alone), or -1.
+// encoding/json turns each into U+FFFD, so that subjects "\ud800" and
+// "\udbff" would become one, as invalid UTF-8 would without the check
+// before it.
+func loneSurrogate(body []byte) int {
+	if bytes.IndexByte(body, '\\') < 0 {
+		return -1
+	}
+	// Outside strings valid JSON has no backslash; inside, each escape is
+	// a backslash and one character, or "\u" and four hex digits.
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if body[i+1] != 'u' {
+			i++
+			continue
+		}
+		r := hex4(body[i+2 : i+6])
+		switch {
+		case r >= 0xd800 && r < 0xdc00: // high: a low must follow
+			if i+12 > len(body) || body[i+6] != '\\' || body[i+7] != 'u' {
+				return i
+			}
+			if lo := hex4(body[i+8 : i+12]); lo < 0xdc00 || lo >= 0xe000 {
+				return i
+			}
+			i += 11
+		case r >= 0xdc00 && r < 0xe000: // low, with no high before it
+			return i
+		default:
+			i += 5
+		}
+	}
+	return -1
+}
+
+// hex4 is the value of four hex digits, which valid JSON guarantees.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // plainStrings decodes body, a valid JSON object whose keys exactKeys

@@ -92,8 +92,8 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		opts.ExpiresAt = t
 	}
 	if rl := req.RateLimit; rl != nil {
-		if rl.Limit < 1 {
-			return invalid("ratelimit.limit", "ratelimit.limit must be at least 1")
+		if rl.Limit < 1 || rl.Limit > keys.MaxRateLimit {
+			return invalid("ratelimit.limit", "ratelimit.limit must be between 1 and %d", int64(keys.MaxRateLimit))
 		}
 		window, err := seconds("ratelimit.window", rl.Window, 1, maxWindowSeconds)
 		if err != nil {

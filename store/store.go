@@ -29,7 +29,8 @@ var (
 	// ErrThrottled is returned by InsertCode when the subject already had
 	// the most codes allowed in the send window; no code was stored.
 	ErrThrottled = errors.New("store: send limit reached")
-	// ErrRevoked is returned by RerollKey when the key to reroll is revoked.
+	// ErrRevoked is returned by RerollKey and UpdateKey when the key is
+	// revoked.
 	ErrRevoked = errors.New("store: key is revoked")
 	// ErrDuplicate is returned when an insert collides with an existing id
 	// or hash, which for random values means a bug, not bad luck.
@@ -179,7 +180,8 @@ type Store interface {
 	UseKey(ctx context.Context, id string, cost int64, now time.Time) (k Key, ok bool, err error)
 	// ListKeys returns keys matching f in id order.
 	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)
-	// UpdateKey applies u to key id and returns the result, or ErrNotFound.
+	// UpdateKey applies u to key id and returns the result; ErrNotFound,
+	// or ErrRevoked for a revoked key, which it leaves as it is.
 	UpdateKey(ctx context.Context, id string, u KeyUpdate, now time.Time) (Key, error)
 	// RevokeKey revokes key id (idempotently) and returns it, or ErrNotFound.
 	RevokeKey(ctx context.Context, id string, now time.Time) (Key, error)

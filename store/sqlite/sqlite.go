@@ -526,7 +526,7 @@ func (s *SQLite) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, 
 	return keys, nil
 }
 
-// UpdateKey applies u to the key.
+// UpdateKey applies u to the key, unless it is revoked.
 func (s *SQLite) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now time.Time) (store.Key, error) {
 	set := []string{"updated_at = $2"}
 	args := []any{id, now.UnixMilli()}
@@ -550,7 +550,16 @@ func (s *SQLite) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, no
 	if u.SetExpiry {
 		add("expires_at", nullMillis(u.ExpiresAt))
 	}
-	return scanKey(s.w.QueryRowContext(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+` WHERE id = $1 RETURNING `+keyCols, args...))
+	k, err := scanKey(s.w.QueryRowContext(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
+		WHERE id = $1 AND revoked_at IS NULL RETURNING `+keyCols, args...))
+	if errors.Is(err, store.ErrNotFound) {
+		// No such key, or a revoked one: revocation is for good, so the
+		// answer cannot go stale.
+		if _, err = s.KeyByID(ctx, id); err == nil {
+			err = store.ErrRevoked
+		}
+	}
+	return k, err
 }
 
 // RevokeKey revokes the key.

@@ -305,6 +305,18 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		if _, err := e.keys.Reroll(ctx, short.ID, 0); !errors.Is(err, keys.ErrRevoked) {
 			t.Fatalf("reroll revoked: %v", err)
 		}
+		// Nor is a revoked key updated: it stays as it was revoked.
+		before := must[keys.Info](t)(e.keys.Get(ctx, short.ID))
+		e.clock.Advance(time.Second)
+		if _, err := e.keys.Update(ctx, short.ID, keys.Update{Enabled: new(bool), Meta: json.RawMessage(`{"a":1}`)}); !errors.Is(err, keys.ErrRevoked) {
+			t.Fatalf("update revoked: %v", err)
+		}
+		if after := must[keys.Info](t)(e.keys.Get(ctx, short.ID)); !after.Enabled || after.Meta != nil || !after.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Fatalf("a revoked key was updated: %+v, before %+v", after, before)
+		}
+		if _, err := e.keys.Update(ctx, "key_nope", keys.Update{Enabled: new(bool)}); !errors.Is(err, keys.ErrNotFound) {
+			t.Fatalf("update unknown: %v", err)
+		}
 		if _, err := e.keys.Reroll(ctx, "key_nope", 0); !errors.Is(err, keys.ErrNotFound) {
 			t.Fatalf("reroll unknown: %v", err)
 		}
@@ -324,6 +336,16 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			if !errors.As(err, &ie) || ie.Field != field {
 				t.Errorf("%s: %v", field, err)
 			}
+		}
+		// The largest rate limit works at the largest cost; one more is
+		// refused, so that a window's count plus a cost fits in an int64.
+		_, err := e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: keys.MaxRateLimit + 1, Window: time.Second}})
+		if ie := (*keys.InvalidError)(nil); !errors.As(err, &ie) || ie.Field != "ratelimit" {
+			t.Errorf("a rate limit over MaxRateLimit: %v", err)
+		}
+		big := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: keys.MaxRateLimit, Window: time.Second}}))
+		for range 2 {
+			verify(t, e, big.Key, "", keys.MaxCost, keys.Valid)
 		}
 	})
 }
