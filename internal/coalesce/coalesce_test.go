@@ -433,3 +433,50 @@ func waitQueued[V any](t *testing.T, c *coalesce.Coalescer[V], n int) {
 	}
 	t.Fatalf("fewer than %d callers queued (%d)", n, c.Queued())
 }
+
+// TestCallersRunBeforeTheNextBatch checks that a worker lets the callers
+// it has just answered run before it serves the next batch, even when its
+// fetch never blocks: on one processor, with hundreds of callers queued, a
+// worker that kept running would start nearly every batch before the
+// callers of the one before had returned. The scheduler takes a yielded
+// worker back early now and then (7 to 13 batches of 101 in 300 runs), so
+// the test allows a quarter of the batches to start early; a worker that
+// does not yield started 99 of 101 early.
+func TestCallersRunBeforeTheNextBatch(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var returned, served, fetches, early atomic.Int64
+	gate := make(chan struct{}) // holds the first fetches until every caller waits
+	fetch := func(_ context.Context, keys []string) (map[string]int, error) {
+		<-gate
+		fetches.Add(1)
+		if returned.Load() < served.Load() {
+			early.Add(1)
+		}
+		served.Add(int64(len(keys)))
+		out := map[string]int{}
+		for _, k := range keys {
+			out[k] = len(k)
+		}
+		return out, nil
+	}
+	const maxBatch = 4
+	c := coalesce.New(fetch, coalesce.Options[int]{Workers: 1, MaxBatch: maxBatch})
+	defer c.Close()
+	var wg sync.WaitGroup
+	for i := range 400 {
+		wg.Go(func() {
+			if _, _, err := c.Get(context.Background(), fmt.Sprint("k", i)); err != nil {
+				t.Error(err)
+			}
+			returned.Add(1)
+		})
+	}
+	for c.Queued() < 2*maxBatch { // the queue's capacity: the rest wait to join it
+		runtime.Gosched()
+	}
+	close(gate)
+	wg.Wait()
+	if fetches.Load() < 50 || early.Load()*4 > fetches.Load() {
+		t.Errorf("%d of %d fetches started before the callers of the ones before had returned", early.Load(), fetches.Load())
+	}
+}
