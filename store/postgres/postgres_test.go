@@ -199,7 +199,7 @@ func TestKeyBatchLookupProbesTheIndex(t *testing.T) {
 	defer conn.Exec(ctx, "RESET plan_cache_mode")
 	var args []string // EXPLAIN EXECUTE takes no parameters: the hashes go in as text
 	for _, h := range hashes[:6] {
-		args = append(args, fmt.Sprintf(`'\\x%x'`, h))
+		args = append(args, fmt.Sprintf(`'\x%x'`, h))
 	}
 	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 		if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
