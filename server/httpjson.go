@@ -335,18 +335,33 @@ func skipValue(b []byte, i int) int {
 	return i
 }
 
-// fieldsCache maps a request type to its jsonFields.
+// fieldsCache maps a request type to its *fieldSet.
 var fieldsCache sync.Map
 
-// jsonFields maps the JSON names of t's fields to the struct type a field
-// holds (through a pointer), or to nil for a field of any other type.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	if m, ok := fieldsCache.Load(t); ok {
-		return m.(map[string]reflect.Type)
+// fieldSet is what the strict decoding needs to know of a request type.
+type fieldSet struct {
+	// nested maps the JSON names of the fields to the struct type a field
+	// holds (through a pointer), or to nil for a field of any other type.
+	nested map[string]reflect.Type
+	// plain maps the JSON names of the plain string fields (of kind
+	// string, with no options in the tag and no unmarshalling method of
+	// their own) to their indexes, for plainStrings.
+	plain map[string]int
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func requestFields(t reflect.Type) *fieldSet {
+	if fs, ok := fieldsCache.Load(t); ok {
+		return fs.(*fieldSet)
 	}
-	m := make(map[string]reflect.Type, t.NumField())
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	fs := &fieldSet{nested: make(map[string]reflect.Type, t.NumField()), plain: map[string]int{}}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" || !f.IsExported() {
 			continue
 		}
@@ -354,17 +369,25 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 			name = f.Name
 		}
 		ft := f.Type
+		if ft.Kind() == reflect.String && opts == "" && !f.Anonymous {
+			if p := reflect.PointerTo(ft); !p.Implements(jsonUnmarshaler) && !p.Implements(textUnmarshaler) {
+				fs.plain[name] = i
+			}
+		}
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		if ft.Kind() != reflect.Struct {
 			ft = nil
 		}
-		m[name] = ft
+		fs.nested[name] = ft
 	}
-	fieldsCache.Store(t, m)
-	return m
+	fieldsCache.Store(t, fs)
+	return fs
 }
+
+// jsonFields is requestFields(t).nested.
+func jsonFields(t reflect.Type) map[string]reflect.Type { return requestFields(t).nested }
 
 // loneSurrogate returns the offset of the first escaped UTF-16 surrogate
 // in body, valid JSON, that is not half of a pair ("\ud800" alone), or -1.
@@ -428,7 +451,7 @@ func hex4(b []byte) rune {
 // reports false, having set nothing, for any other body, which
 // json.Unmarshal decodes; FuzzPlainStrings checks that both agree.
 func plainStrings(body []byte, v reflect.Value) bool {
-	fields := stringFields(v.Type())
+	fields := requestFields(v.Type()).plain
 	var set [8]struct {
 		field int
 		val   []byte
@@ -450,41 +473,6 @@ func plainStrings(body []byte, v reflect.Value) bool {
 		v.Field(f.field).SetString(string(f.val))
 	}
 	return true
-}
-
-// stringFieldsCache maps a request type to its stringFields.
-var stringFieldsCache sync.Map
-
-var (
-	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
-	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
-
-// stringFields maps the JSON names of t's plain string fields (of kind
-// string, with no options in the tag and no unmarshalling method of their
-// own) to their indexes.
-func stringFields(t reflect.Type) map[string]int {
-	if m, ok := stringFieldsCache.Load(t); ok {
-		return m.(map[string]int)
-	}
-	m := map[string]int{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if !f.IsExported() || f.Anonymous || f.Type.Kind() != reflect.String || strings.Contains(tag, ",") || tag == "-" {
-			continue
-		}
-		if p := reflect.PointerTo(f.Type); p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler) {
-			continue
-		}
-		name := tag
-		if name == "" {
-			name = f.Name
-		}
-		m[name] = i
-	}
-	stringFieldsCache.Store(t, m)
-	return m
 }
 
 // describe names a Go type for a client in JSON terms.
