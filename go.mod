@@ -13,8 +13,8 @@ require (
 	github.com/trustelem/zxcvbn v1.0.1
 	golang.org/x/term v0.48.0
 	golang.org/x/tools v0.52.0
-	modernc.org/libc v1.80.1
 	modernc.org/sqlite v1.62.0
+	zombiezen.com/go/sqlite v1.4.2
 )
 
 require (
@@ -44,6 +44,7 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )

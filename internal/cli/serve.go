@@ -144,7 +144,7 @@ func openStore(ctx context.Context, db string) (store.Store, string, error) {
 			// concurrent requests behind a few connections.
 			cfg.MaxConns = defaultPoolConns
 		}
-		st, err := postgres.OpenConfig(ctx, cfg)
+		st, err := postgres.OpenConfig(ctx, cfg, postgres.Options{})
 		if err != nil {
 			return nil, "", fmt.Errorf("open the database: %w", err)
 		}

@@ -66,7 +66,7 @@ func newSchemaWith(t testing.TB, params map[string]string) func(t testing.TB) st
 		for k, v := range params {
 			cfg.ConnConfig.RuntimeParams[k] = v
 		}
-		st, err := OpenConfig(ctx, cfg)
+		st, err := OpenConfig(ctx, cfg, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestManyInstancesMigrateAtOnce(t *testing.T) {
 				return
 			}
 			cfg.ConnConfig.RuntimeParams["search_path"] = schema
-			st, err := OpenConfig(context.Background(), cfg)
+			st, err := OpenConfig(context.Background(), cfg, Options{})
 			if err != nil {
 				errs <- err
 				return
@@ -241,7 +241,7 @@ func TestKeyBatchLookupIsPlannedOnce(t *testing.T) {
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = p.pool.Config().ConnConfig.RuntimeParams["search_path"]
 	cfg.MaxConns = 1 // one session, whose prepared statements the query below sees
-	one, err := OpenConfig(ctx, cfg)
+	one, err := OpenConfig(ctx, cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

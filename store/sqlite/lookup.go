@@ -1,146 +1,90 @@
 package sqlite
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
-	"time"
-	"unsafe"
 
-	"modernc.org/libc"
-	sqlite3 "modernc.org/sqlite/lib"
+	zsqlite "zombiezen.com/go/sqlite"
 
 	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
 
 // reader is a read-only connection for the one read that decides every
 // plain-key verification: the key with a given hash. It talks to SQLite
-// through the C API of modernc.org/sqlite/lib (the same SQLite, from the
-// same module, that the database/sql driver wraps) rather than
-// database/sql, for two costs that dominate a point read there: the
-// driver asks SQLite for every column's name and declared type on every
-// query, and it opens connections in serialized mode, so that each of the
-// 18 column reads of a row takes and releases the connection's mutex. A
-// reader belongs to one goroutine at a time (the lookup worker that took
-// it), so it opens its connection without a mutex and reads only the
-// values.
-//
-// Only this file uses unsafe: the memory it hands to SQLite comes from
-// SQLite's or libc's allocator, and every value it reads is copied into Go memory before
-// the statement moves on.
+// through zombiezen.com/go/sqlite, a direct API over the same pure-Go
+// SQLite that the database/sql driver wraps, for two costs that dominate a
+// point read through database/sql: the driver asks SQLite for every
+// column's name and declared type on every query, and it opens connections
+// in serialized mode, so that each column read takes and releases the
+// connection's mutex. A reader belongs to one goroutine at a time (the
+// lookup worker that took it), so it opens its connection without a mutex.
 type reader struct {
-	tls           *libc.TLS
-	db            uintptr
-	byHash        uintptr // SELECT keyCols FROM api_keys WHERE hash = ?1
-	begin, commit uintptr
-	buf           uintptr // the bound hash, in C memory
-	bufLen        int
+	conn          *zsqlite.Conn
+	byHash        *zsqlite.Stmt // SELECT KeyCols FROM api_keys WHERE hash = $1
+	begin, commit *zsqlite.Stmt
 }
 
 // openReader opens a reader on the database file at path, which Open has
 // already created and migrated.
 func openReader(path string) (_ *reader, err error) {
-	r := &reader{tls: libc.NewTLS()}
+	conn, err := zsqlite.OpenConn(fileURI(path), zsqlite.OpenReadWrite|zsqlite.OpenURI|zsqlite.OpenNoMutex)
+	if err != nil {
+		return nil, fmt.Errorf("key lookup: open: %w", err)
+	}
+	r := &reader{conn: conn}
 	defer func() {
 		if err != nil {
 			r.close()
 		}
 	}()
-	name, err := libc.CString("file:" + (&url.URL{Path: path}).EscapedPath())
-	if err != nil {
-		return nil, err
-	}
-	defer libc.Xfree(r.tls, name)
-	pdb := r.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
-	defer r.tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	rc := sqlite3.Xsqlite3_open_v2(r.tls, name, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_URI, 0)
-	r.db = *(*uintptr)(cptr(pdb))
-	if rc != sqlite3.SQLITE_OK {
-		return nil, r.error("open", rc)
-	}
-	if rc := sqlite3.Xsqlite3_busy_timeout(r.tls, r.db, int32(BusyTimeout.Milliseconds())); rc != sqlite3.SQLITE_OK {
-		return nil, r.error("busy timeout", rc)
-	}
+	conn.SetBusyTimeout(BusyTimeout)
 	// query_only, like the database/sql read pool: this connection can
 	// open the WAL file's shared memory, but never writes.
-	q, err := r.prepare("PRAGMA query_only = 1")
+	q, err := conn.Prepare("PRAGMA query_only = 1")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("key lookup: %w", err)
 	}
-	rc = sqlite3.Xsqlite3_step(r.tls, q)
-	sqlite3.Xsqlite3_finalize(r.tls, q)
-	if rc != sqlite3.SQLITE_DONE && rc != sqlite3.SQLITE_ROW {
-		return nil, r.error("query_only", rc)
+	if _, err := q.Step(); err != nil {
+		return nil, fmt.Errorf("key lookup: query_only: %w", err)
 	}
-	if r.byHash, err = r.prepare(`SELECT ` + keyCols + ` FROM api_keys WHERE hash = ?1`); err != nil {
-		return nil, err
-	}
-	if r.begin, err = r.prepare("BEGIN"); err != nil {
-		return nil, err
-	}
-	if r.commit, err = r.prepare("COMMIT"); err != nil {
-		return nil, err
+	for _, p := range []struct {
+		st  **zsqlite.Stmt
+		sql string
+	}{{&r.byHash, `SELECT ` + sqlstore.KeyCols + ` FROM api_keys WHERE hash = $1`}, {&r.begin, "BEGIN"}, {&r.commit, "COMMIT"}} {
+		if *p.st, err = conn.Prepare(p.sql); err != nil {
+			return nil, fmt.Errorf("key lookup: prepare: %w", err)
+		}
 	}
 	return r, nil
 }
 
-func (r *reader) prepare(sql string) (uintptr, error) {
-	z, err := libc.CString(sql)
-	if err != nil {
-		return 0, err
-	}
-	defer libc.Xfree(r.tls, z)
-	pp := r.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
-	defer r.tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	if rc := sqlite3.Xsqlite3_prepare_v2(r.tls, r.db, z, -1, pp, 0); rc != sqlite3.SQLITE_OK {
-		return 0, r.error("prepare", rc)
-	}
-	return *(*uintptr)(cptr(pp)), nil
-}
-
-// error describes a failed call. SQLite's messages name tables, columns and
-// statements, never bound values, so no hash reaches them.
-func (r *reader) error(op string, rc int32) error {
-	msg := libc.GoString(sqlite3.Xsqlite3_errstr(r.tls, rc))
-	if r.db != 0 {
-		msg = libc.GoString(sqlite3.Xsqlite3_errmsg(r.tls, r.db))
-	}
-	return fmt.Errorf("sqlite: key lookup: %s: %s (%d)", op, msg, rc)
-}
-
 func (r *reader) close() {
-	for _, st := range []uintptr{r.byHash, r.begin, r.commit} {
-		if st != 0 {
-			sqlite3.Xsqlite3_finalize(r.tls, st)
-		}
+	if r.conn != nil {
+		r.conn.Close() // finalises the prepared statements
 	}
-	if r.db != 0 {
-		sqlite3.Xsqlite3_close_v2(r.tls, r.db)
-	}
-	if r.buf != 0 {
-		sqlite3.Xsqlite3_free(r.tls, r.buf)
-	}
-	r.tls.Close()
 	*r = reader{}
 }
 
 // keys reads the keys with these hashes. Several are read in one read
 // transaction: one snapshot and one round of WAL locking for the batch.
-func (r *reader) keys(hashes []string) (map[string]store.Key, error) {
+func (r *reader) keys(core *sqlstore.Core, hashes []string) (map[string]store.Key, error) {
 	found := make(map[string]store.Key, len(hashes))
 	if len(hashes) > 1 {
-		if rc := sqlite3.Xsqlite3_step(r.tls, r.begin); rc != sqlite3.SQLITE_DONE {
-			sqlite3.Xsqlite3_reset(r.tls, r.begin)
-			return nil, r.error("begin", rc)
+		if _, err := r.begin.Step(); err != nil {
+			r.begin.Reset()
+			return nil, fmt.Errorf("key lookup: begin: %w", err)
 		}
-		sqlite3.Xsqlite3_reset(r.tls, r.begin)
+		r.begin.Reset()
 		defer func() {
-			sqlite3.Xsqlite3_step(r.tls, r.commit) // ends a read: nothing to lose
-			sqlite3.Xsqlite3_reset(r.tls, r.commit)
+			r.commit.Step() // ends a read: nothing to lose
+			r.commit.Reset()
 		}()
 	}
 	for _, h := range hashes {
-		k, ok, err := r.key(h)
+		if len(h) == 0 {
+			continue // no stored hash is empty
+		}
+		k, ok, err := r.key(core, h)
 		if err != nil {
 			return nil, err
 		}
@@ -151,96 +95,58 @@ func (r *reader) keys(hashes []string) (map[string]store.Key, error) {
 	return found, nil
 }
 
-func (r *reader) key(hash string) (store.Key, bool, error) {
-	if len(hash) == 0 {
-		return store.Key{}, false, nil // no stored hash is empty
-	}
-	if len(hash) > r.bufLen {
-		if r.buf != 0 {
-			sqlite3.Xsqlite3_free(r.tls, r.buf)
-		}
-		r.buf, r.bufLen = sqlite3.Xsqlite3_malloc(r.tls, int32(len(hash))), len(hash)
-		if r.buf == 0 {
-			r.bufLen = 0
-			return store.Key{}, false, errors.New("sqlite: key lookup: out of memory")
-		}
-	}
-	copy(cmem(r.buf, len(hash)), hash)
+func (r *reader) key(core *sqlstore.Core, hash string) (store.Key, bool, error) {
 	st := r.byHash
-	defer sqlite3.Xsqlite3_reset(r.tls, st)
-	if rc := sqlite3.Xsqlite3_bind_blob(r.tls, st, 1, r.buf, int32(len(hash)), sqlite3.SQLITE_STATIC); rc != sqlite3.SQLITE_OK {
-		return store.Key{}, false, r.error("bind", rc)
+	defer st.Reset()
+	st.BindBytes(1, []byte(hash))
+	row, err := st.Step()
+	if err != nil {
+		// SQLite's messages name tables, columns and statements, never
+		// bound values, so no hash reaches them.
+		return store.Key{}, false, fmt.Errorf("key lookup: %w", err)
 	}
-	switch rc := sqlite3.Xsqlite3_step(r.tls, st); rc {
-	case sqlite3.SQLITE_DONE:
+	if !row {
 		return store.Key{}, false, nil
-	case sqlite3.SQLITE_ROW:
-	default:
-		return store.Key{}, false, r.error("step", rc)
 	}
-	// The columns of keyCols, in order; scanKey reads the same through
-	// database/sql.
-	k := store.Key{
-		ID: r.text(st, 0), Hash: r.blob(st, 1), Prefix: r.text(st, 2), Start: r.text(st, 3),
-		Namespace: r.text(st, 4), Owner: r.text(st, 5), Name: r.text(st, 6),
-		Enabled:   r.int(st, 8) != 0,
-		CreatedAt: store.FromMillis(r.int(st, 9)), UpdatedAt: store.FromMillis(r.int(st, 10)),
-		RateCount: r.int(st, 17),
-	}
-	if !r.null(st, 7) {
-		k.Meta = []byte(r.text(st, 7))
-	}
-	if !r.null(st, 11) {
-		k.ExpiresAt = store.FromMillis(r.int(st, 11))
-	}
-	if !r.null(st, 12) {
-		k.RevokedAt = store.FromMillis(r.int(st, 12))
-	}
-	if !r.null(st, 13) {
-		n := r.int(st, 13)
-		k.Remaining = &n
-	}
-	if !r.null(st, 14) && !r.null(st, 15) {
-		k.RateLimit = &store.RateLimit{Limit: r.int(st, 14), Window: time.Duration(r.int(st, 15)) * time.Millisecond}
-		k.RateStart = store.FromMillis(r.int(st, 16))
-	}
-	return k, true, nil
+	k, err := core.ScanKey(stmtRow{st})
+	return k, err == nil, err
 }
 
-func (r *reader) null(st uintptr, col int32) bool {
-	return sqlite3.Xsqlite3_column_type(r.tls, st, col) == sqlite3.SQLITE_NULL
-}
+// stmtRow reads the current row of a statement as a sqlstore.Row, for the
+// types that sqlstore's scan functions ask for; values are copied.
+type stmtRow struct{ st *zsqlite.Stmt }
 
-func (r *reader) int(st uintptr, col int32) int64 {
-	return sqlite3.Xsqlite3_column_int64(r.tls, st, col)
-}
-
-// text copies a TEXT column into a Go string.
-func (r *reader) text(st uintptr, col int32) string {
-	p := sqlite3.Xsqlite3_column_text(r.tls, st, col)
-	n := sqlite3.Xsqlite3_column_bytes(r.tls, st, col)
-	if p == 0 || n <= 0 {
-		return ""
+func (s stmtRow) Scan(dest ...any) error {
+	for i, d := range dest {
+		null := s.st.ColumnType(i) == zsqlite.TypeNull
+		switch d := d.(type) {
+		case *string:
+			*d = s.st.ColumnText(i)
+		case **string:
+			*d = nil
+			if !null {
+				v := s.st.ColumnText(i)
+				*d = &v
+			}
+		case *[]byte:
+			*d = nil
+			if n := s.st.ColumnLen(i); !null && n > 0 {
+				*d = make([]byte, n)
+				s.st.ColumnBytes(i, *d)
+			}
+		case *int64:
+			*d = s.st.ColumnInt64(i)
+		case **int64:
+			*d = nil
+			if !null {
+				v := s.st.ColumnInt64(i)
+				*d = &v
+			}
+		case *bool:
+			*d = s.st.ColumnInt64(i) != 0
+		default:
+			return fmt.Errorf("key lookup: cannot scan column %d into %T", i, d)
+		}
 	}
-	return string(cmem(p, int(n)))
+	return nil
 }
-
-// blob copies a BLOB column into a Go slice.
-func (r *reader) blob(st uintptr, col int32) []byte {
-	p := sqlite3.Xsqlite3_column_blob(r.tls, st, col)
-	n := sqlite3.Xsqlite3_column_bytes(r.tls, st, col)
-	if p == 0 || n <= 0 {
-		return nil
-	}
-	return append([]byte(nil), cmem(p, int(n))...)
-}
-
-// cptr turns the address of C memory into a pointer. The memory SQLite and
-// libc allocate is not Go's: the garbage collector neither moves nor frees
-// it, so its uintptr address is as good as a pointer, for as long as the C
-// side keeps it.
-func cptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
-
-// cmem is the n bytes of C memory at p, valid only until SQLite reuses
-// them; callers copy.
-func cmem(p uintptr, n int) []byte { return unsafe.Slice((*byte)(cptr(p)), n) }

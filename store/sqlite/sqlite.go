@@ -11,9 +11,10 @@
 // crash of the process. Migrations are embedded and applied on [Open].
 //
 // The read behind every plain-key verification, the key with a given hash,
-// skips database/sql: it runs on connections of its own through the C API
-// of the same SQLite (lookup.go), and concurrent lookups share statements
-// (internal/coalesce). Everything else goes through database/sql.
+// skips database/sql: it runs on connections of its own through
+// zombiezen.com/go/sqlite (lookup.go), and concurrent lookups share
+// statements (internal/coalesce). Everything else goes through database/sql
+// and the store core that store/postgres shares.
 package sqlite
 
 import (
@@ -24,6 +25,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -32,6 +34,7 @@ import (
 
 	"github.com/unguessable/secrets/internal/coalesce"
 	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
 
 var _ store.Store = (*SQLite)(nil)
@@ -39,10 +42,16 @@ var _ store.Store = (*SQLite)(nil)
 // BusyTimeout is how long a statement waits for another process's write lock.
 const BusyTimeout = 10 * time.Second
 
+// core is embedded under an unexported name: its methods are the store's,
+// its type stays internal.
+type core = sqlstore.Core
+
 // SQLite is a store.Store on one SQLite database file.
 type SQLite struct {
-	w *sql.DB // one connection: every write
-	r *sql.DB // read-only connections
+	*core
+	path string
+	w    *sql.DB // one connection: every write
+	r    *sql.DB // read-only connections
 
 	// Lookups of keys by hash, the read behind every plain-key
 	// verification, go through readers (see lookup.go); concurrent
@@ -51,21 +60,45 @@ type SQLite struct {
 	byHash  *coalesce.Coalescer[store.Key]
 }
 
-// Lookups of keys by hash are coalesced: under load, the callers that
-// arrive while one lookup runs are served together by the next, one
-// statement for up to lookupBatch keys. lookupWorkers statements run at
-// once, one a core of this 2-core target; more only contend for SQLite's
-// locks.
-const (
-	lookupWorkers = 2
-	lookupBatch   = 64
-)
+// Options tune how a database is opened; the zero value is the default.
+type Options struct {
+	// LookupWorkers is how many coalesced key lookups run at once; default
+	// GOMAXPROCS, as more only contend for SQLite's locks.
+	LookupWorkers int
+}
+
+// lookupBatch is the most key lookups one coalesced statement serves.
+const lookupBatch = 64
+
+var dialect = sqlstore.Dialect{
+	Name:     "sqlite",
+	Greatest: "MAX",
+	IsUnique: func(err error) bool {
+		var se *sqlite.Error
+		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	IsNoRows: func(err error) bool { return errors.Is(err, sql.ErrNoRows) },
+}
+
+// fileURI is the URI that opens the database file at path.
+func fileURI(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath()
+}
 
 // Open opens (creating if needed) the database file at path and applies any
 // migrations it lacks. Several processes may open one file.
 func Open(ctx context.Context, path string) (*SQLite, error) {
+	return OpenOptions(ctx, path, Options{})
+}
+
+// OpenOptions is Open with options.
+func OpenOptions(ctx context.Context, path string, opts Options) (*SQLite, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: database path %q is empty or holds '?' or '#'", path)
+	}
+	workers := opts.LookupWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
@@ -76,7 +109,7 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 			k, v, _ := strings.Cut(e, "=")
 			q.Add(k, v)
 		}
-		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+		return fileURI(path) + "?" + q.Encode()
 	}
 	// The file holds digests, code MACs and perhaps the pepper that keys
 	// them, with which a reader computes every pending code: create it
@@ -95,42 +128,50 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if err := migrateRetrying(ctx, w); err != nil {
+	s := &SQLite{path: path, w: w}
+	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn("_pragma=query_only(1)"))
-	if err != nil {
+	if s.r, err = sql.Open("sqlite", dsn("_pragma=query_only(1)")); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	s.r.SetMaxOpenConns(8)
+	s.r.SetMaxIdleConns(8)
 	// One reader for each worker and one for a caller's lone lookup.
-	s := &SQLite{w: w, r: r, readers: make(chan *reader, lookupWorkers+1)}
-	for range lookupWorkers + 1 {
+	s.readers = make(chan *reader, workers+1)
+	for range workers + 1 {
 		rd, err := openReader(path)
 		if err != nil {
 			s.closeReaders()
-			r.Close()
+			s.r.Close()
 			w.Close()
 			return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 		}
 		s.readers <- rd
 	}
-	s.byHash = coalesce.New(s.keysByHash, coalesce.Options[store.Key]{Workers: lookupWorkers, MaxBatch: lookupBatch, Copy: store.Key.Clone})
+	s.core = sqlstore.New(dialect, sqlstore.DatabaseSQL(w), sqlstore.DatabaseSQL(s.r), coreBackend{s})
+	s.byHash = coalesce.New(s.keysByHash, coalesce.Options[store.Key]{Workers: workers, MaxBatch: lookupBatch, Copy: store.Key.Clone})
 	return s, nil
 }
 
-// migrateRetrying migrates, retrying while another process holds the file.
-// Processes opening a new file at once can get SQLITE_BUSY without the busy
-// handler being called (while one of them switches the file to WAL), so the
-// busy timeout alone does not cover them.
-func migrateRetrying(ctx context.Context, db *sql.DB) error {
+// migrate applies the migrations the file lacks, retrying while another
+// process holds it. Processes opening a new file at once can get
+// SQLITE_BUSY without the busy handler being called (while one of them
+// switches the file to WAL), so the busy timeout alone does not cover them.
+func (s *SQLite) migrate(ctx context.Context) error {
+	ms, err := sqlstore.Migrations("sqlite")
+	if err != nil {
+		return err
+	}
+	tx := func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+		return s.tx(ctx, false, fn)
+	}
 	deadline := time.Now().Add(BusyTimeout)
 	wait := time.Millisecond
 	for {
-		err := migrate(ctx, db)
+		err := sqlstore.Migrate(ctx, sqlstore.DatabaseSQL(s.w), tx, ms)
 		var se *sqlite.Error
 		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
 			return err
@@ -172,280 +213,47 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	return nil
 }
 
-// DB returns the read-only handle, for benchmarks and tests that compare
-// with raw queries.
-func (s *SQLite) DB() *sql.DB { return s.r }
+// coreBackend gives the store core SQLite's transactions and locks.
+type coreBackend struct{ s *SQLite }
 
-// secretWrite runs fn in an immediate transaction committed with
+// SecretTx runs fn in an immediate transaction committed with
 // synchronous=FULL.
-func (s *SQLite) secretWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (b coreBackend) SecretTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return b.s.tx(ctx, true, fn)
+}
+
+// tx runs fn in an immediate transaction on the writer, committed with
+// synchronous=FULL if durable.
+func (s *SQLite) tx(ctx context.Context, durable bool, fn func(sqlstore.Querier) error) error {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
-		return err
+	if durable {
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL")
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL")
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(sqlstore.DatabaseSQL(tx)); err != nil {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-func nullMillis(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-func nullText(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
-}
-
-func fromNull(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.UnixMilli(n.Int64).UTC()
-}
-
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-// Tokens.
-
-const tokenCols = "id, hash, purpose, subject, meta, created_at, expires_at, used_at, revoked_at"
-
-func scanToken(row scanner) (store.Token, error) {
-	var t store.Token
-	var meta sql.NullString
-	var created, expires int64
-	var used, revoked sql.NullInt64
-	if err := row.Scan(&t.ID, &t.Hash, &t.Purpose, &t.Subject, &meta, &created, &expires, &used, &revoked); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return t, store.ErrNotFound
-		}
-		return t, fmt.Errorf("sqlite: %w", err)
-	}
-	if meta.Valid {
-		t.Meta = []byte(meta.String)
-	}
-	t.CreatedAt, t.ExpiresAt = store.FromMillis(created), store.FromMillis(expires)
-	t.UsedAt, t.RevokedAt = fromNull(used), fromNull(revoked)
-	return t, nil
-}
-
-// InsertToken stores t, revoking the subject's unused tokens first if asked.
-func (s *SQLite) InsertToken(ctx context.Context, t store.Token, revokeOthers bool) error {
-	return s.secretWrite(ctx, func(tx *sql.Tx) error {
-		if revokeOthers {
-			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1
-				WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`,
-				t.CreatedAt.UnixMilli(), t.Purpose, t.Subject); err != nil {
-				return fmt.Errorf("sqlite: revoke tokens: %w", err)
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)`,
-			t.ID, t.Hash, t.Purpose, t.Subject, nullText(t.Meta), t.CreatedAt.UnixMilli(), t.ExpiresAt.UnixMilli())
-		if isUnique(err) {
-			return store.ErrDuplicate
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: insert token: %w", err)
-		}
-		return nil
-	})
-}
-
-// GetToken returns the token with this purpose and hash.
-func (s *SQLite) GetToken(ctx context.Context, purpose string, hash []byte) (store.Token, error) {
-	return scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1 AND purpose = $2`, hash, purpose))
-}
-
-// RedeemToken marks the token used if it is still redeemable at now.
-func (s *SQLite) RedeemToken(ctx context.Context, purpose string, hash []byte, now time.Time) (store.Token, bool, error) {
-	t, err := scanToken(s.w.QueryRowContext(ctx, `UPDATE tokens SET used_at = $1
-		WHERE hash = $2 AND purpose = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
-		RETURNING `+tokenCols, now.UnixMilli(), hash, purpose))
-	if err == nil {
-		return t, true, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return t, false, err
-	}
-	t, err = scanToken(s.w.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1 AND purpose = $2`, hash, purpose))
-	return t, false, err
-}
-
-// RevokeTokens revokes the subject's unused tokens for purpose.
-func (s *SQLite) RevokeTokens(ctx context.Context, purpose, subject string, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1
-		WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`, now.UnixMilli(), purpose, subject)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: revoke tokens: %w", err)
-	}
-	return res.RowsAffected()
-}
-
-// Codes.
-
-const codeCols = "id, purpose, subject, mac, created_at, expires_at, attempts, max_attempts, approved_at, cancelled_at"
-
-func scanCode(row scanner) (store.Code, error) {
-	var c store.Code
-	var created, expires int64
-	var approved, cancelled sql.NullInt64
-	if err := row.Scan(&c.ID, &c.Purpose, &c.Subject, &c.MAC, &created, &expires, &c.Attempts, &c.MaxAttempts, &approved, &cancelled); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return c, store.ErrNotFound
-		}
-		return c, fmt.Errorf("sqlite: %w", err)
-	}
-	c.CreatedAt, c.ExpiresAt = store.FromMillis(created), store.FromMillis(expires)
-	c.ApprovedAt, c.CancelledAt = fromNull(approved), fromNull(cancelled)
-	return c, nil
-}
-
-// InsertCode stores c unless the send throttle refuses, cancelling the
-// subject's pending code.
-func (s *SQLite) InsertCode(ctx context.Context, c store.Code, window time.Duration, maxSends int) (time.Time, error) {
-	var retryAt time.Time
-	err := s.secretWrite(ctx, func(tx *sql.Tx) error {
-		now := c.CreatedAt.UnixMilli()
-		rows, err := tx.QueryContext(ctx, `SELECT created_at FROM codes
-			WHERE purpose = $1 AND subject = $2 AND created_at > $3
-			ORDER BY created_at DESC LIMIT $4`, c.Purpose, c.Subject, now-window.Milliseconds(), maxSends)
-		if err != nil {
-			return fmt.Errorf("sqlite: count codes: %w", err)
-		}
-		var n int
-		var oldest int64
-		for rows.Next() {
-			if err := rows.Scan(&oldest); err != nil {
-				rows.Close()
-				return fmt.Errorf("sqlite: count codes: %w", err)
-			}
-			n++
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return fmt.Errorf("sqlite: count codes: %w", err)
-		}
-		if n >= maxSends {
-			retryAt = store.FromMillis(oldest).Add(window)
-			return store.ErrThrottled
-		}
-		// Approved codes are cancelled too, so that the subject has at most
-		// one uncancelled code, even when two share a millisecond.
-		if _, err := tx.ExecContext(ctx, `UPDATE codes SET cancelled_at = $1
-			WHERE purpose = $2 AND subject = $3 AND cancelled_at IS NULL`, now, c.Purpose, c.Subject); err != nil {
-			return fmt.Errorf("sqlite: cancel codes: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL)`,
-			c.ID, c.Purpose, c.Subject, c.MAC, now, c.ExpiresAt.UnixMilli(), c.MaxAttempts)
-		if isUnique(err) {
-			return store.ErrDuplicate
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: insert code: %w", err)
-		}
-		return nil
-	})
-	return retryAt, err
-}
-
-const latestCode = `(SELECT id FROM codes WHERE purpose = $1 AND subject = $2 AND cancelled_at IS NULL
-	ORDER BY created_at DESC, id DESC LIMIT 1)`
-
-// CheckCode counts one attempt against the subject's current code.
-func (s *SQLite) CheckCode(ctx context.Context, purpose, subject string, mac []byte, now time.Time) (store.Code, bool, bool, error) {
-	c, err := scanCode(s.w.QueryRowContext(ctx, `UPDATE codes SET attempts = attempts + 1,
-			approved_at = CASE WHEN mac = $3 THEN $4 ELSE NULL END
-		WHERE id = `+latestCode+`
-			AND cancelled_at IS NULL AND approved_at IS NULL AND expires_at > $4 AND attempts < max_attempts
-		RETURNING `+codeCols, purpose, subject, mac, now.UnixMilli()))
-	if err == nil {
-		return c, true, !c.ApprovedAt.IsZero(), nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return c, false, false, err
-	}
-	c, err = scanCode(s.w.QueryRowContext(ctx, `SELECT `+codeCols+` FROM codes WHERE id = `+latestCode, purpose, subject))
-	return c, false, false, err
-}
-
-// Keys.
-
-const keyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count"
-
-func scanKey(row scanner) (store.Key, error) {
-	var k store.Key
-	var meta sql.NullString
-	var created, updated, rlStart int64
-	var expires, revoked, remaining, rlLimit, rlWindow sql.NullInt64
-	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return k, store.ErrNotFound
-		}
-		return k, fmt.Errorf("sqlite: %w", err)
-	}
-	if meta.Valid {
-		k.Meta = []byte(meta.String)
-	}
-	k.CreatedAt, k.UpdatedAt = store.FromMillis(created), store.FromMillis(updated)
-	k.ExpiresAt, k.RevokedAt = fromNull(expires), fromNull(revoked)
-	if remaining.Valid {
-		k.Remaining = &remaining.Int64
-	}
-	if rlLimit.Valid && rlWindow.Valid {
-		k.RateLimit = &store.RateLimit{Limit: rlLimit.Int64, Window: time.Duration(rlWindow.Int64) * time.Millisecond}
-		k.RateStart = store.FromMillis(rlStart)
-	}
-	return k, nil
-}
-
-func keyArgs(k store.Key) []any {
-	var limit, window any
-	if k.RateLimit != nil {
-		limit, window = k.RateLimit.Limit, k.RateLimit.Window.Milliseconds()
-	}
-	var remaining any
-	if k.Remaining != nil {
-		remaining = *k.Remaining
-	}
-	return []any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, nullText(k.Meta), k.Enabled,
-		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), nullMillis(k.ExpiresAt), nullMillis(k.RevokedAt),
-		remaining, limit, window, store.Millis(k.RateStart), k.RateCount}
-}
-
-const insertKey = `INSERT INTO api_keys (` + keyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
-
-// InsertKey stores k.
-func (s *SQLite) InsertKey(ctx context.Context, k store.Key) error {
-	return s.secretWrite(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, insertKey, keyArgs(k)...)
-		if isUnique(err) {
-			return store.ErrDuplicate
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: insert key: %w", err)
-		}
-		return nil
-	})
+// LockSubject does nothing: every write goes through the one writer, in an
+// immediate transaction that holds the file's write lock.
+func (coreBackend) LockSubject(context.Context, sqlstore.Querier, sqlstore.Lock, string, string) error {
+	return nil
 }
 
 // KeyByHash returns the key with this hash: one indexed read, shared with
@@ -453,7 +261,7 @@ func (s *SQLite) InsertKey(ctx context.Context, k store.Key) error {
 func (s *SQLite) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
 	k, ok, err := s.byHash.Get(ctx, string(hash))
 	if errors.Is(err, coalesce.ErrClosed) {
-		return store.Key{}, fmt.Errorf("sqlite: key lookup: database is closed")
+		return store.Key{}, fmt.Errorf("sqlite: key lookup: %w", sqlstore.ErrClosed)
 	}
 	if err != nil {
 		return store.Key{}, err
@@ -470,166 +278,9 @@ func (s *SQLite) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) 
 func (s *SQLite) keysByHash(_ context.Context, hashes []string) (map[string]store.Key, error) {
 	rd := <-s.readers
 	defer func() { s.readers <- rd }()
-	return rd.keys(hashes)
-}
-
-// KeyByID returns the key with this id.
-func (s *SQLite) KeyByID(ctx context.Context, id string) (store.Key, error) {
-	return scanKey(s.r.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE id = $1`, id))
-}
-
-// UseKey spends cost from the key's uses and rate-limit window atomically.
-// The window only moves forward: a caller whose clock is behind the stored
-// window (another instance, a little skewed) counts in it rather than
-// restarting an older one.
-func (s *SQLite) UseKey(ctx context.Context, id string, cost int64, now time.Time) (store.Key, bool, error) {
-	k, err := scanKey(s.w.QueryRowContext(ctx, `UPDATE api_keys SET
-			remaining = CASE WHEN remaining IS NULL THEN NULL ELSE remaining - $2 END,
-			rl_count = CASE WHEN rl_limit IS NULL THEN rl_count
-				WHEN ($3 / rl_window) * rl_window <= rl_start THEN rl_count + $2 ELSE $2 END,
-			rl_start = CASE WHEN rl_limit IS NULL THEN rl_start ELSE MAX(rl_start, ($3 / rl_window) * rl_window) END
-		WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
-			AND (remaining IS NULL OR remaining >= $2)
-			AND (rl_limit IS NULL OR
-				(CASE WHEN ($3 / rl_window) * rl_window <= rl_start THEN rl_count ELSE 0 END) + $2 <= rl_limit)
-		RETURNING `+keyCols, id, cost, now.UnixMilli()))
-	if err == nil {
-		return k, true, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return k, false, err
-	}
-	k, err = scanKey(s.w.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE id = $1`, id))
-	return k, false, err
-}
-
-// ListKeys returns keys matching f in id order.
-func (s *SQLite) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+keyCols+` FROM api_keys
-		WHERE ($1 = '' OR owner = $1) AND ($2 = '' OR namespace = $2) AND id > $3
-		ORDER BY id LIMIT $4`, f.Owner, f.Namespace, f.After, f.Limit)
+	found, err := rd.keys(s.core, hashes)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list keys: %w", err)
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	defer rows.Close()
-	var keys []store.Key
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list keys: %w", err)
-	}
-	return keys, nil
-}
-
-// UpdateKey applies u to the key, unless it is revoked.
-func (s *SQLite) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now time.Time) (store.Key, error) {
-	set := []string{"updated_at = $2"}
-	args := []any{id, now.UnixMilli()}
-	add := func(col string, v any) {
-		args = append(args, v)
-		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
-	}
-	if u.Enabled != nil {
-		add("enabled", *u.Enabled)
-	}
-	if u.Meta != nil {
-		add("meta", string(u.Meta))
-	}
-	if u.SetRemaining {
-		var v any
-		if u.Remaining != nil {
-			v = *u.Remaining
-		}
-		add("remaining", v)
-	}
-	if u.SetExpiry {
-		add("expires_at", nullMillis(u.ExpiresAt))
-	}
-	k, err := scanKey(s.w.QueryRowContext(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
-		WHERE id = $1 AND revoked_at IS NULL RETURNING `+keyCols, args...))
-	if errors.Is(err, store.ErrNotFound) {
-		// No such key, or a revoked one: revocation is for good, so the
-		// answer cannot go stale.
-		if _, err = s.KeyByID(ctx, id); err == nil {
-			err = store.ErrRevoked
-		}
-	}
-	return k, err
-}
-
-// RevokeKey revokes the key.
-func (s *SQLite) RevokeKey(ctx context.Context, id string, now time.Time) (store.Key, error) {
-	return scanKey(s.w.QueryRowContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2), updated_at = $2
-		WHERE id = $1 RETURNING `+keyCols, id, now.UnixMilli()))
-}
-
-// RerollKey stores nk in place of oldID, which expires at oldExpiresAt.
-func (s *SQLite) RerollKey(ctx context.Context, oldID string, nk store.Key, oldExpiresAt time.Time) (store.Key, error) {
-	err := s.secretWrite(ctx, func(tx *sql.Tx) error {
-		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE id = $1`, oldID))
-		if err != nil {
-			return err
-		}
-		if !old.RevokedAt.IsZero() {
-			return store.ErrRevoked
-		}
-		nk = store.Inherit(nk, old)
-		if _, err := tx.ExecContext(ctx, insertKey, keyArgs(nk)...); err != nil {
-			if isUnique(err) {
-				return store.ErrDuplicate
-			}
-			return fmt.Errorf("sqlite: insert key: %w", err)
-		}
-		exp := store.Sooner(old.ExpiresAt, oldExpiresAt)
-		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = $2, updated_at = $3 WHERE id = $1`,
-			oldID, nullMillis(exp), nk.CreatedAt.UnixMilli()); err != nil {
-			return fmt.Errorf("sqlite: expire old key: %w", err)
-		}
-		return nil
-	})
-	return nk, err
-}
-
-// LoadOrStoreSetting returns the setting, storing value first if unset.
-func (s *SQLite) LoadOrStoreSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
-		return nil, fmt.Errorf("sqlite: store setting: %w", err)
-	}
-	var v []byte
-	if err := s.w.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v); err != nil {
-		return nil, fmt.Errorf("sqlite: load setting: %w", err)
-	}
-	return v, nil
-}
-
-// Sweep deletes expired, used and revoked records older than cutoff.
-func (s *SQLite) Sweep(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
-	var total int64
-	for _, q := range []string{
-		`DELETE FROM tokens WHERE id IN (SELECT id FROM tokens
-			WHERE expires_at < $1 OR used_at < $1 OR revoked_at < $1 LIMIT $2)`,
-		// Never a live code; created_at <= expires_at, so its term only
-		// lets the codes_created index narrow the scan.
-		`DELETE FROM codes WHERE id IN (SELECT id FROM codes WHERE created_at < $1 AND expires_at < $1 LIMIT $2)`,
-		`DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys
-			WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2)`,
-	} {
-		for {
-			res, err := s.w.ExecContext(ctx, q, cutoff.UnixMilli(), batch)
-			if err != nil {
-				return total, fmt.Errorf("sqlite: sweep: %w", err)
-			}
-			n, _ := res.RowsAffected()
-			total += n
-			if n < int64(batch) {
-				break
-			}
-		}
-	}
-	return total, nil
+	return found, nil
 }

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/internal/sqlstore"
 	"github.com/unguessable/secrets/store/storetest"
 )
 
@@ -90,8 +90,8 @@ func TestSecretWritesLeaveTheWriterAtSynchronousNormal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var during, after int
-	err := st.secretWrite(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&during)
+	err := coreBackend{st}.SecretTx(ctx, func(q sqlstore.Querier) error {
+		return q.QueryRow(ctx, "PRAGMA synchronous").Scan(&during)
 	})
 	if err != nil {
 		t.Fatal(err)

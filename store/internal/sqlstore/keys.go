@@ -1,0 +1,208 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/unguessable/secrets/store"
+)
+
+// KeyCols are the columns of an API key, in the order [Core.ScanKey] reads.
+const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count"
+
+// ScanKey reads the columns of KeyCols; a row that matched nothing is
+// store.ErrNotFound.
+func (c *Core) ScanKey(row Row) (store.Key, error) {
+	var k store.Key
+	var meta *string
+	var created, updated, rlStart int64
+	var expires, revoked, remaining, rlLimit, rlWindow *int64
+	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount); err != nil {
+		return store.Key{}, c.row("key", err)
+	}
+	k.Meta = bytesOf(meta)
+	k.CreatedAt, k.UpdatedAt = fromMillis(&created), fromMillis(&updated)
+	k.ExpiresAt, k.RevokedAt = fromMillis(expires), fromMillis(revoked)
+	k.Remaining = remaining
+	if rlLimit != nil && rlWindow != nil {
+		k.RateLimit = &store.RateLimit{Limit: *rlLimit, Window: time.Duration(*rlWindow) * time.Millisecond}
+		k.RateStart = fromMillis(&rlStart)
+	}
+	return k, nil
+}
+
+// ScanKeys reads every row of rows with ScanKey and closes rows.
+func (c *Core) ScanKeys(rows Rows, op string) ([]store.Key, error) {
+	defer rows.Close()
+	var keys []store.Key
+	for rows.Next() {
+		k, err := c.ScanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.errorf(op, err)
+	}
+	return keys, nil
+}
+
+func keyArgs(k store.Key) []any {
+	var limit, window, remaining, rlStart any = nil, nil, nil, int64(0)
+	if k.RateLimit != nil {
+		limit, window = k.RateLimit.Limit, k.RateLimit.Window.Milliseconds()
+	}
+	if k.Remaining != nil {
+		remaining = *k.Remaining
+	}
+	if !k.RateStart.IsZero() {
+		rlStart = k.RateStart.UnixMilli()
+	}
+	return []any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
+		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), millis(k.ExpiresAt), millis(k.RevokedAt),
+		remaining, limit, window, rlStart, k.RateCount}
+}
+
+const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
+// InsertKey stores k.
+func (c *Core) InsertKey(ctx context.Context, k store.Key) error {
+	return c.b.SecretTx(ctx, func(q Querier) error {
+		_, err := q.Exec(ctx, insertKey, keyArgs(k)...)
+		return c.insertErr("insert key", err)
+	})
+}
+
+const keyByID = `SELECT ` + KeyCols + ` FROM api_keys WHERE id = $1`
+
+// KeyByID returns the key with this id.
+func (c *Core) KeyByID(ctx context.Context, id string) (store.Key, error) {
+	return c.ScanKey(c.r.QueryRow(ctx, keyByID, id))
+}
+
+// UseKey spends cost from the key's uses and rate-limit window atomically.
+// The window only moves forward: a caller whose clock is behind the stored
+// window (another instance, a little skewed) counts in it rather than
+// restarting an older one.
+func (c *Core) UseKey(ctx context.Context, id string, cost int64, now time.Time) (store.Key, bool, error) {
+	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET
+			remaining = CASE WHEN remaining IS NULL THEN NULL ELSE remaining - CAST($2 AS BIGINT) END,
+			rl_count = CASE WHEN rl_limit IS NULL THEN rl_count
+				WHEN (CAST($3 AS BIGINT) / rl_window) * rl_window <= rl_start THEN rl_count + CAST($2 AS BIGINT) ELSE CAST($2 AS BIGINT) END,
+			rl_start = CASE WHEN rl_limit IS NULL THEN rl_start ELSE `+c.d.Greatest+`(rl_start, (CAST($3 AS BIGINT) / rl_window) * rl_window) END
+		WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > CAST($3 AS BIGINT))
+			AND (remaining IS NULL OR remaining >= CAST($2 AS BIGINT))
+			AND (rl_limit IS NULL OR
+				(CASE WHEN (CAST($3 AS BIGINT) / rl_window) * rl_window <= rl_start THEN rl_count ELSE 0 END) + CAST($2 AS BIGINT) <= rl_limit)
+		RETURNING `+KeyCols, id, cost, now.UnixMilli()))
+	if err != store.ErrNotFound {
+		return k, err == nil, err
+	}
+	k, err = c.ScanKey(c.w.QueryRow(ctx, keyByID, id))
+	return k, false, err
+}
+
+// ListKeys returns keys matching f in id order.
+func (c *Core) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, error) {
+	rows, err := c.r.Query(ctx, `SELECT `+KeyCols+` FROM api_keys
+		WHERE (CAST($1 AS TEXT) = '' OR owner = $1) AND (CAST($2 AS TEXT) = '' OR namespace = $2) AND id > $3
+		ORDER BY id LIMIT $4`, f.Owner, f.Namespace, f.After, f.Limit)
+	if err != nil {
+		return nil, c.errorf("list keys", err)
+	}
+	return c.ScanKeys(rows, "list keys")
+}
+
+// UpdateKey applies u to the key, unless it is revoked.
+func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now time.Time) (store.Key, error) {
+	set := []string{"updated_at = $2"}
+	args := []any{id, now.UnixMilli()}
+	add := func(col string, v any) {
+		args = append(args, v)
+		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	if u.Enabled != nil {
+		add("enabled", *u.Enabled)
+	}
+	if u.Meta != nil {
+		add("meta", string(u.Meta))
+	}
+	if u.SetRemaining {
+		var v any
+		if u.Remaining != nil {
+			v = *u.Remaining
+		}
+		add("remaining", v)
+	}
+	if u.SetExpiry {
+		add("expires_at", millis(u.ExpiresAt))
+	}
+	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
+		WHERE id = $1 AND revoked_at IS NULL RETURNING `+KeyCols, args...))
+	if err == store.ErrNotFound {
+		// No such key, or a revoked one: revocation is for good, so the
+		// answer cannot go stale.
+		if _, err = c.ScanKey(c.w.QueryRow(ctx, keyByID, id)); err == nil {
+			err = store.ErrRevoked
+		}
+	}
+	return k, err
+}
+
+// RevokeKey revokes the key.
+func (c *Core) RevokeKey(ctx context.Context, id string, now time.Time) (store.Key, error) {
+	return c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2), updated_at = $2
+		WHERE id = $1 RETURNING `+KeyCols, id, now.UnixMilli()))
+}
+
+// RerollKey stores nk in place of oldID, which expires at oldExpiresAt.
+func (c *Core) RerollKey(ctx context.Context, oldID string, nk store.Key, oldExpiresAt time.Time) (store.Key, error) {
+	err := c.b.SecretTx(ctx, func(q Querier) error {
+		old, err := c.ScanKey(q.QueryRow(ctx, keyByID+c.d.ForUpdate, oldID))
+		if err != nil {
+			return err
+		}
+		if !old.RevokedAt.IsZero() {
+			return store.ErrRevoked
+		}
+		nk = inherit(nk, old)
+		if _, err := q.Exec(ctx, insertKey, keyArgs(nk)...); err != nil {
+			return c.insertErr("insert key", err)
+		}
+		if _, err := q.Exec(ctx, `UPDATE api_keys SET expires_at = $2, updated_at = $3 WHERE id = $1`,
+			oldID, millis(sooner(old.ExpiresAt, oldExpiresAt)), nk.CreatedAt.UnixMilli()); err != nil {
+			return c.errorf("expire old key", err)
+		}
+		return nil
+	})
+	return nk, err
+}
+
+// inherit returns nk with what a rerolled key carries over from old: its
+// namespace, owner, name, metadata, enabled flag, expiry, remaining uses and
+// rate limit. The new key starts a fresh rate-limit window.
+func inherit(nk, old store.Key) store.Key {
+	old = old.Clone()
+	nk.Namespace, nk.Owner, nk.Name, nk.Meta, nk.Enabled = old.Namespace, old.Owner, old.Name, old.Meta, old.Enabled
+	nk.ExpiresAt, nk.RevokedAt = old.ExpiresAt, time.Time{}
+	nk.Remaining, nk.RateLimit = old.Remaining, old.RateLimit
+	nk.RateStart, nk.RateCount = time.Time{}, 0
+	return nk
+}
+
+// sooner returns the earlier of two expiry times, where zero means never.
+func sooner(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case b.Before(a):
+		return b
+	}
+	return a
+}

@@ -1,0 +1,75 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/unguessable/secrets/store"
+)
+
+const tokenCols = "id, hash, purpose, subject, meta, created_at, expires_at, used_at, revoked_at"
+
+func (c *Core) scanToken(row Row) (store.Token, error) {
+	var t store.Token
+	var meta *string
+	var created, expires int64
+	var used, revoked *int64
+	if err := row.Scan(&t.ID, &t.Hash, &t.Purpose, &t.Subject, &meta, &created, &expires, &used, &revoked); err != nil {
+		return store.Token{}, c.row("token", err)
+	}
+	t.Meta = bytesOf(meta)
+	t.CreatedAt, t.ExpiresAt = fromMillis(&created), fromMillis(&expires)
+	t.UsedAt, t.RevokedAt = fromMillis(used), fromMillis(revoked)
+	return t, nil
+}
+
+// InsertToken stores t, revoking the subject's unused tokens first if asked.
+func (c *Core) InsertToken(ctx context.Context, t store.Token, revokeOthers bool) error {
+	return c.b.SecretTx(ctx, func(q Querier) error {
+		if revokeOthers {
+			// Serialise issues to one purpose and subject, so that the
+			// revocation sees every earlier token and one token stays live.
+			if err := c.b.LockSubject(ctx, q, LockTokens, t.Purpose, t.Subject); err != nil {
+				return c.errorf("lock subject", err)
+			}
+			if _, err := q.Exec(ctx, `UPDATE tokens SET revoked_at = $1
+				WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`,
+				t.CreatedAt.UnixMilli(), t.Purpose, t.Subject); err != nil {
+				return c.errorf("revoke tokens", err)
+			}
+		}
+		_, err := q.Exec(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)`,
+			t.ID, t.Hash, t.Purpose, t.Subject, text(t.Meta), t.CreatedAt.UnixMilli(), t.ExpiresAt.UnixMilli())
+		return c.insertErr("insert token", err)
+	})
+}
+
+const tokenByHash = `SELECT ` + tokenCols + ` FROM tokens WHERE hash = $1 AND purpose = $2`
+
+// GetToken returns the token with this purpose and hash.
+func (c *Core) GetToken(ctx context.Context, purpose string, hash []byte) (store.Token, error) {
+	return c.scanToken(c.r.QueryRow(ctx, tokenByHash, hash, purpose))
+}
+
+// RedeemToken marks the token used if it is still redeemable at now.
+func (c *Core) RedeemToken(ctx context.Context, purpose string, hash []byte, now time.Time) (store.Token, bool, error) {
+	t, err := c.scanToken(c.w.QueryRow(ctx, `UPDATE tokens SET used_at = $1
+		WHERE hash = $2 AND purpose = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+		RETURNING `+tokenCols, now.UnixMilli(), hash, purpose))
+	if err != store.ErrNotFound {
+		return t, err == nil, err
+	}
+	// Read through the writer: the answer must not predate the refusal.
+	t, err = c.scanToken(c.w.QueryRow(ctx, tokenByHash, hash, purpose))
+	return t, false, err
+}
+
+// RevokeTokens revokes the subject's unused tokens for purpose.
+func (c *Core) RevokeTokens(ctx context.Context, purpose, subject string, now time.Time) (int64, error) {
+	n, err := c.w.Exec(ctx, `UPDATE tokens SET revoked_at = $1
+		WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`, now.UnixMilli(), purpose, subject)
+	if err != nil {
+		return 0, c.errorf("revoke tokens", err)
+	}
+	return n, nil
+}
