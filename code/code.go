@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/otp"
 	"github.com/unguessable/secrets/store"
 )
@@ -66,24 +67,20 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Errors.
 var (
 	// ErrInvalid is returned when an argument is out of range; the error is
-	// an [*InvalidError] naming the field.
-	ErrInvalid = errors.New("invalid argument")
+	// a [*store.InvalidError] naming the field.
+	ErrInvalid = store.ErrInvalid
 	// ErrThrottled is returned by Issue when the subject was sent the most
 	// codes allowed in the send window; the error is a [*ThrottledError]
 	// that says when to retry.
-	ErrThrottled = errors.New("too many codes sent")
+	ErrThrottled = errors.New("code: too many codes sent")
 	// ErrPepper is returned by New for a pepper shorter than MinPepperBytes.
 	ErrPepper = errors.New("code: the pepper must be at least 32 bytes")
 )
 
-// InvalidError says which argument was bad and why. It never holds a code.
-type InvalidError struct {
-	Field  string // "purpose", "subject", "digits", "ttl" or "max_attempts"
-	Reason string
+// invalid is the [*store.InvalidError] of a bad argument.
+func invalid(field, reason string) error {
+	return &store.InvalidError{Package: "code", Field: field, Reason: reason}
 }
-
-func (e *InvalidError) Error() string        { return "code: " + e.Field + " " + e.Reason }
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
 // ThrottledError is the send throttle's refusal.
 type ThrottledError struct {
@@ -161,40 +158,33 @@ type Result struct {
 // Valid reports whether Status is Approved.
 func (r Result) Valid() bool { return r.Status == Approved }
 
-func checkName(field, v string) error {
-	if p := store.NameProblem(v, true); p != "" {
-		return &InvalidError{field, p}
-	}
-	return nil
-}
-
 // Issue creates a code for subject and purpose, cancelling the pending one,
 // unless the send throttle refuses with a *ThrottledError. The code is
 // uniform over 10^Digits values (otp.Code).
 func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts IssueOptions) (Issued, error) {
-	if err := checkName("purpose", purpose); err != nil {
+	if err := argcheck.Name("code", "purpose", purpose, true); err != nil {
 		return Issued{}, err
 	}
-	if err := checkName("subject", subject); err != nil {
+	if err := argcheck.Name("code", "subject", subject, true); err != nil {
 		return Issued{}, err
 	}
 	if opts.Digits == 0 {
 		opts.Digits = DefaultDigits
 	}
 	if opts.Digits < otp.MinDigits || opts.Digits > otp.MaxDigits {
-		return Issued{}, &InvalidError{"digits", fmt.Sprintf("%d is outside [%d, %d]", opts.Digits, otp.MinDigits, otp.MaxDigits)}
+		return Issued{}, invalid("digits", fmt.Sprintf("%d is outside [%d, %d]", opts.Digits, otp.MinDigits, otp.MaxDigits))
 	}
 	if opts.TTL == 0 {
 		opts.TTL = DefaultTTL
 	}
 	if opts.TTL < time.Second || opts.TTL > MaxTTL {
-		return Issued{}, &InvalidError{"ttl", fmt.Sprintf("%v is outside [1s, %v]", opts.TTL, MaxTTL)}
+		return Issued{}, invalid("ttl", fmt.Sprintf("%v is outside [1s, %v]", opts.TTL, MaxTTL))
 	}
 	if opts.MaxAttempts == 0 {
 		opts.MaxAttempts = DefaultMaxAttempts
 	}
 	if opts.MaxAttempts < 1 || opts.MaxAttempts > MaxMaxAttempts {
-		return Issued{}, &InvalidError{"max_attempts", fmt.Sprintf("%d is outside [1, %d]", opts.MaxAttempts, MaxMaxAttempts)}
+		return Issued{}, invalid("max_attempts", fmt.Sprintf("%d is outside [1, %d]", opts.MaxAttempts, MaxMaxAttempts))
 	}
 	now := m.opts.Clock.Now().Truncate(time.Millisecond)
 	plain := otp.Code(opts.Digits)
@@ -223,7 +213,7 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 // update that counts the attempt, so a burst of guesses never gets more than
 // the attempts allowed.
 func (m *Manager) Check(ctx context.Context, purpose, subject, code string) (Result, error) {
-	if checkName("purpose", purpose) != nil || checkName("subject", subject) != nil {
+	if argcheck.Name("code", "purpose", purpose, true) != nil || argcheck.Name("code", "subject", subject, true) != nil {
 		return Result{Status: NotFound}, nil
 	}
 	mac := m.mac(purpose, subject, code)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unguessable/secrets/keys"
+	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/sqlite"
 )
 
@@ -25,7 +26,7 @@ func Example() {
 
 	uses := int64(2)
 	c, err := m.Create(ctx, keys.CreateOptions{Prefix: "sk_live_", Owner: "acct_7", Remaining: &uses,
-		RateLimit: &keys.RateLimit{Limit: 100, Window: time.Minute}})
+		RateLimit: &store.RateLimit{Limit: 100, Window: time.Minute}})
 	if err != nil {
 		panic(err)
 	}

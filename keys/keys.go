@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/unguessable/secrets/apikey"
+	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -40,9 +41,6 @@ const (
 	MaxLifetime  = 100 * 365 * 24 * time.Hour
 	MaxWindow    = 366 * 24 * time.Hour
 )
-
-// RateLimit admits at most Limit uses (summed costs) per fixed Window.
-type RateLimit = store.RateLimit
 
 // Status is the outcome of verifying a key.
 type Status int
@@ -77,8 +75,8 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Errors.
 var (
 	// ErrInvalid is returned when an argument is out of range; the error is
-	// an [*InvalidError] naming the field.
-	ErrInvalid = errors.New("invalid argument")
+	// a [*store.InvalidError] naming the field.
+	ErrInvalid = store.ErrInvalid
 	// ErrNotFound is returned by Get, Update, Revoke and Reroll for an id
 	// that names no key.
 	ErrNotFound = errors.New("keys: no key with this id")
@@ -86,14 +84,10 @@ var (
 	ErrRevoked = errors.New("keys: the key is revoked")
 )
 
-// InvalidError says which argument was bad and why. It never holds a key.
-type InvalidError struct {
-	Field  string // "prefix", "namespace", "owner", "name", "meta", "expires_at", "remaining", "ratelimit", "cost", "limit", "overlap"
-	Reason string
+// invalid is the [*store.InvalidError] of a bad argument.
+func invalid(field, reason string) error {
+	return &store.InvalidError{Package: "keys", Field: field, Reason: reason}
 }
-
-func (e *InvalidError) Error() string        { return "keys: " + e.Field + " " + e.Reason }
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
 // Options configure a Manager.
 type Options struct {
@@ -119,14 +113,14 @@ func New(st store.Store, opts Options) *Manager {
 
 // CreateOptions describe a new key. Only Prefix has no default.
 type CreateOptions struct {
-	Prefix    string          // see apikey.CheckPrefix; default DefaultPrefix
-	Namespace string          // default DefaultNamespace
-	Owner     string          // who the key belongs to, for listing
-	Name      string          // a label for people
-	Meta      json.RawMessage // a JSON object of at most MaxMetaBytes, returned on verify
-	ExpiresAt time.Time       // zero: never
-	Remaining *int64          // uses allowed; nil: unlimited
-	RateLimit *RateLimit      // nil: none
+	Prefix    string           // see apikey.CheckPrefix; default DefaultPrefix
+	Namespace string           // default DefaultNamespace
+	Owner     string           // who the key belongs to, for listing
+	Name      string           // a label for people
+	Meta      json.RawMessage  // a JSON object of at most MaxMetaBytes, returned on verify
+	ExpiresAt time.Time        // zero: never
+	Remaining *int64           // uses allowed; nil: unlimited
+	RateLimit *store.RateLimit // nil: none
 }
 
 // Info describes a key without its secret.
@@ -144,7 +138,7 @@ type Info struct {
 	ExpiresAt time.Time // zero: never
 	RevokedAt time.Time // zero unless revoked
 	Remaining *int64    // nil: unlimited
-	RateLimit *RateLimit
+	RateLimit *store.RateLimit
 }
 
 // Created is a new key. Key is the plaintext, stored nowhere: hand it over
@@ -178,46 +172,16 @@ type Result struct {
 // Valid reports whether Status is Valid.
 func (r Result) Valid() bool { return r.Status == Valid }
 
-func checkName(field, v string, required bool) error {
-	if p := store.NameProblem(v, required); p != "" {
-		return &InvalidError{field, p}
-	}
-	return nil
-}
-
-func checkMeta(meta json.RawMessage) error {
-	if len(meta) == 0 {
-		return nil
-	}
-	if len(meta) > MaxMetaBytes {
-		return &InvalidError{"meta", fmt.Sprintf("is %d bytes, the most is %d", len(meta), MaxMetaBytes)}
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(meta, &obj); err != nil || obj == nil {
-		return &InvalidError{"meta", "must be a JSON object"}
-	}
-	return nil
-}
-
 func checkExpiry(t, now time.Time) error {
 	if !t.IsZero() && (!t.After(now) || t.Sub(now) > MaxLifetime) {
-		return &InvalidError{"expires_at", "must be in the future, within 100 years"}
+		return invalid("expires_at", "must be in the future, within 100 years")
 	}
 	return nil
 }
 
 func checkRemaining(r *int64) error {
 	if r != nil && *r < 0 {
-		return &InvalidError{"remaining", fmt.Sprintf("%d is negative", *r)}
-	}
-	return nil
-}
-
-func first(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+		return invalid("remaining", fmt.Sprintf("%d is negative", *r))
 	}
 	return nil
 }
@@ -232,12 +196,12 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 		opts.Namespace = DefaultNamespace
 	}
 	now := m.clock.Now().Truncate(time.Millisecond)
-	err := first(
+	err := argcheck.First(
 		prefixError(opts.Prefix),
-		checkName("namespace", opts.Namespace, true),
-		checkName("owner", opts.Owner, false),
-		checkName("name", opts.Name, false),
-		checkMeta(opts.Meta),
+		argcheck.Name("keys", "namespace", opts.Namespace, true),
+		argcheck.Name("keys", "owner", opts.Owner, false),
+		argcheck.Name("keys", "name", opts.Name, false),
+		argcheck.Meta("keys", opts.Meta, MaxMetaBytes),
 		checkExpiry(opts.ExpiresAt, now),
 		checkRemaining(opts.Remaining),
 	)
@@ -245,7 +209,7 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 		return Created{}, err
 	}
 	if rl := opts.RateLimit; rl != nil && (rl.Limit < 1 || rl.Limit > MaxRateLimit || rl.Window < time.Millisecond || rl.Window > MaxWindow || rl.Window%time.Millisecond != 0) {
-		return Created{}, &InvalidError{"ratelimit", "needs a limit from 1 to 2^62 and a window of whole milliseconds from 1ms to 366 days"}
+		return Created{}, invalid("ratelimit", "needs a limit from 1 to 2^62 and a window of whole milliseconds from 1ms to 366 days")
 	}
 	plain, k := m.newKey(opts.Prefix, now)
 	k.Namespace, k.Owner, k.Name, k.Meta, k.Enabled = opts.Namespace, opts.Owner, opts.Name, opts.Meta, true
@@ -266,7 +230,7 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 
 func prefixError(prefix string) error {
 	if err := apikey.CheckPrefix(prefix); err != nil {
-		return &InvalidError{"prefix", "must be letters, digits and '_', ending in '_', at most 32 characters"}
+		return invalid("prefix", "must be letters, digits and '_', ending in '_', at most 32 characters")
 	}
 	return nil
 }
@@ -289,12 +253,12 @@ func (m *Manager) newKey(prefix string, now time.Time) (string, store.Key) {
 // of another namespace is NotFound.
 func (m *Manager) Verify(ctx context.Context, key, namespace string, cost int64) (Result, error) {
 	if cost < 0 || cost > MaxCost {
-		return Result{}, &InvalidError{"cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost)}
+		return Result{}, invalid("cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost))
 	}
 	if namespace == "" {
 		namespace = DefaultNamespace
 	}
-	if checkName("namespace", namespace, true) != nil {
+	if argcheck.Name("keys", "namespace", namespace, true) != nil {
 		return Result{Status: NotFound}, nil
 	}
 	if _, err := apikey.Parse(key); err != nil {
@@ -411,9 +375,9 @@ func (m *Manager) List(ctx context.Context, opts ListOptions) (Page, error) {
 		opts.Limit = DefaultListLimit
 	}
 	if opts.Limit < 1 || opts.Limit > MaxListLimit {
-		return Page{}, &InvalidError{"limit", fmt.Sprintf("%d is outside [1, %d]", opts.Limit, MaxListLimit)}
+		return Page{}, invalid("limit", fmt.Sprintf("%d is outside [1, %d]", opts.Limit, MaxListLimit))
 	}
-	if err := first(checkName("owner", opts.Owner, false), checkName("namespace", opts.Namespace, false), checkName("cursor", opts.Cursor, false)); err != nil {
+	if err := argcheck.First(argcheck.Name("keys", "owner", opts.Owner, false), argcheck.Name("keys", "namespace", opts.Namespace, false), argcheck.Name("keys", "cursor", opts.Cursor, false)); err != nil {
 		return Page{}, err
 	}
 	ks, err := m.st.ListKeys(ctx, store.KeyFilter{Owner: opts.Owner, Namespace: opts.Namespace, After: opts.Cursor, Limit: opts.Limit + 1})
@@ -446,7 +410,7 @@ type Update struct {
 // A revoked key stays as it was revoked: Update returns ErrRevoked.
 func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error) {
 	now := m.clock.Now().Truncate(time.Millisecond)
-	if err := first(checkMeta(u.Meta), checkRemaining(u.Remaining)); err != nil {
+	if err := argcheck.First(argcheck.Meta("keys", u.Meta, MaxMetaBytes), checkRemaining(u.Remaining)); err != nil {
 		return Info{}, err
 	}
 	if u.SetExpiry {
@@ -479,7 +443,7 @@ func (m *Manager) Revoke(ctx context.Context, id string) (Info, error) {
 // count.
 func (m *Manager) Reroll(ctx context.Context, id string, overlap time.Duration) (Created, error) {
 	if overlap < 0 || overlap > MaxLifetime {
-		return Created{}, &InvalidError{"overlap", fmt.Sprintf("%v is negative or too long", overlap)}
+		return Created{}, invalid("overlap", fmt.Sprintf("%v is negative or too long", overlap))
 	}
 	old, err := m.st.KeyByID(ctx, id)
 	if err != nil {

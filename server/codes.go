@@ -7,6 +7,7 @@ import (
 
 	"github.com/unguessable/secrets/code"
 	"github.com/unguessable/secrets/otp"
+	"github.com/unguessable/secrets/store"
 )
 
 var maxCodeSeconds = int64(code.MaxTTL / time.Second)
@@ -98,7 +99,7 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 // codeError maps the errors of package code: bad arguments to 400, the send
 // throttle to 429 with Retry-After; anything else is internal.
 func codeError(err error) error {
-	var ie *code.InvalidError
+	var ie *store.InvalidError
 	var te *code.ThrottledError
 	switch {
 	case errors.As(err, &ie):

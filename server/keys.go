@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unguessable/secrets/keys"
+	"github.com/unguessable/secrets/store"
 )
 
 // maxSeconds is the longest duration in seconds a request may give: the
@@ -99,7 +100,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		opts.RateLimit = &keys.RateLimit{Limit: rl.Limit, Window: window}
+		opts.RateLimit = &store.RateLimit{Limit: rl.Limit, Window: window}
 	}
 	created, err := s.keys.Create(r.Context(), opts)
 	if err != nil {
@@ -294,7 +295,7 @@ func (s *Server) rerollKey(w http.ResponseWriter, r *http.Request) error {
 // keysError maps the errors of package keys: bad arguments to 400, an
 // unknown id to 404, a revoked key to 409; anything else is internal.
 func keysError(err error) error {
-	var ie *keys.InvalidError
+	var ie *store.InvalidError
 	switch {
 	case errors.As(err, &ie):
 		return invalid(ie.Field, "%s %s", ie.Field, ie.Reason)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/token"
 )
 
@@ -127,7 +128,7 @@ func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request) error {
 // tokenError maps the errors of package token: bad arguments to 400 (the
 // manager's "ttl" is the request's expires_in); anything else is internal.
 func tokenError(err error) error {
-	var ie *token.InvalidError
+	var ie *store.InvalidError
 	if errors.As(err, &ie) {
 		field := ie.Field
 		if field == "ttl" {

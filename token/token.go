@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -62,18 +63,14 @@ func (s Status) String() string {
 // MarshalText encodes the status as its String.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// ErrInvalid is returned when an argument is out of range; the error is an
-// [*InvalidError] naming the field.
-var ErrInvalid = errors.New("invalid argument")
+// ErrInvalid is returned when an argument is out of range; the error is a
+// [*store.InvalidError] naming the field. It is store.ErrInvalid.
+var ErrInvalid = store.ErrInvalid
 
-// InvalidError says which argument was bad and why. It never holds a token.
-type InvalidError struct {
-	Field  string // "purpose", "subject", "ttl", "bytes" or "meta"
-	Reason string
+// invalid is the [*store.InvalidError] of a bad argument.
+func invalid(field, reason string) error {
+	return &store.InvalidError{Package: "token", Field: field, Reason: reason}
 }
-
-func (e *InvalidError) Error() string        { return "token: " + e.Field + " " + e.Reason }
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
 // Options configure a Manager.
 type Options struct {
@@ -131,47 +128,24 @@ type Result struct {
 // Valid reports whether Status is Valid.
 func (r Result) Valid() bool { return r.Status == Valid }
 
-func checkName(field, v string) error {
-	if p := store.NameProblem(v, true); p != "" {
-		return &InvalidError{field, p}
-	}
-	return nil
-}
-
-// CheckMeta returns nil if meta is empty or a JSON object of at most
-// MaxMetaBytes.
-func CheckMeta(meta json.RawMessage) error {
-	if len(meta) == 0 {
-		return nil
-	}
-	if len(meta) > MaxMetaBytes {
-		return &InvalidError{"meta", fmt.Sprintf("is %d bytes, the most is %d", len(meta), MaxMetaBytes)}
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(meta, &obj); err != nil || obj == nil {
-		return &InvalidError{"meta", "must be a JSON object"}
-	}
-	return nil
-}
-
 // Issue creates a token for subject and purpose. Unless opts.KeepExisting,
 // the subject's earlier unused tokens for the purpose are revoked in the same
 // transaction. The token has 8 x opts.Bytes bits of entropy (256 by default).
 func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts IssueOptions) (Issued, error) {
-	if err := first(checkName("purpose", purpose), checkName("subject", subject), CheckMeta(opts.Meta)); err != nil {
+	if err := argcheck.First(argcheck.Name("token", "purpose", purpose, true), argcheck.Name("token", "subject", subject, true), argcheck.Meta("token", opts.Meta, MaxMetaBytes)); err != nil {
 		return Issued{}, err
 	}
 	if opts.TTL == 0 {
 		opts.TTL = DefaultTTL
 	}
 	if opts.TTL < time.Second || opts.TTL > MaxTTL {
-		return Issued{}, &InvalidError{"ttl", fmt.Sprintf("%v is outside [1s, %v]", opts.TTL, MaxTTL)}
+		return Issued{}, invalid("ttl", fmt.Sprintf("%v is outside [1s, %v]", opts.TTL, MaxTTL))
 	}
 	if opts.Bytes == 0 {
 		opts.Bytes = DefaultBytes
 	}
 	if opts.Bytes < MinBytes || opts.Bytes > MaxBytes {
-		return Issued{}, &InvalidError{"bytes", fmt.Sprintf("%d is outside [%d, %d]", opts.Bytes, MinBytes, MaxBytes)}
+		return Issued{}, invalid("bytes", fmt.Sprintf("%d is outside [%d, %d]", opts.Bytes, MinBytes, MaxBytes))
 	}
 	now := m.clock.Now().Truncate(time.Millisecond)
 	plain := secrets.TokenURLSafe(opts.Bytes)
@@ -228,7 +202,7 @@ func (m *Manager) Redeem(ctx context.Context, purpose, token string) (Result, er
 // RevokeSubject revokes every unused token of subject for purpose ("the
 // password changed: kill every reset link") and returns how many.
 func (m *Manager) RevokeSubject(ctx context.Context, purpose, subject string) (int64, error) {
-	if err := first(checkName("purpose", purpose), checkName("subject", subject)); err != nil {
+	if err := argcheck.First(argcheck.Name("token", "purpose", purpose, true), argcheck.Name("token", "subject", subject, true)); err != nil {
 		return 0, err
 	}
 	n, err := m.st.RevokeTokens(ctx, purpose, subject, m.clock.Now())
@@ -238,18 +212,8 @@ func (m *Manager) RevokeSubject(ctx context.Context, purpose, subject string) (i
 	return n, nil
 }
 
-// first returns the first non-nil error, so a message names one field.
-func first(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func plausible(purpose, token string) bool {
-	return purpose != "" && store.NameProblem(purpose, true) == "" && token != "" && len(token) <= maxTokenLen
+	return purpose != "" && argcheck.NameOK(purpose) && token != "" && len(token) <= maxTokenLen
 }
 
 func digest(token string) []byte {

@@ -137,12 +137,14 @@ func firstSchema(searchPath string) string {
 	first, _, _ := strings.Cut(searchPath, ",")
 	first = strings.TrimSpace(first)
 	if len(first) >= 2 && first[0] == '"' && first[len(first)-1] == '"' {
-		return strings.ReplaceAll(first[1:len(first)-1], `""`, `"`)
+		first = strings.ReplaceAll(first[1:len(first)-1], `""`, `"`)
+	} else {
+		first = strings.ToLower(first)
 	}
 	if first == "$user" {
 		return ""
 	}
-	return strings.ToLower(first)
+	return first
 }
 
 // Close closes the pool.

@@ -168,7 +168,7 @@ func TestADatabaseFromBeforeSchemasIsMigratedInPlace(t *testing.T) {
 
 func TestFirstSchema(t *testing.T) {
 	for in, want := range map[string]string{
-		"": "", "auth": "auth", " Auth , public": "auth", `"My Schema", public`: "My Schema", `"$user", public`: "$user", "$user, public": "",
+		"": "", "auth": "auth", " Auth , public": "auth", `"My Schema", public`: "My Schema", `"$user", public`: "", "$user, public": "",
 	} {
 		if got := firstSchema(in); got != want {
 			t.Errorf("firstSchema(%q) = %q, want %q", in, got, want)

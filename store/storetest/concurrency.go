@@ -9,6 +9,7 @@ import (
 
 	"github.com/unguessable/secrets/code"
 	"github.com/unguessable/secrets/keys"
+	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/token"
 )
 
@@ -127,7 +128,7 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 	})
 	t.Run("a rate limit of 50 per window admits 50 of 300 concurrent verifications, then 50 more in the next window", func(t *testing.T) {
 		a, b := pair(t)
-		c := must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: 50, Window: time.Minute}}))
+		c := must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 50, Window: time.Minute}}))
 		for range 2 {
 			got := parallel(t, 300, a, b, func(e *env) (keys.Status, error) {
 				r, err := e.keys.Verify(ctx, c.Key, "", 1)

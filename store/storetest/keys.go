@@ -70,7 +70,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 				opts.ExpiresAt = e.clock.Now().Add(time.Duration(i+1) * time.Hour)
 			}
 			if i%7 == 0 {
-				opts.RateLimit = &keys.RateLimit{Limit: int64(i + 1), Window: time.Duration(i+1) * time.Second}
+				opts.RateLimit = &store.RateLimit{Limit: int64(i + 1), Window: time.Duration(i+1) * time.Second}
 			}
 			c := must[keys.Created](t)(e.keys.Create(ctx, opts))
 			sum := sha256.Sum256([]byte(c.Key))
@@ -177,7 +177,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("a rate limit admits the limit per window and says when it resets", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: 2, Window: time.Minute}}))
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
 		windowEnd := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
 		if r := verify(t, e, c.Key, "", 1, keys.Valid); r.RateLimit.Remaining != 1 || !r.RateLimit.Reset.Equal(windowEnd) || r.RateLimit.Limit != 2 {
 			t.Fatalf("rate limit state %+v, want 1 left until %v", r.RateLimit, windowEnd)
@@ -193,7 +193,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("a rate limit holds when two instances' clocks straddle a window boundary", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: 2, Window: time.Minute}}))
+		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
 		boundary := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
 		e.clock.Advance(boundary.Sub(e.clock.Now()))
 		// The second instance's clock is a millisecond behind: still in the
@@ -283,7 +283,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		e := fresh(t)
 		exp := e.clock.Now().Add(48 * time.Hour)
 		old := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "pk_", Namespace: "n", Owner: "o", Meta: json.RawMessage(`{"x":1}`),
-			ExpiresAt: exp, Remaining: i64(10), RateLimit: &keys.RateLimit{Limit: 5, Window: time.Hour}}))
+			ExpiresAt: exp, Remaining: i64(10), RateLimit: &store.RateLimit{Limit: 5, Window: time.Hour}}))
 		nw := must[keys.Created](t)(e.keys.Reroll(ctx, old.ID, time.Hour))
 		//secretsvet:ignore a test comparing two keys it made itself; no attacker times it
 		if nw.ID == old.ID || nw.Key == old.Key || nw.Prefix != "pk_" || nw.Owner != "o" || nw.Namespace != "n" || string(nw.Meta) != `{"x":1}` ||
@@ -328,22 +328,22 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			"meta":       {Meta: json.RawMessage(`{"a":"` + string(make([]byte, keys.MaxMetaBytes)) + `"}`)},
 			"expires_at": {ExpiresAt: e.clock.Now().Add(-time.Second)},
 			"remaining":  {Remaining: i64(-1)},
-			"ratelimit":  {RateLimit: &keys.RateLimit{Limit: 0, Window: time.Second}},
+			"ratelimit":  {RateLimit: &store.RateLimit{Limit: 0, Window: time.Second}},
 			"owner":      {Owner: string(make([]byte, keys.MaxNameBytes+1))},
 		} {
 			_, err := e.keys.Create(ctx, opts)
-			var ie *keys.InvalidError
+			var ie *store.InvalidError
 			if !errors.As(err, &ie) || ie.Field != field {
 				t.Errorf("%s: %v", field, err)
 			}
 		}
 		// The largest rate limit works at the largest cost; one more is
 		// refused, so that a window's count plus a cost fits in an int64.
-		_, err := e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: keys.MaxRateLimit + 1, Window: time.Second}})
-		if ie := (*keys.InvalidError)(nil); !errors.As(err, &ie) || ie.Field != "ratelimit" {
+		_, err := e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: keys.MaxRateLimit + 1, Window: time.Second}})
+		if ie := (*store.InvalidError)(nil); !errors.As(err, &ie) || ie.Field != "ratelimit" {
 			t.Errorf("a rate limit over MaxRateLimit: %v", err)
 		}
-		big := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &keys.RateLimit{Limit: keys.MaxRateLimit, Window: time.Second}}))
+		big := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: keys.MaxRateLimit, Window: time.Second}}))
 		for range 2 {
 			verify(t, e, big.Key, "", keys.MaxCost, keys.Valid)
 		}

@@ -227,7 +227,7 @@ func testTokens(t *testing.T, fresh func(*testing.T) *env) {
 			"meta":  {Meta: json.RawMessage(`[1]`)},
 		} {
 			_, err := e.tokens.Issue(ctx, "p", "s", opts)
-			var ie *token.InvalidError
+			var ie *store.InvalidError
 			if !errors.As(err, &ie) || ie.Field != field || !errors.Is(err, token.ErrInvalid) {
 				t.Errorf("%s: %v", field, err)
 			}
@@ -345,7 +345,7 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 			"digits": {Digits: 3}, "ttl": {TTL: 25 * time.Hour}, "max_attempts": {MaxAttempts: -1},
 		} {
 			_, err := e.codes.Issue(ctx, "p", "s", opts)
-			var ie *code.InvalidError
+			var ie *store.InvalidError
 			if !errors.As(err, &ie) || ie.Field != field {
 				t.Errorf("%s: %v", field, err)
 			}
