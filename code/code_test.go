@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// The managers' behaviour on real databases is tested by the conformance
-// suite in store/storetest, run by store/sqlite and store/postgres.
+// The manager's behaviour on real databases is tested in store_test.go, on
+// every backend.
 
 func TestStatusNames(t *testing.T) {
 	for s, want := range map[Status]string{Approved: "APPROVED", Invalid: "INVALID", Expired: "EXPIRED", MaxAttempts: "MAX_ATTEMPTS", NotFound: "NOT_FOUND", 0: "Status(0)"} {

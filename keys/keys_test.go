@@ -11,8 +11,8 @@ import (
 	"github.com/unguessable/secrets/store"
 )
 
-// The managers' behaviour on real databases is tested by the conformance
-// suite in store/storetest, run by store/sqlite and store/postgres.
+// The manager's behaviour on real databases is tested in store_test.go, on
+// every backend.
 
 func TestStatusNames(t *testing.T) {
 	for s, want := range map[Status]string{Valid: "VALID", Malformed: "MALFORMED", NotFound: "NOT_FOUND", Expired: "EXPIRED",

@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/server"
 	"github.com/unguessable/secrets/store/sqlite"
-	"github.com/unguessable/secrets/store/storetest"
 )
 
 // fuzzRoutes are the routes that take a JSON body.
@@ -57,7 +57,7 @@ func FuzzJSONHandlers(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: sha256.Sum256([]byte(testAdminKey)), Pepper: storetest.Pepper})
+	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: sha256.Sum256([]byte(testAdminKey)), Pepper: backendtest.Pepper})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func BenchmarkVerifyPlainKeyHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: sha256.Sum256([]byte(testAdminKey)), Pepper: storetest.Pepper})
+	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: sha256.Sum256([]byte(testAdminKey)), Pepper: backendtest.Pepper})
 	if err != nil {
 		b.Fatal(err)
 	}

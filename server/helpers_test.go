@@ -20,11 +20,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/server"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/postgres"
 	"github.com/unguessable/secrets/store/sqlite"
-	"github.com/unguessable/secrets/store/storetest"
 )
 
 // testAdminKey is the admin key of the test servers.
@@ -139,7 +139,7 @@ type instance struct {
 	*client
 	srv   *server.Server
 	st    store.Store
-	clock *storetest.Clock
+	clock *backendtest.Clock
 	logs  *syncBuffer
 }
 
@@ -148,11 +148,11 @@ type instance struct {
 func start(t testing.TB, st store.Store) *instance {
 	t.Helper()
 	logs := &syncBuffer{}
-	clock := storetest.NewClock()
+	clock := backendtest.NewClock()
 	srv, err := server.New(server.Options{
 		Store:          st,
 		AdminKeyDigest: sha256.Sum256([]byte(testAdminKey)),
-		Pepper:         storetest.Pepper,
+		Pepper:         backendtest.Pepper,
 		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Clock:          clock,
 	})

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/sqlite"
-	"github.com/unguessable/secrets/store/storetest"
 )
 
 const adminKey = "secrets_admin_internal_test_key_0123456789"
@@ -34,7 +34,7 @@ func newTestServer(t *testing.T, wrap func(store.Store) store.Store) (*Server, *
 	if wrap != nil {
 		s = wrap(st)
 	}
-	srv, err := New(Options{Store: s, AdminKeyDigest: sha256.Sum256([]byte(adminKey)), Pepper: storetest.Pepper,
+	srv, err := New(Options{Store: s, AdminKeyDigest: sha256.Sum256([]byte(adminKey)), Pepper: backendtest.Pepper,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

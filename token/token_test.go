@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// The managers' behaviour on real databases is tested by the conformance
-// suite in store/storetest, run by store/sqlite and store/postgres.
+// The manager's behaviour on real databases is tested in store_test.go, on
+// every backend.
 
 func TestStatusNames(t *testing.T) {
 	for s, want := range map[Status]string{Valid: "VALID", NotFound: "NOT_FOUND", Expired: "EXPIRED", Used: "USED", Revoked: "REVOKED", 0: "Status(0)", 99: "Status(99)"} {

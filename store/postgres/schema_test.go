@@ -1,4 +1,4 @@
-package postgres
+package postgres_test
 
 import (
 	"context"
@@ -9,15 +9,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/internal/sqlstore"
+	"github.com/unguessable/secrets/store/postgres"
 )
 
 // newDatabase creates a database of its own for one test, dropped at
 // cleanup, and returns its URL: the tests of the default schema must not
 // share one.
 func newDatabase(t *testing.T) string {
-	u := testURL(t)
+	u := backendtest.URL(t)
 	ctx := context.Background()
 	name := "secrets_test_" + secrets.TokenHex(8)
 	conn, err := pgx.Connect(ctx, u)
@@ -89,7 +91,7 @@ func TestTablesLiveInTheSecretsSchemaBesideTheApplicationsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close(ctx)
-	st, err := Open(ctx, u)
+	st, err := postgres.Open(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func TestTablesLiveInTheSecretsSchemaBesideTheApplicationsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := schemaOf(t, u, "tokens", "api_keys", "schema_migrations")
-	if got["tokens"] != "public,secrets" && got["tokens"] != "secrets,public" || got["api_keys"] != DefaultSchema || got["schema_migrations"] != DefaultSchema {
+	if got["tokens"] != "public,secrets" && got["tokens"] != "secrets,public" || got["api_keys"] != postgres.DefaultSchema || got["schema_migrations"] != postgres.DefaultSchema {
 		t.Fatalf("tables in %v", got)
 	}
 	if _, err := st.GetToken(ctx, "p", []byte("h")); err != nil {
@@ -117,7 +119,7 @@ func TestASearchPathInTheURLNamesTheSchema(t *testing.T) {
 	q := pu.Query()
 	q.Set("search_path", "auth_store")
 	pu.RawQuery = q.Encode()
-	st, err := Open(ctx, pu.String())
+	st, err := postgres.Open(ctx, pu.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,7 @@ func TestADatabaseFromBeforeSchemasIsMigratedInPlace(t *testing.T) {
 		}
 	}
 	conn.Close(ctx)
-	st, err := Open(ctx, u)
+	st, err := postgres.Open(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +161,8 @@ func TestADatabaseFromBeforeSchemasIsMigratedInPlace(t *testing.T) {
 	if v, err := st.LoadOrStoreSetting(ctx, "pepper", []byte("new")); err != nil || string(v) != "\x01\x02" {
 		t.Fatalf("the pepper after the move: %q, %v", v, err)
 	}
-	for table, schema := range schemaOf(t, u, tables...) {
-		if schema != DefaultSchema {
+	for table, schema := range schemaOf(t, u, postgres.Tables...) {
+		if schema != postgres.DefaultSchema {
 			t.Errorf("%s is in %s", table, schema)
 		}
 	}
@@ -170,8 +172,8 @@ func TestFirstSchema(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "", "auth": "auth", " Auth , public": "auth", `"My Schema", public`: "My Schema", `"$user", public`: "", "$user, public": "",
 	} {
-		if got := firstSchema(in); got != want {
-			t.Errorf("firstSchema(%q) = %q, want %q", in, got, want)
+		if got := postgres.FirstSchema(in); got != want {
+			t.Errorf("FirstSchema(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

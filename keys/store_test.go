@@ -1,6 +1,7 @@
-package storetest
+package keys_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -12,9 +13,34 @@ import (
 	"time"
 
 	"github.com/unguessable/secrets/apikey"
+	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
 )
+
+// The keys manager's behaviour on every backend (SQLite, and PostgreSQL
+// when SECRETS_TEST_POSTGRES_URL is set).
+func TestOnEveryBackend(t *testing.T) {
+	backendtest.RunSuite(t, newEnv, backendtest.Suite[*env]{Tests: testKeys, Concurrency: testConcurrency, Plaintext: testPlaintext})
+}
+
+// env is one test's database and key manager on it.
+type env struct {
+	st    store.Store
+	clock *backendtest.Clock
+	keys  *keys.Manager
+}
+
+func newEnv(_ testing.TB, st store.Store, clock *backendtest.Clock) *env {
+	return &env{st: st, clock: clock, keys: keys.New(st, keys.Options{Clock: clock})}
+}
+
+func must[T any](t testing.TB) func(v T, err error) T { return backendtest.Must[T](t) }
+
+// parallel runs n calls of f at once, call i on instance i%2.
+func parallel[S comparable](t *testing.T, n int, a, b *env, f func(e *env) (S, error)) map[S]int {
+	return backendtest.Parallel(t, n, []*env{a, b}, f)
+}
 
 func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	ctx := context.Background()
@@ -198,7 +224,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		e.clock.Advance(boundary.Sub(e.clock.Now()))
 		// The second instance's clock is a millisecond behind: still in the
 		// previous window. It must not reset the window the first started.
-		behind := NewClock()
+		behind := backendtest.NewClock()
 		behind.Advance(boundary.Add(-time.Millisecond).Sub(behind.Now()))
 		lagging := keys.New(e.st, keys.Options{Clock: behind})
 		valid := 0
@@ -348,4 +374,68 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			verify(t, e, big.Key, "", keys.MaxCost, keys.Valid)
 		}
 	})
+}
+
+func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
+	ctx := context.Background()
+	t.Run("a key with 100 remaining uses verified 1000 times at once is VALID exactly 100 times", func(t *testing.T) {
+		a, b := pair(t)
+		n := int64(100)
+		c := must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{Remaining: &n}))
+		got := parallel(t, 1000, a, b, func(e *env) (keys.Status, error) {
+			r, err := e.keys.Verify(ctx, c.Key, "", 1)
+			return r.Status, err
+		})
+		if got[keys.Valid] != 100 || got[keys.UsageExceeded] != 900 {
+			t.Fatalf("outcomes %v, want 100 VALID and 900 USAGE_EXCEEDED", got)
+		}
+	})
+	t.Run("a rate limit of 50 per window admits 50 of 300 concurrent verifications, then 50 more in the next window", func(t *testing.T) {
+		a, b := pair(t)
+		c := must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 50, Window: time.Minute}}))
+		for range 2 {
+			got := parallel(t, 300, a, b, func(e *env) (keys.Status, error) {
+				r, err := e.keys.Verify(ctx, c.Key, "", 1)
+				return r.Status, err
+			})
+			if got[keys.Valid] != 50 || got[keys.RateLimited] != 250 {
+				t.Fatalf("outcomes %v, want 50 VALID and 250 RATE_LIMITED", got)
+			}
+			a.clock.Advance(time.Minute)
+		}
+	})
+}
+
+func testPlaintext(t *testing.T, e *env, contents func() []byte) {
+	ctx := context.Background()
+	var plain []string
+	for i := range 5 {
+		subject := string(rune('a' + i))
+		k := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "sk_scan_", Owner: subject}))
+		plain = append(plain, k.Key)
+		r := must[keys.Created](t)(e.keys.Reroll(ctx, k.ID, time.Hour))
+		plain = append(plain, r.Key)
+	}
+	data := contents()
+	if len(data) == 0 {
+		t.Fatal("the backend returned no contents to scan")
+	}
+	if !bytes.Contains(data, []byte("sk_scan_")) {
+		t.Fatal("the contents lack even the key prefixes: the scan reads the wrong thing")
+	}
+	for _, p := range plain {
+		// The second half of a token or key, too: a store that split the
+		// value would otherwise slip through. Codes are 10 digits so that a
+		// chance match in the other bytes stays below 1e-6 per run; half of
+		// one (5 digits) would not, so codes are searched whole.
+		needles := []string{p}
+		if len(p) > 16 {
+			needles = append(needles, p[len(p)/2:])
+		}
+		for _, needle := range needles {
+			if bytes.Contains(data, []byte(needle)) {
+				t.Errorf("the database holds a plaintext secret of %d characters", len(p))
+			}
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package storetest
+package keys_test
 
 import (
 	"context"
@@ -10,16 +10,46 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unguessable/secrets"
-	"github.com/unguessable/secrets/code"
+	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
-	"github.com/unguessable/secrets/token"
 )
 
-// BareLookup is the baseline for key verification: the least a hand-written
-// verifier does, one SELECT of the row with this hash.
-type BareLookup func(ctx context.Context, hash []byte) error
+// The benchmarks run on every backend: SQLite, and PostgreSQL when
+// SECRETS_TEST_POSTGRES_URL is set.
+
+func BenchmarkVerifyPlainKey(b *testing.B) {
+	backendtest.RunB(b, func(b *testing.B, be backendtest.Backend) {
+		db := be.NewDB(b)
+		benchVerifyPlainKey(b, db.Open(b), db.Bare(b))
+	})
+}
+
+func BenchmarkVerifyPlainKeyConcurrent(b *testing.B) {
+	backendtest.RunB(b, func(b *testing.B, be backendtest.Backend) {
+		db := be.NewDB(b)
+		benchVerifyPlainKeyConcurrent(b, db.Open(b), db.Bare(b))
+	})
+}
+
+// BenchmarkVerifyLimitedKey times the verification of a key with a use
+// count: one atomic write.
+func BenchmarkVerifyLimitedKey(b *testing.B) {
+	ctx := context.Background()
+	backendtest.RunB(b, func(b *testing.B, be backendtest.Backend) {
+		km := keys.New(be.NewDB(b).Open(b), keys.Options{})
+		n := int64(1 << 40)
+		c, err := km.Create(ctx, keys.CreateOptions{Remaining: &n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if r, err := km.Verify(ctx, c.Key, "", 1); err != nil || r.Status != keys.Valid {
+				b.Fatalf("verify: %v %v", r.Status, err)
+			}
+		}
+	})
+}
 
 // plainKeys creates the 1,000 plain keys (no use count, no rate limit)
 // that the verify benchmarks cycle through.
@@ -41,7 +71,7 @@ func plainKeys(b *testing.B, st store.Store) (*keys.Manager, []string) {
 // loop of the bare lookup (SHA-256 of the key, then SELECT … WHERE hash = ?),
 // and reports the rate of Verify as a fraction of the bare loop's in the
 // metric "verify/bare".
-func BenchmarkVerifyPlainKey(b *testing.B, st store.Store, bare BareLookup) {
+func benchVerifyPlainKey(b *testing.B, st store.Store, bare func(context.Context, []byte) error) {
 	ctx := context.Background()
 	m, plain := plainKeys(b, st)
 	n := len(plain)
@@ -97,88 +127,20 @@ func BenchmarkVerifyPlainKey(b *testing.B, st store.Store, bare BareLookup) {
 	b.ReportMetric(float64(mb)/float64(mv), "median-verify/bare")
 }
 
-// Benchmarks runs the manager benchmarks on st: token issue and redeem, code
-// issue and check, and verification of a key with a use count (one atomic
-// write).
-func Benchmarks(b *testing.B, st store.Store) {
-	ctx := context.Background()
-	tokens := token.New(st, token.Options{})
-	codes, err := code.New(st, Pepper, code.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	km := keys.New(st, keys.Options{})
-	// Subjects are new in every run, as the benchmark framework runs each
-	// function several times on one database and the send throttle counts.
-	subject := func(i int) string { return secrets.TokenHex(4) + strconv.Itoa(i) }
-	b.Run("token.Issue", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			if _, err := tokens.Issue(ctx, "bench", subject(i), token.IssueOptions{}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("token.Redeem", func(b *testing.B) {
-		for i := range b.N {
-			b.StopTimer()
-			iss, err := tokens.Issue(ctx, "bench", subject(i), token.IssueOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-			if r, err := tokens.Redeem(ctx, "bench", iss.Token); err != nil || r.Status != token.Valid {
-				b.Fatalf("redeem: %v %v", r.Status, err)
-			}
-		}
-	})
-	b.Run("code.Issue", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			if _, err := codes.Issue(ctx, "bench", subject(i), code.IssueOptions{}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("code.Check", func(b *testing.B) {
-		for i := range b.N {
-			b.StopTimer()
-			iss, err := codes.Issue(ctx, "bench", subject(i), code.IssueOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-			if r, err := codes.Check(ctx, "bench", iss.Subject, iss.Code); err != nil || r.Status != code.Approved {
-				b.Fatalf("check: %v %v", r.Status, err)
-			}
-		}
-	})
-	b.Run("keys.Verify with remaining uses", func(b *testing.B) {
-		n := int64(1 << 40)
-		c, err := km.Create(ctx, keys.CreateOptions{Remaining: &n})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for b.Loop() {
-			if r, err := km.Verify(ctx, c.Key, "", 1); err != nil || r.Status != keys.Valid {
-				b.Fatalf("verify: %v %v", r.Status, err)
-			}
-		}
-	})
-}
-
-// Concurrency is the number of concurrent callers in
-// BenchmarkVerifyPlainKeyConcurrent: the connections of the service's load
+// concurrency is the number of concurrent callers in
+// benchVerifyPlainKeyConcurrent: the connections of the service's load
 // benchmark (bench/serve-load.sh).
-const Concurrency = 64
+const concurrency = 64
 
 // BenchmarkVerifyPlainKeyConcurrent times keys.Manager.Verify of 1,000
-// plain keys by Concurrency callers at once, beside the bare lookup by as
+// plain keys by concurrency callers at once, beside the bare lookup by as
 // many callers, in sub-benchmarks of the same run: what a loaded service
 // asks of the store.
-func BenchmarkVerifyPlainKeyConcurrent(b *testing.B, st store.Store, bare BareLookup) {
+func benchVerifyPlainKeyConcurrent(b *testing.B, st store.Store, bare func(context.Context, []byte) error) {
 	ctx := context.Background()
 	m, plain := plainKeys(b, st)
 	n := len(plain)
-	parallelism := max(1, Concurrency/runtime.GOMAXPROCS(0))
+	parallelism := max(1, concurrency/runtime.GOMAXPROCS(0))
 	b.Run("bare lookup", func(b *testing.B) {
 		b.SetParallelism(parallelism)
 		var next atomic.Int64

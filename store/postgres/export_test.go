@@ -1,0 +1,25 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unguessable/secrets/store"
+)
+
+// Internals for the package's external tests.
+
+var (
+	FirstSchema   = firstSchema
+	Tables        = tables
+	KeysByHashSQL = keysByHashSQL
+)
+
+const LookupBatch = lookupBatch
+
+func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
+
+func (p *Postgres) KeysByHash(ctx context.Context, hashes []string) (map[string]store.Key, error) {
+	return p.keysByHash(ctx, hashes)
+}
