@@ -33,13 +33,6 @@ func newEnv(t testing.TB, st store.Store, clock *backendtest.Clock) *env {
 	return &env{st: st, clock: clock, codes: codes}
 }
 
-func must[T any](t testing.TB) func(v T, err error) T { return backendtest.Must[T](t) }
-
-// parallel runs n calls of f at once, call i on instance i%2.
-func parallel[S comparable](t *testing.T, n int, a, b *env, f func(e *env) (S, error)) map[S]int {
-	return backendtest.Parallel(t, n, []*env{a, b}, f)
-}
-
 func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 	ctx := context.Background()
 	wrong := func(c string) string {
@@ -49,14 +42,14 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 	}
 	check := func(t *testing.T, e *env, subject, c string, want code.Status, left int) {
 		t.Helper()
-		r := must[code.Result](t)(e.codes.Check(ctx, "login", subject, c))
+		r := backendtest.Must[code.Result](t)(e.codes.Check(ctx, "login", subject, c))
 		if r.Status != want || r.AttemptsLeft != left {
 			t.Fatalf("check: %v with %d left, want %v with %d", r.Status, r.AttemptsLeft, want, left)
 		}
 	}
 	t.Run("the right code is APPROVED once, then NOT_FOUND", func(t *testing.T) {
 		e := fresh(t)
-		iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "+15550001", code.IssueOptions{}))
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "+15550001", code.IssueOptions{}))
 		if len(iss.Code) != 6 || iss.AttemptsLeft != 5 {
 			t.Fatalf("code of %d digits, %d attempts", len(iss.Code), iss.AttemptsLeft)
 		}
@@ -66,7 +59,7 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("wrong codes are INVALID with fewer attempts left, then the right one is MAX_ATTEMPTS", func(t *testing.T) {
 		e := fresh(t)
-		iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{Digits: 8, MaxAttempts: 3}))
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{Digits: 8, MaxAttempts: 3}))
 		check(t, e, "u", wrong(iss.Code), code.Invalid, 2)
 		check(t, e, "u", "not a code", code.Invalid, 1)
 		check(t, e, "u", wrong(iss.Code), code.Invalid, 0)
@@ -74,14 +67,14 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("a code past its expiry is EXPIRED", func(t *testing.T) {
 		e := fresh(t)
-		iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
 		e.clock.Advance(code.DefaultTTL)
 		check(t, e, "u", iss.Code, code.Expired, 5)
 	})
 	t.Run("a new code cancels the pending one", func(t *testing.T) {
 		e := fresh(t)
-		old := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{Digits: 10}))
-		nw := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{Digits: 10}))
+		old := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{Digits: 10}))
+		nw := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{Digits: 10}))
 		if old.Code == nw.Code {
 			t.Skip("two 10-digit codes collided, a 1 in 10^10 event")
 		}
@@ -91,7 +84,7 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 	t.Run("a code issued in the same millisecond as an approved one is the one checked", func(t *testing.T) {
 		e := fresh(t)
 		for i := range 3 {
-			iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+			iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
 			check(t, e, "u", iss.Code, code.Approved, 4)
 			if i == 0 && e.clock.Now() != iss.CreatedAt {
 				t.Fatal("the test clock moved")
@@ -101,7 +94,7 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 	t.Run("the send throttle refuses a sixth code in ten minutes and says when to retry", func(t *testing.T) {
 		e := fresh(t)
 		for i := range code.DefaultMaxSends {
-			must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+			backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
 			if i == 0 {
 				e.clock.Advance(3 * time.Minute)
 			}
@@ -111,30 +104,30 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 		if !errors.As(err, &te) || !errors.Is(err, code.ErrThrottled) || te.RetryAfter != 7*time.Minute {
 			t.Fatalf("sixth send: %v, want retry after 7m", err)
 		}
-		must[code.Issued](t)(e.codes.Issue(ctx, "login", "someone else", code.IssueOptions{}))
+		backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "someone else", code.IssueOptions{}))
 		e.clock.Advance(7 * time.Minute)
-		iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
 		check(t, e, "u", iss.Code, code.Approved, 4)
 	})
 	t.Run("a code is bound to its subject and purpose: elsewhere it is INVALID", func(t *testing.T) {
 		e := fresh(t)
-		mine := must[code.Issued](t)(e.codes.Issue(ctx, "login", "alice", code.IssueOptions{Digits: 10}))
-		must[code.Issued](t)(e.codes.Issue(ctx, "login", "bob", code.IssueOptions{Digits: 10}))
-		must[code.Issued](t)(e.codes.Issue(ctx, "reset", "alice", code.IssueOptions{Digits: 10}))
+		mine := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "alice", code.IssueOptions{Digits: 10}))
+		backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "bob", code.IssueOptions{Digits: 10}))
+		backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "reset", "alice", code.IssueOptions{Digits: 10}))
 		check(t, e, "bob", mine.Code, code.Invalid, 4)
-		if r := must[code.Result](t)(e.codes.Check(ctx, "reset", "alice", mine.Code)); r.Status != code.Invalid {
+		if r := backendtest.Must[code.Result](t)(e.codes.Check(ctx, "reset", "alice", mine.Code)); r.Status != code.Invalid {
 			t.Fatalf("alice's login code for her reset: %v", r.Status)
 		}
 		check(t, e, "alice", mine.Code, code.Approved, 4)
 	})
 	t.Run("a code checked under another pepper is INVALID", func(t *testing.T) {
 		e := fresh(t)
-		iss := must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
 		other, err := code.New(e.st, bytes.Repeat([]byte{1}, 32), code.Options{Clock: e.clock})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := must[code.Result](t)(other.Check(ctx, "login", "u", iss.Code)); r.Status != code.Invalid {
+		if r := backendtest.Must[code.Result](t)(other.Check(ctx, "login", "u", iss.Code)); r.Status != code.Invalid {
 			t.Fatalf("other pepper: %v", r.Status)
 		}
 		if _, err := code.New(e.st, make([]byte, 31), code.Options{}); !errors.Is(err, code.ErrPepper) {
@@ -159,10 +152,10 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 	ctx := context.Background()
 	t.Run("500 concurrent wrong guesses spend exactly the attempts and the right code then gets MAX_ATTEMPTS", func(t *testing.T) {
 		a, b := pair(t)
-		iss := must[code.Issued](t)(a.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+		iss := backendtest.Must[code.Issued](t)(a.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
 		wrong := []byte(iss.Code)
 		wrong[0] = '0' + (wrong[0]-'0'+1)%10
-		got := parallel(t, 500, a, b, func(e *env) (code.Status, error) {
+		got := backendtest.Parallel(t, 500, []*env{a, b}, func(e *env) (code.Status, error) {
 			r, err := e.codes.Check(ctx, "login", "u", string(wrong))
 			return r.Status, err
 		})
@@ -173,13 +166,13 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 		if err != nil || counted || c.Attempts != code.DefaultMaxAttempts {
 			t.Fatalf("stored attempts %d (counted %v, %v), want %d", c.Attempts, counted, err, code.DefaultMaxAttempts)
 		}
-		if r := must[code.Result](t)(b.codes.Check(ctx, "login", "u", iss.Code)); r.Status != code.MaxAttempts {
+		if r := backendtest.Must[code.Result](t)(b.codes.Check(ctx, "login", "u", iss.Code)); r.Status != code.MaxAttempts {
 			t.Fatalf("the right code after the burst: %v", r.Status)
 		}
 	})
 	t.Run("of 40 concurrent sends of a code to one subject exactly 5 are sent and the rest throttled", func(t *testing.T) {
 		a, b := pair(t)
-		got := parallel(t, 40, a, b, func(e *env) (string, error) {
+		got := backendtest.Parallel(t, 40, []*env{a, b}, func(e *env) (string, error) {
 			_, err := e.codes.Issue(ctx, "login", "u", code.IssueOptions{})
 			if errors.Is(err, code.ErrThrottled) {
 				return "throttled", nil
@@ -197,28 +190,7 @@ func testPlaintext(t *testing.T, e *env, contents func() []byte) {
 	var plain []string
 	for i := range 5 {
 		subject := string(rune('a' + i))
-		plain = append(plain, must[code.Issued](t)(e.codes.Issue(ctx, "login", subject, code.IssueOptions{Digits: 10})).Code)
+		plain = append(plain, backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", subject, code.IssueOptions{Digits: 10})).Code)
 	}
-	data := contents()
-	if len(data) == 0 {
-		t.Fatal("the backend returned no contents to scan")
-	}
-	if !bytes.Contains(data, []byte("login")) {
-		t.Fatal("the contents lack even the purposes: the scan reads the wrong thing")
-	}
-	for _, p := range plain {
-		// The second half of a token or key, too: a store that split the
-		// value would otherwise slip through. Codes are 10 digits so that a
-		// chance match in the other bytes stays below 1e-6 per run; half of
-		// one (5 digits) would not, so codes are searched whole.
-		needles := []string{p}
-		if len(p) > 16 {
-			needles = append(needles, p[len(p)/2:])
-		}
-		for _, needle := range needles {
-			if bytes.Contains(data, []byte(needle)) {
-				t.Errorf("the database holds a plaintext secret of %d characters", len(p))
-			}
-		}
-	}
+	backendtest.NoPlaintext(t, contents(), "login", plain)
 }

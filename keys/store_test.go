@@ -1,7 +1,6 @@
 package keys_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -35,18 +34,11 @@ func newEnv(_ testing.TB, st store.Store, clock *backendtest.Clock) *env {
 	return &env{st: st, clock: clock, keys: keys.New(st, keys.Options{Clock: clock})}
 }
 
-func must[T any](t testing.TB) func(v T, err error) T { return backendtest.Must[T](t) }
-
-// parallel runs n calls of f at once, call i on instance i%2.
-func parallel[S comparable](t *testing.T, n int, a, b *env, f func(e *env) (S, error)) map[S]int {
-	return backendtest.Parallel(t, n, []*env{a, b}, f)
-}
-
 func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	ctx := context.Background()
 	verify := func(t *testing.T, e *env, key, ns string, cost int64, want keys.Status) keys.Result {
 		t.Helper()
-		r := must[keys.Result](t)(e.keys.Verify(ctx, key, ns, cost))
+		r := backendtest.Must[keys.Result](t)(e.keys.Verify(ctx, key, ns, cost))
 		if r.Status != want {
 			t.Fatalf("verify: %v, want %v", r.Status, want)
 		}
@@ -55,7 +47,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	i64 := func(v int64) *int64 { return &v }
 	t.Run("a created key verifies with its owner and metadata and is stored redacted", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "sk_live_", Namespace: "billing", Owner: "acct_1", Name: "ci", Meta: json.RawMessage(`{"plan":"pro"}`)}))
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "sk_live_", Namespace: "billing", Owner: "acct_1", Name: "ci", Meta: json.RawMessage(`{"plan":"pro"}`)}))
 		if _, err := apikey.Parse(c.Key); err != nil || c.Start != apikey.Redact(c.Key) || c.Prefix != "sk_live_" || !c.Enabled {
 			t.Fatalf("created %+v: %v", c.Info, err)
 		}
@@ -65,7 +57,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		}
 		verify(t, e, c.Key, "", 1, keys.NotFound)
 		verify(t, e, c.Key, "other", 1, keys.NotFound)
-		g := must[keys.Info](t)(e.keys.Get(ctx, c.ID))
+		g := backendtest.Must[keys.Info](t)(e.keys.Get(ctx, c.ID))
 		if g.Owner != "acct_1" || g.Namespace != "billing" || !g.CreatedAt.Equal(e.clock.Now()) {
 			t.Fatalf("get %+v", g)
 		}
@@ -98,14 +90,14 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			if i%7 == 0 {
 				opts.RateLimit = &store.RateLimit{Limit: int64(i + 1), Window: time.Duration(i+1) * time.Second}
 			}
-			c := must[keys.Created](t)(e.keys.Create(ctx, opts))
+			c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, opts))
 			sum := sha256.Sum256([]byte(c.Key))
-			wants[i] = want{sum[:], must[store.Key](t)(e.st.KeyByID(ctx, c.ID))}
+			wants[i] = want{sum[:], backendtest.Must[store.Key](t)(e.st.KeyByID(ctx, c.ID))}
 		}
 		if _, err := e.keys.Revoke(ctx, wants[0].key.ID); err != nil {
 			t.Fatal(err)
 		}
-		wants[0].key = must[store.Key](t)(e.st.KeyByID(ctx, wants[0].key.ID))
+		wants[0].key = backendtest.Must[store.Key](t)(e.st.KeyByID(ctx, wants[0].key.ID))
 		var wg sync.WaitGroup
 		for g := range 8 * n {
 			wg.Go(func() {
@@ -147,7 +139,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("malformed keys are MALFORMED and well-formed unknown keys NOT_FOUND", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{}))
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{}))
 		typo := []byte(c.Key)
 		typo[10] ^= 1
 		for _, k := range []string{string(typo), "", "sk_", c.Key + "0", "Bearer " + c.Key} {
@@ -158,16 +150,16 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("expired, revoked and disabled keys say so", func(t *testing.T) {
 		e := fresh(t)
-		exp := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Minute)}))
-		rev := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{}))
-		dis := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(5)}))
+		exp := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Minute)}))
+		rev := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{}))
+		dis := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(5)}))
 		verify(t, e, exp.Key, "", 1, keys.Valid)
-		must[keys.Info](t)(e.keys.Revoke(ctx, rev.ID))
-		if i := must[keys.Info](t)(e.keys.Revoke(ctx, rev.ID)); i.RevokedAt.IsZero() {
+		backendtest.Must[keys.Info](t)(e.keys.Revoke(ctx, rev.ID))
+		if i := backendtest.Must[keys.Info](t)(e.keys.Revoke(ctx, rev.ID)); i.RevokedAt.IsZero() {
 			t.Fatal("revoking twice lost the revocation")
 		}
 		off := false
-		must[keys.Info](t)(e.keys.Update(ctx, dis.ID, keys.Update{Enabled: &off}))
+		backendtest.Must[keys.Info](t)(e.keys.Update(ctx, dis.ID, keys.Update{Enabled: &off}))
 		e.clock.Advance(time.Minute)
 		verify(t, e, exp.Key, "", 1, keys.Expired)
 		verify(t, e, rev.Key, "", 1, keys.Revoked)
@@ -176,12 +168,12 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			t.Fatalf("a disabled key spent a use: %d left", *r.Remaining)
 		}
 		on := true
-		must[keys.Info](t)(e.keys.Update(ctx, dis.ID, keys.Update{Enabled: &on}))
+		backendtest.Must[keys.Info](t)(e.keys.Update(ctx, dis.ID, keys.Update{Enabled: &on}))
 		verify(t, e, dis.Key, "", 1, keys.Valid)
 	})
 	t.Run("remaining uses count down by the cost and then USAGE_EXCEEDED", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(3)}))
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(3)}))
 		if r := verify(t, e, c.Key, "", 2, keys.Valid); *r.Remaining != 1 {
 			t.Fatalf("remaining %d, want 1", *r.Remaining)
 		}
@@ -191,9 +183,9 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		verify(t, e, c.Key, "", 0, keys.Valid)
 		verify(t, e, c.Key, "", 1, keys.Valid)
 		verify(t, e, c.Key, "", 1, keys.UsageExceeded)
-		must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{SetRemaining: true, Remaining: i64(1)}))
+		backendtest.Must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{SetRemaining: true, Remaining: i64(1)}))
 		verify(t, e, c.Key, "", 1, keys.Valid)
-		must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{SetRemaining: true}))
+		backendtest.Must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{SetRemaining: true}))
 		if r := verify(t, e, c.Key, "", 1000, keys.Valid); r.Remaining != nil {
 			t.Fatal("unlimited after the update, but a count came back")
 		}
@@ -203,7 +195,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("a rate limit admits the limit per window and says when it resets", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
 		windowEnd := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
 		if r := verify(t, e, c.Key, "", 1, keys.Valid); r.RateLimit.Remaining != 1 || !r.RateLimit.Reset.Equal(windowEnd) || r.RateLimit.Limit != 2 {
 			t.Fatalf("rate limit state %+v, want 1 left until %v", r.RateLimit, windowEnd)
@@ -219,7 +211,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("a rate limit holds when two instances' clocks straddle a window boundary", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
 		boundary := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
 		e.clock.Advance(boundary.Sub(e.clock.Now()))
 		// The second instance's clock is a millisecond behind: still in the
@@ -233,7 +225,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			if i%2 == 1 {
 				m = lagging
 			}
-			r := must[keys.Result](t)(m.Verify(ctx, c.Key, "", 1))
+			r := backendtest.Must[keys.Result](t)(m.Verify(ctx, c.Key, "", 1))
 			if r.Status == keys.Valid {
 				valid++
 			} else if r.Status != keys.RateLimited || r.RateLimit.Remaining != 0 {
@@ -246,9 +238,9 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	})
 	t.Run("updates change metadata and expiry", func(t *testing.T) {
 		e := fresh(t)
-		c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Meta: json.RawMessage(`{"a":1}`)}))
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Meta: json.RawMessage(`{"a":1}`)}))
 		e.clock.Advance(time.Second)
-		i := must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{Meta: json.RawMessage(`{"b":2}`), SetExpiry: true, ExpiresAt: e.clock.Now().Add(time.Hour)}))
+		i := backendtest.Must[keys.Info](t)(e.keys.Update(ctx, c.ID, keys.Update{Meta: json.RawMessage(`{"b":2}`), SetExpiry: true, ExpiresAt: e.clock.Now().Add(time.Hour)}))
 		if string(i.Meta) != `{"b":2}` || !i.ExpiresAt.Equal(e.clock.Now().Add(time.Hour)) || !i.UpdatedAt.Equal(e.clock.Now()) {
 			t.Fatalf("updated %+v", i)
 		}
@@ -269,7 +261,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			if i%3 == 2 {
 				owner, ns = "bob", "b"
 			}
-			c := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Owner: owner, Namespace: ns}))
+			c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Owner: owner, Namespace: ns}))
 			if owner == "alice" {
 				mine = append(mine, c.ID)
 			}
@@ -278,7 +270,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		var got []string
 		cursor := ""
 		for pages := 0; ; pages++ {
-			p := must[keys.Page](t)(e.keys.List(ctx, keys.ListOptions{Owner: "alice", Limit: 2, Cursor: cursor}))
+			p := backendtest.Must[keys.Page](t)(e.keys.List(ctx, keys.ListOptions{Owner: "alice", Limit: 2, Cursor: cursor}))
 			for _, k := range p.Keys {
 				got = append(got, k.ID)
 			}
@@ -298,7 +290,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 				t.Fatalf("page order %v, want %v", got, mine)
 			}
 		}
-		if p := must[keys.Page](t)(e.keys.List(ctx, keys.ListOptions{Namespace: "b"})); len(p.Keys) != 2 || p.Cursor != "" {
+		if p := backendtest.Must[keys.Page](t)(e.keys.List(ctx, keys.ListOptions{Namespace: "b"})); len(p.Keys) != 2 || p.Cursor != "" {
 			t.Fatalf("namespace b: %d keys, cursor %q", len(p.Keys), p.Cursor)
 		}
 		if _, err := e.keys.List(ctx, keys.ListOptions{Limit: keys.MaxListLimit + 1}); !errors.Is(err, keys.ErrInvalid) {
@@ -308,9 +300,9 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	t.Run("reroll makes a new key, keeps the old one for the overlap and carries the limits over", func(t *testing.T) {
 		e := fresh(t)
 		exp := e.clock.Now().Add(48 * time.Hour)
-		old := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "pk_", Namespace: "n", Owner: "o", Meta: json.RawMessage(`{"x":1}`),
+		old := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "pk_", Namespace: "n", Owner: "o", Meta: json.RawMessage(`{"x":1}`),
 			ExpiresAt: exp, Remaining: i64(10), RateLimit: &store.RateLimit{Limit: 5, Window: time.Hour}}))
-		nw := must[keys.Created](t)(e.keys.Reroll(ctx, old.ID, time.Hour))
+		nw := backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, old.ID, time.Hour))
 		//secretsvet:ignore a test comparing two keys it made itself; no attacker times it
 		if nw.ID == old.ID || nw.Key == old.Key || nw.Prefix != "pk_" || nw.Owner != "o" || nw.Namespace != "n" || string(nw.Meta) != `{"x":1}` ||
 			!nw.ExpiresAt.Equal(exp) || nw.Remaining == nil || *nw.Remaining != 10 || nw.RateLimit == nil || nw.RateLimit.Limit != 5 {
@@ -322,22 +314,22 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		verify(t, e, old.Key, "n", 1, keys.Expired)
 		verify(t, e, nw.Key, "n", 1, keys.Valid)
 		// An overlap longer than the old key's own life does not extend it.
-		short := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Minute)}))
-		must[keys.Created](t)(e.keys.Reroll(ctx, short.ID, 24*time.Hour))
-		if i := must[keys.Info](t)(e.keys.Get(ctx, short.ID)); !i.ExpiresAt.Equal(e.clock.Now().Add(time.Minute)) {
+		short := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Minute)}))
+		backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, short.ID, 24*time.Hour))
+		if i := backendtest.Must[keys.Info](t)(e.keys.Get(ctx, short.ID)); !i.ExpiresAt.Equal(e.clock.Now().Add(time.Minute)) {
 			t.Fatalf("the old key's expiry moved to %v", i.ExpiresAt)
 		}
-		must[keys.Info](t)(e.keys.Revoke(ctx, short.ID))
+		backendtest.Must[keys.Info](t)(e.keys.Revoke(ctx, short.ID))
 		if _, err := e.keys.Reroll(ctx, short.ID, 0); !errors.Is(err, keys.ErrRevoked) {
 			t.Fatalf("reroll revoked: %v", err)
 		}
 		// Nor is a revoked key updated: it stays as it was revoked.
-		before := must[keys.Info](t)(e.keys.Get(ctx, short.ID))
+		before := backendtest.Must[keys.Info](t)(e.keys.Get(ctx, short.ID))
 		e.clock.Advance(time.Second)
 		if _, err := e.keys.Update(ctx, short.ID, keys.Update{Enabled: new(bool), Meta: json.RawMessage(`{"a":1}`)}); !errors.Is(err, keys.ErrRevoked) {
 			t.Fatalf("update revoked: %v", err)
 		}
-		if after := must[keys.Info](t)(e.keys.Get(ctx, short.ID)); !after.Enabled || after.Meta != nil || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		if after := backendtest.Must[keys.Info](t)(e.keys.Get(ctx, short.ID)); !after.Enabled || after.Meta != nil || !after.UpdatedAt.Equal(before.UpdatedAt) {
 			t.Fatalf("a revoked key was updated: %+v, before %+v", after, before)
 		}
 		if _, err := e.keys.Update(ctx, "key_nope", keys.Update{Enabled: new(bool)}); !errors.Is(err, keys.ErrNotFound) {
@@ -369,7 +361,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		if ie := (*store.InvalidError)(nil); !errors.As(err, &ie) || ie.Field != "ratelimit" {
 			t.Errorf("a rate limit over MaxRateLimit: %v", err)
 		}
-		big := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: keys.MaxRateLimit, Window: time.Second}}))
+		big := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: keys.MaxRateLimit, Window: time.Second}}))
 		for range 2 {
 			verify(t, e, big.Key, "", keys.MaxCost, keys.Valid)
 		}
@@ -381,8 +373,8 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 	t.Run("a key with 100 remaining uses verified 1000 times at once is VALID exactly 100 times", func(t *testing.T) {
 		a, b := pair(t)
 		n := int64(100)
-		c := must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{Remaining: &n}))
-		got := parallel(t, 1000, a, b, func(e *env) (keys.Status, error) {
+		c := backendtest.Must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{Remaining: &n}))
+		got := backendtest.Parallel(t, 1000, []*env{a, b}, func(e *env) (keys.Status, error) {
 			r, err := e.keys.Verify(ctx, c.Key, "", 1)
 			return r.Status, err
 		})
@@ -392,9 +384,9 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 	})
 	t.Run("a rate limit of 50 per window admits 50 of 300 concurrent verifications, then 50 more in the next window", func(t *testing.T) {
 		a, b := pair(t)
-		c := must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 50, Window: time.Minute}}))
+		c := backendtest.Must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 50, Window: time.Minute}}))
 		for range 2 {
-			got := parallel(t, 300, a, b, func(e *env) (keys.Status, error) {
+			got := backendtest.Parallel(t, 300, []*env{a, b}, func(e *env) (keys.Status, error) {
 				r, err := e.keys.Verify(ctx, c.Key, "", 1)
 				return r.Status, err
 			})
@@ -411,31 +403,10 @@ func testPlaintext(t *testing.T, e *env, contents func() []byte) {
 	var plain []string
 	for i := range 5 {
 		subject := string(rune('a' + i))
-		k := must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "sk_scan_", Owner: subject}))
+		k := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Prefix: "sk_scan_", Owner: subject}))
 		plain = append(plain, k.Key)
-		r := must[keys.Created](t)(e.keys.Reroll(ctx, k.ID, time.Hour))
+		r := backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, k.ID, time.Hour))
 		plain = append(plain, r.Key)
 	}
-	data := contents()
-	if len(data) == 0 {
-		t.Fatal("the backend returned no contents to scan")
-	}
-	if !bytes.Contains(data, []byte("sk_scan_")) {
-		t.Fatal("the contents lack even the key prefixes: the scan reads the wrong thing")
-	}
-	for _, p := range plain {
-		// The second half of a token or key, too: a store that split the
-		// value would otherwise slip through. Codes are 10 digits so that a
-		// chance match in the other bytes stays below 1e-6 per run; half of
-		// one (5 digits) would not, so codes are searched whole.
-		needles := []string{p}
-		if len(p) > 16 {
-			needles = append(needles, p[len(p)/2:])
-		}
-		for _, needle := range needles {
-			if bytes.Contains(data, []byte(needle)) {
-				t.Errorf("the database holds a plaintext secret of %d characters", len(p))
-			}
-		}
-	}
+	backendtest.NoPlaintext(t, contents(), "sk_scan_", plain)
 }

@@ -1,7 +1,6 @@
 package token_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,91 +30,84 @@ func newEnv(_ testing.TB, st store.Store, clock *backendtest.Clock) *env {
 	return &env{st: st, clock: clock, tokens: token.New(st, token.Options{Clock: clock})}
 }
 
-func must[T any](t testing.TB) func(v T, err error) T { return backendtest.Must[T](t) }
-
-// parallel runs n calls of f at once, call i on instance i%2.
-func parallel[S comparable](t *testing.T, n int, a, b *env, f func(e *env) (S, error)) map[S]int {
-	return backendtest.Parallel(t, n, []*env{a, b}, f)
-}
-
 func testTokens(t *testing.T, fresh func(*testing.T) *env) {
 	ctx := context.Background()
 	t.Run("an issued token verifies, redeems once, then reads USED", func(t *testing.T) {
 		e := fresh(t)
-		iss := must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "alice", token.IssueOptions{Meta: json.RawMessage(`{"ip":"10.0.0.1"}`)}))
+		iss := backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "alice", token.IssueOptions{Meta: json.RawMessage(`{"ip":"10.0.0.1"}`)}))
 		if len(iss.Token) != 43 || iss.Bits != 256 || !iss.ExpiresAt.Equal(e.clock.Now().Add(time.Hour)) {
 			t.Fatalf("issued %d characters, %d bits, expiry %v", len(iss.Token), iss.Bits, iss.ExpiresAt)
 		}
 		for i := range 2 {
-			r := must[token.Result](t)(e.tokens.Verify(ctx, "reset", iss.Token))
+			r := backendtest.Must[token.Result](t)(e.tokens.Verify(ctx, "reset", iss.Token))
 			if r.Status != token.Valid || r.Subject != "alice" || string(r.Meta) != `{"ip":"10.0.0.1"}` || r.ID != iss.ID {
 				t.Fatalf("verify %d: %+v", i, r)
 			}
 		}
-		if r := must[token.Result](t)(e.tokens.Redeem(ctx, "reset", iss.Token)); r.Status != token.Valid || r.Subject != "alice" {
+		if r := backendtest.Must[token.Result](t)(e.tokens.Redeem(ctx, "reset", iss.Token)); r.Status != token.Valid || r.Subject != "alice" {
 			t.Fatalf("first redeem: %v", r.Status)
 		}
 		for _, f := range []func(context.Context, string, string) (token.Result, error){e.tokens.Redeem, e.tokens.Verify} {
-			if r := must[token.Result](t)(f(ctx, "reset", iss.Token)); r.Status != token.Used || r.Subject != "alice" {
+			if r := backendtest.Must[token.Result](t)(f(ctx, "reset", iss.Token)); r.Status != token.Used || r.Subject != "alice" {
 				t.Fatalf("after redeeming: %v", r.Status)
 			}
 		}
 	})
 	t.Run("a token is NOT_FOUND for another purpose, and garbage is NOT_FOUND", func(t *testing.T) {
 		e := fresh(t)
-		iss := must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "bob", token.IssueOptions{Bytes: 16}))
+		iss := backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "bob", token.IssueOptions{Bytes: 16}))
 		if len(iss.Token) != 22 {
 			t.Fatalf("16 bytes gave %d characters", len(iss.Token))
 		}
 		for _, tc := range [][2]string{{"verify-email", iss.Token}, {"reset", iss.Token + "x"}, {"reset", ""}, {"", iss.Token}, {"reset", string(make([]byte, 5000))}} {
-			if r := must[token.Result](t)(e.tokens.Redeem(ctx, tc[0], tc[1])); r.Status != token.NotFound {
+			if r := backendtest.Must[token.Result](t)(e.tokens.Redeem(ctx, tc[0], tc[1])); r.Status != token.NotFound {
 				t.Fatalf("redeem with purpose %q: %v", tc[0], r.Status)
 			}
 		}
-		if r := must[token.Result](t)(e.tokens.Redeem(ctx, "reset", iss.Token)); r.Status != token.Valid {
+		if r := backendtest.Must[token.Result](t)(e.tokens.Redeem(ctx, "reset", iss.Token)); r.Status != token.Valid {
 			t.Fatalf("the failed attempts consumed the token: %v", r.Status)
 		}
 	})
 	t.Run("a token past its expiry is EXPIRED and cannot be redeemed", func(t *testing.T) {
 		e := fresh(t)
-		iss := must[token.Issued](t)(e.tokens.Issue(ctx, "magic", "carol", token.IssueOptions{TTL: time.Minute}))
+		iss := backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "magic", "carol", token.IssueOptions{TTL: time.Minute}))
 		e.clock.Advance(time.Minute - time.Millisecond)
-		if r := must[token.Result](t)(e.tokens.Verify(ctx, "magic", iss.Token)); r.Status != token.Valid {
+		if r := backendtest.Must[token.Result](t)(e.tokens.Verify(ctx, "magic", iss.Token)); r.Status != token.Valid {
 			t.Fatalf("a millisecond before expiry: %v", r.Status)
 		}
 		e.clock.Advance(time.Millisecond)
 		for _, f := range []func(context.Context, string, string) (token.Result, error){e.tokens.Redeem, e.tokens.Verify, e.tokens.Redeem} {
-			if r := must[token.Result](t)(f(ctx, "magic", iss.Token)); r.Status != token.Expired {
+			if r := backendtest.Must[token.Result](t)(f(ctx, "magic", iss.Token)); r.Status != token.Expired {
 				t.Fatalf("at expiry: %v", r.Status)
 			}
 		}
 	})
 	t.Run("issuing again revokes the earlier unused token unless asked to keep it", func(t *testing.T) {
 		e := fresh(t)
-		a := must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "dave", token.IssueOptions{}))
-		other := must[token.Issued](t)(e.tokens.Issue(ctx, "invite", "dave", token.IssueOptions{}))
-		b := must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "dave", token.IssueOptions{}))
-		c := must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "dave", token.IssueOptions{KeepExisting: true}))
+		a := backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "dave", token.IssueOptions{}))
+		other := backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "invite", "dave", token.IssueOptions{}))
+		b := backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "dave", token.IssueOptions{}))
+		c := backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "reset", "dave", token.IssueOptions{KeepExisting: true}))
 		want := map[string]token.Status{a.Token: token.Revoked, other.Token: token.Valid, b.Token: token.Valid, c.Token: token.Valid}
 		for tok, s := range want {
 			purpose := "reset"
 			if tok == other.Token { //secretsvet:ignore a test telling apart tokens it made itself
 				purpose = "invite"
 			}
-			if r := must[token.Result](t)(e.tokens.Verify(ctx, purpose, tok)); r.Status != s {
+			if r := backendtest.Must[token.Result](t)(e.tokens.Verify(ctx, purpose, tok)); r.Status != s {
 				t.Errorf("token %s: %v, want %v", r.ID, r.Status, s)
 			}
 		}
-		n := must[int64](t)(e.tokens.RevokeSubject(ctx, "reset", "dave"))
+		n := backendtest.Must[int64](t)(e.tokens.RevokeSubject(ctx, "reset", "dave"))
 		if n != 2 {
 			t.Errorf("RevokeSubject revoked %d, want 2", n)
 		}
 		for _, tok := range []string{b.Token, c.Token} {
-			if r := must[token.Result](t)(e.tokens.Redeem(ctx, "reset", tok)); r.Status != token.Revoked {
+			if r := backendtest.Must[token.Result](t)(e.tokens.Redeem(ctx, "reset", tok)); r.Status != token.Revoked {
 				t.Errorf("after RevokeSubject: %v", r.Status)
 			}
 		}
-		if r := must[token.Result](t)(e.tokens.Redeem(ctx, "invite", other.Token)); r.Status != token.Valid {
+		if r := backendtest.Must[token.Result](t)(e.tokens.Redeem(ctx, "invite", other.Token)); r.Status != token.Valid {
 			t.Errorf("the other purpose's token: %v", r.Status)
 		}
 	})
@@ -142,8 +134,8 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 	ctx := context.Background()
 	t.Run("of 200 concurrent redemptions of one token exactly one is VALID", func(t *testing.T) {
 		a, b := pair(t)
-		iss := must[token.Issued](t)(a.tokens.Issue(ctx, "reset", "u", token.IssueOptions{}))
-		got := parallel(t, 200, a, b, func(e *env) (token.Status, error) {
+		iss := backendtest.Must[token.Issued](t)(a.tokens.Issue(ctx, "reset", "u", token.IssueOptions{}))
+		got := backendtest.Parallel(t, 200, []*env{a, b}, func(e *env) (token.Status, error) {
 			r, err := e.tokens.Redeem(ctx, "reset", iss.Token)
 			return r.Status, err
 		})
@@ -155,7 +147,7 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 		a, b := pair(t)
 		var mu sync.Mutex
 		var issued []string
-		parallel(t, 20, a, b, func(e *env) (bool, error) {
+		backendtest.Parallel(t, 20, []*env{a, b}, func(e *env) (bool, error) {
 			iss, err := e.tokens.Issue(ctx, "reset", "u", token.IssueOptions{})
 			mu.Lock()
 			issued = append(issued, iss.Token)
@@ -164,7 +156,7 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 		})
 		got := map[token.Status]int{}
 		for _, tok := range issued {
-			got[must[token.Result](t)(a.tokens.Verify(ctx, "reset", tok)).Status]++
+			got[backendtest.Must[token.Result](t)(a.tokens.Verify(ctx, "reset", tok)).Status]++
 		}
 		if got[token.Valid] != 1 || got[token.Revoked] != 19 {
 			t.Fatalf("outcomes %v, want 1 VALID and 19 REVOKED", got)
@@ -177,28 +169,7 @@ func testPlaintext(t *testing.T, e *env, contents func() []byte) {
 	var plain []string
 	for i := range 5 {
 		subject := string(rune('a' + i))
-		plain = append(plain, must[token.Issued](t)(e.tokens.Issue(ctx, "reset", subject, token.IssueOptions{})).Token)
+		plain = append(plain, backendtest.Must[token.Issued](t)(e.tokens.Issue(ctx, "reset", subject, token.IssueOptions{})).Token)
 	}
-	data := contents()
-	if len(data) == 0 {
-		t.Fatal("the backend returned no contents to scan")
-	}
-	if !bytes.Contains(data, []byte("reset")) {
-		t.Fatal("the contents lack even the purposes: the scan reads the wrong thing")
-	}
-	for _, p := range plain {
-		// The second half of a token or key, too: a store that split the
-		// value would otherwise slip through. Codes are 10 digits so that a
-		// chance match in the other bytes stays below 1e-6 per run; half of
-		// one (5 digits) would not, so codes are searched whole.
-		needles := []string{p}
-		if len(p) > 16 {
-			needles = append(needles, p[len(p)/2:])
-		}
-		for _, needle := range needles {
-			if bytes.Contains(data, []byte(needle)) {
-				t.Errorf("the database holds a plaintext secret of %d characters", len(p))
-			}
-		}
-	}
+	backendtest.NoPlaintext(t, contents(), "reset", plain)
 }

@@ -298,3 +298,20 @@ func Parallel[E any, S comparable](t testing.TB, n int, on []E, f func(e E) (S, 
 	}
 	return count
 }
+
+// NewPostgresDatabase creates a database of its own on the server at
+// SECRETS_TEST_POSTGRES_URL, dropped when the test ends, and returns its
+// URL: for tests of what a store does to a database it has to itself, such
+// as its default schema. Without the URL, it skips the test.
+func NewPostgresDatabase(tb testing.TB) string {
+	u := URL(tb)
+	name := "secrets_test_" + secrets.TokenHex(8)
+	exec(tb, u, "CREATE DATABASE "+name)
+	tb.Cleanup(func() { exec(tb, u, "DROP DATABASE "+name+" WITH (FORCE)") })
+	pu, err := url.Parse(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pu.Path = "/" + name
+	return pu.String()
+}

@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/unguessable/secrets/store"
@@ -47,4 +48,32 @@ func RunSuite[E any](t *testing.T, newEnv func(t testing.TB, st store.Store, clo
 			})
 		}
 	})
+}
+
+// NoPlaintext fails the test if contents, the bytes a database holds, hold
+// any of the secrets in plain, whole or (for secrets over 16 characters)
+// their second half, which a store that split the value would otherwise
+// slip past. marker is a value the contents must hold, so that a scan of
+// the wrong thing cannot pass. Codes are searched whole: give them 10
+// digits, so that a chance match in the other bytes stays below 1e-6 per
+// run (half of one, 5 digits, would not).
+func NoPlaintext(t testing.TB, contents []byte, marker string, plain []string) {
+	t.Helper()
+	if len(contents) == 0 {
+		t.Fatal("the backend returned no contents to scan")
+	}
+	if !bytes.Contains(contents, []byte(marker)) {
+		t.Fatalf("the contents lack even %q: the scan reads the wrong thing", marker)
+	}
+	for _, p := range plain {
+		needles := []string{p}
+		if len(p) > 16 {
+			needles = append(needles, p[len(p)/2:])
+		}
+		for _, needle := range needles {
+			if bytes.Contains(contents, []byte(needle)) {
+				t.Errorf("the database holds a plaintext secret of %d characters", len(p))
+			}
+		}
+	}
 }

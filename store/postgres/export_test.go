@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
 
 // Internals for the package's external tests.
@@ -16,7 +17,7 @@ var (
 	KeysByHashSQL = keysByHashSQL
 )
 
-const LookupBatch = lookupBatch
+const LookupBatch = sqlstore.MaxLookupBatch
 
 func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
 

@@ -6,26 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/unguessable/secrets/internal/coalesce"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
-
-// KeyByHash returns the key with this hash: one indexed read, shared with
-// the lookups running concurrently.
-func (p *Postgres) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
-	k, ok, err := p.byHash.Get(ctx, string(hash))
-	if errors.Is(err, coalesce.ErrClosed) {
-		return store.Key{}, fmt.Errorf("postgres: key lookup: %w", sqlstore.ErrClosed)
-	}
-	if err != nil {
-		return store.Key{}, err
-	}
-	if !ok {
-		return store.Key{}, store.ErrNotFound
-	}
-	return k, nil
-}
 
 // keyByHash reads one key, when no other lookup is in flight, as the plain
 // equality it is: an array parameter costs more to bind and plan. (Under
@@ -54,7 +37,7 @@ func (p *Postgres) keyByHash(ctx context.Context, hash string) (store.Key, bool,
 // generic plan; for an array parameter it planned every execution afresh.
 // See docs/BENCHMARKS-STORE.md.
 func (p *Postgres) keysByHash(ctx context.Context, hashes []string) (map[string]store.Key, error) {
-	if len(hashes) == 0 || len(hashes) > lookupBatch {
+	if len(hashes) == 0 || len(hashes) > sqlstore.MaxLookupBatch {
 		return nil, fmt.Errorf("postgres: key lookup: %d hashes in one batch", len(hashes)) // the coalescer's bug
 	}
 	arg := make([]any, len(hashes))
@@ -78,9 +61,9 @@ func (p *Postgres) keysByHash(ctx context.Context, hashes []string) (map[string]
 
 // keysByHashSQL[n] is the statement of keysByHash for n hashes.
 var keysByHashSQL = func() []string {
-	stmts := make([]string, lookupBatch+1)
+	stmts := make([]string, sqlstore.MaxLookupBatch+1)
 	var params strings.Builder
-	for n := 1; n <= lookupBatch; n++ {
+	for n := 1; n <= sqlstore.MaxLookupBatch; n++ {
 		if n > 1 {
 			params.WriteString(", ")
 		}

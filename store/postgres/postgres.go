@@ -36,7 +36,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/unguessable/secrets/internal/coalesce"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
@@ -54,8 +53,7 @@ type core = sqlstore.Core
 // Postgres is a store.Store on a PostgreSQL database.
 type Postgres struct {
 	*core
-	pool   *pgxpool.Pool
-	byHash *coalesce.Coalescer[store.Key]
+	pool *pgxpool.Pool
 }
 
 // Options tune how a database is opened; the zero value is the default.
@@ -69,9 +67,6 @@ type Options struct {
 	// fuller (see docs/BENCHMARKS-STORE.md).
 	LookupWorkers int
 }
-
-// lookupBatch is the most key lookups one coalesced statement serves.
-const lookupBatch = 64
 
 var dialect = sqlstore.Dialect{
 	Name:       "postgres",
@@ -127,7 +122,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Postgr
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	p.byHash = coalesce.New(p.keysByHash, coalesce.Options[store.Key]{Workers: workers, MaxBatch: lookupBatch, One: p.keyByHash, Copy: store.Key.Clone})
+	p.StartLookups(sqlstore.Lookups{Batch: p.keysByHash, One: p.keyByHash, Workers: workers})
 	return p, nil
 }
 
@@ -149,7 +144,7 @@ func firstSchema(searchPath string) string {
 
 // Close closes the pool.
 func (p *Postgres) Close() error {
-	p.byHash.Close()
+	p.StopLookups()
 	p.pool.Close()
 	return nil
 }

@@ -8,46 +8,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/unguessable/secrets"
 	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 	"github.com/unguessable/secrets/store/postgres"
 )
-
-// newDatabase creates a database of its own for one test, dropped at
-// cleanup, and returns its URL: the tests of the default schema must not
-// share one.
-func newDatabase(t *testing.T) string {
-	u := backendtest.URL(t)
-	ctx := context.Background()
-	name := "secrets_test_" + secrets.TokenHex(8)
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
-	pu, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pu.Path = "/" + name
-	return pu.String()
-}
 
 // schemaOf returns the schema that holds each table named.
 func schemaOf(t *testing.T, u string, tables ...string) map[string]string {
@@ -80,7 +45,7 @@ func schemaOf(t *testing.T, u string, tables ...string) map[string]string {
 }
 
 func TestTablesLiveInTheSecretsSchemaBesideTheApplicationsOwn(t *testing.T) {
-	u := newDatabase(t)
+	u := backendtest.NewPostgresDatabase(t)
 	ctx := context.Background()
 	// The application's own tokens table, in public.
 	conn, err := pgx.Connect(ctx, u)
@@ -110,7 +75,7 @@ func TestTablesLiveInTheSecretsSchemaBesideTheApplicationsOwn(t *testing.T) {
 }
 
 func TestASearchPathInTheURLNamesTheSchema(t *testing.T) {
-	u := newDatabase(t)
+	u := backendtest.NewPostgresDatabase(t)
 	ctx := context.Background()
 	pu, err := url.Parse(u)
 	if err != nil {
@@ -132,7 +97,7 @@ func TestASearchPathInTheURLNamesTheSchema(t *testing.T) {
 // A database made before the tables had a schema of their own holds them
 // in public; opening it moves them, rows and all, into the schema.
 func TestADatabaseFromBeforeSchemasIsMigratedInPlace(t *testing.T) {
-	u := newDatabase(t)
+	u := backendtest.NewPostgresDatabase(t)
 	ctx := context.Background()
 	ms, err := sqlstore.Migrations("postgres")
 	if err != nil {

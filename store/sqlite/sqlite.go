@@ -32,7 +32,6 @@ import (
 	"modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/unguessable/secrets/internal/coalesce"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
@@ -54,10 +53,8 @@ type SQLite struct {
 	r    *sql.DB // read-only connections
 
 	// Lookups of keys by hash, the read behind every plain-key
-	// verification, go through readers (see lookup.go); concurrent
-	// lookups share their runs through byHash.
+	// verification, go through readers (see lookup.go).
 	readers chan *reader
-	byHash  *coalesce.Coalescer[store.Key]
 }
 
 // Options tune how a database is opened; the zero value is the default.
@@ -66,9 +63,6 @@ type Options struct {
 	// GOMAXPROCS, as more only contend for SQLite's locks.
 	LookupWorkers int
 }
-
-// lookupBatch is the most key lookups one coalesced statement serves.
-const lookupBatch = 64
 
 var dialect = sqlstore.Dialect{
 	Name:     "sqlite",
@@ -152,7 +146,7 @@ func OpenOptions(ctx context.Context, path string, opts Options) (*SQLite, error
 		s.readers <- rd
 	}
 	s.core = sqlstore.New(dialect, sqlstore.DatabaseSQL(w), sqlstore.DatabaseSQL(s.r), coreBackend{s})
-	s.byHash = coalesce.New(s.keysByHash, coalesce.Options[store.Key]{Workers: workers, MaxBatch: lookupBatch, Copy: store.Key.Clone})
+	s.StartLookups(sqlstore.Lookups{Batch: s.keysByHash, Workers: workers})
 	return s, nil
 }
 
@@ -187,7 +181,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *SQLite) Close() error {
-	s.byHash.Close()
+	s.StopLookups()
 	s.closeReaders()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
@@ -254,22 +248,6 @@ func (s *SQLite) tx(ctx context.Context, durable bool, fn func(sqlstore.Querier)
 // immediate transaction that holds the file's write lock.
 func (coreBackend) LockSubject(context.Context, sqlstore.Querier, sqlstore.Lock, string, string) error {
 	return nil
-}
-
-// KeyByHash returns the key with this hash: one indexed read, shared with
-// the lookups running concurrently.
-func (s *SQLite) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
-	k, ok, err := s.byHash.Get(ctx, string(hash))
-	if errors.Is(err, coalesce.ErrClosed) {
-		return store.Key{}, fmt.Errorf("sqlite: key lookup: %w", sqlstore.ErrClosed)
-	}
-	if err != nil {
-		return store.Key{}, err
-	}
-	if !ok {
-		return store.Key{}, store.ErrNotFound
-	}
-	return k, nil
 }
 
 // keysByHash reads the keys with these hashes on a reader of its own (no

@@ -3,8 +3,11 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
@@ -97,5 +100,43 @@ func TestManyHandlesOpenANewFileAtOnce(t *testing.T) {
 	var n int
 	if err := st2.r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d migrations recorded (%v), want 1", n, err)
+	}
+}
+
+// A file made by the released first migration, whose SQL declared SQLite's
+// own types, opens and works under the migration runner of today.
+func TestAFileFromTheReleasedSchemaOpens(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	schema, err := os.ReadFile("testdata/001_init_released.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(schema),
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (1, 0)`,
+		`INSERT INTO api_keys (id, hash, prefix, start, namespace, owner, name, enabled, created_at, updated_at, remaining)
+			VALUES ('key_1', x'0102', 'sk_', 'sk_x', 'default', 'o', 'n', 1, 1000, 1000, 2)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	k, err := st.KeyByHash(ctx, []byte{1, 2})
+	if err != nil || k.ID != "key_1" || !k.Enabled || *k.Remaining != 2 {
+		t.Fatalf("the old key: %+v, %v", k, err)
+	}
+	if _, ok, err := st.UseKey(ctx, "key_1", 2, time.UnixMilli(2000)); !ok || err != nil {
+		t.Fatalf("use: %v, %v", ok, err)
 	}
 }

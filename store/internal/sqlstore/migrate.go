@@ -9,11 +9,13 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // migrations holds the schema's history. A file is named
-// NNN_words.sql when both databases run it as written, or
+// NNN_words.sql when both databases run it (with {{blob}} for the type of
+// binary columns: BLOB in SQLite, BYTEA in PostgreSQL), or
 // NNN_words.sqlite.sql and NNN_words.postgres.sql when their SQL differs.
 // A version once released is never edited, only followed by a new file.
 //
@@ -26,6 +28,9 @@ type Migration struct {
 	Name    string // the file name
 	SQL     string
 }
+
+// blobType is each dialect's type of binary columns.
+var blobType = map[string]string{"sqlite": "BLOB", "postgres": "BYTEA"}
 
 var migrationName = regexp.MustCompile(`^([0-9]{3})_[a-z0-9_]+(\.(sqlite|postgres))?\.sql$`)
 
@@ -61,7 +66,7 @@ func LoadMigrations(fsys fs.FS, dir, dialect string) ([]Migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migrations: %w", err)
 		}
-		byVersion[v] = Migration{Version: v, Name: name, SQL: string(body)}
+		byVersion[v] = Migration{Version: v, Name: name, SQL: strings.ReplaceAll(string(body), "{{blob}}", blobType[dialect])}
 	}
 	var ms []Migration
 	for _, m := range byVersion {

@@ -12,7 +12,8 @@ func TestTheEmbeddedMigrationsLoadForEveryDialect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
-		if len(ms) == 0 || ms[0].Version != 1 || !strings.Contains(ms[0].SQL, "CREATE TABLE api_keys") {
+		if len(ms) == 0 || ms[0].Version != 1 || !strings.Contains(ms[0].SQL, "CREATE TABLE api_keys") ||
+			!strings.Contains(ms[0].SQL, "hash       "+blobType[d]+" NOT NULL UNIQUE") || strings.Contains(ms[0].SQL, "{{") {
 			t.Fatalf("%s: %d migrations, the first %+v", d, len(ms), ms[0].Name)
 		}
 		for _, m := range ms {

@@ -14,10 +14,10 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/unguessable/secrets/internal/coalesce"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -89,13 +89,16 @@ type Backend interface {
 	LockSubject(ctx context.Context, q Querier, kind Lock, purpose, subject string) error
 }
 
-// Core implements every [store.Store] method but KeyByHash, Ping and
-// Close, which a backend adds by embedding *Core.
+// Core implements every [store.Store] method but Ping and Close, which a
+// backend adds by embedding *Core; KeyByHash reads through the lookups the
+// backend starts ([Core.StartLookups]).
 type Core struct {
 	d Dialect
 	w Querier // writes and the reads that decide them
 	r Querier // reads
 	b Backend
+
+	byHash *coalesce.Coalescer[store.Key] // see StartLookups
 }
 
 // New returns a Core that writes through w, reads through r and takes its
@@ -204,6 +207,3 @@ func (c *Core) LoadOrStoreSetting(ctx context.Context, name string, value []byte
 	}
 	return v, nil
 }
-
-// ErrClosed is returned by a lookup on a store that was closed.
-var ErrClosed = errors.New("the store is closed")

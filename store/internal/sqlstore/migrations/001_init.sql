@@ -1,8 +1,10 @@
 -- Tokens, codes, API keys and settings. Times are Unix milliseconds; NULL
 -- where a time is optional. Only digests are stored, never plaintext.
+-- (SQLite gives BIGINT columns INTEGER affinity and BOOLEAN NUMERIC; both
+-- store the integers written here exactly as INTEGER would.)
 CREATE TABLE tokens (
 	id         TEXT PRIMARY KEY,
-	hash       BYTEA NOT NULL UNIQUE,
+	hash       {{blob}} NOT NULL UNIQUE,
 	purpose    TEXT NOT NULL,
 	subject    TEXT NOT NULL,
 	meta       TEXT,
@@ -18,7 +20,7 @@ CREATE TABLE codes (
 	id           TEXT PRIMARY KEY,
 	purpose      TEXT NOT NULL,
 	subject      TEXT NOT NULL,
-	mac          BYTEA NOT NULL,
+	mac          {{blob}} NOT NULL,
 	created_at   BIGINT NOT NULL,
 	expires_at   BIGINT NOT NULL,
 	attempts     BIGINT NOT NULL DEFAULT 0,
@@ -31,7 +33,7 @@ CREATE INDEX codes_created ON codes (created_at);
 
 CREATE TABLE api_keys (
 	id         TEXT PRIMARY KEY,
-	hash       BYTEA NOT NULL UNIQUE,
+	hash       {{blob}} NOT NULL UNIQUE,
 	prefix     TEXT NOT NULL,
 	start      TEXT NOT NULL,
 	namespace  TEXT NOT NULL,
@@ -55,5 +57,5 @@ CREATE INDEX api_keys_expires ON api_keys (expires_at);
 
 CREATE TABLE settings (
 	name  TEXT PRIMARY KEY,
-	value BYTEA NOT NULL
+	value {{blob}} NOT NULL
 );
