@@ -15,6 +15,10 @@
 // can compute it; it catches typos and garbage before any lookup.
 //
 // Store only [Hash] of a key and show only [Redact] of it.
+//
+// This package only makes and parses keys; it stores nothing. To issue
+// keys and verify them against a database, with owners, limits and
+// revocation, use package [github.com/unguessable/secrets/keys].
 package apikey
 
 import (

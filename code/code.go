@@ -9,6 +9,9 @@
 // codes per subject and purpose in 10 minutes). A new code cancels the
 // pending one. Outcomes are a [Status]; errors mean the system failed or
 // the send throttle refused.
+//
+// The codes are drawn by [github.com/unguessable/secrets/otp.Code]; TOTP
+// for authenticator apps is in package otp too.
 package code
 
 import (
@@ -208,15 +211,15 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 	return Issued{ID: c.ID, Code: plain, Purpose: purpose, Subject: subject, CreatedAt: now, ExpiresAt: c.ExpiresAt, AttemptsLeft: c.MaxAttempts}, nil
 }
 
-// Check compares code with the subject's pending code, counting one attempt
+// Check compares presented with the subject's pending code, counting one attempt
 // whether right or wrong. The comparison is of HMACs, inside the atomic
 // update that counts the attempt, so a burst of guesses never gets more than
 // the attempts allowed.
-func (m *Manager) Check(ctx context.Context, purpose, subject, code string) (Result, error) {
+func (m *Manager) Check(ctx context.Context, purpose, subject, presented string) (Result, error) {
 	if argcheck.Name("code", "purpose", purpose, true) != nil || argcheck.Name("code", "subject", subject, true) != nil {
 		return Result{Status: NotFound}, nil
 	}
-	mac := m.mac(purpose, subject, code)
+	mac := m.mac(purpose, subject, presented)
 	// A refusal of a code that looks checkable means a new code replaced it
 	// between the two statements; check again against the new one.
 	for range 3 {
@@ -244,11 +247,12 @@ func (m *Manager) Check(ctx context.Context, purpose, subject, code string) (Res
 	return Result{}, errors.New("code: check: the pending code kept changing")
 }
 
-// mac is HMAC-SHA-256 under the pepper of purpose, subject and code, each
-// length-prefixed so that no two different triples share an input.
-func (m *Manager) mac(purpose, subject, code string) []byte {
+// mac is HMAC-SHA-256 under the pepper of purpose, subject and the code
+// presented, each length-prefixed so that no two different triples share
+// an input.
+func (m *Manager) mac(purpose, subject, presented string) []byte {
 	h := hmac.New(sha256.New, m.pepper)
-	for _, s := range []string{purpose, subject, code} {
+	for _, s := range []string{purpose, subject, presented} {
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
 		h.Write(n[:])

@@ -10,6 +10,9 @@
 // in any number of processes never spends more uses or more of the rate
 // limit than the key has. Outcomes are a [Status]; errors mean the system
 // failed, never that a key was wrong.
+//
+// The key format itself (prefix, base62 body, checksum) is package
+// [github.com/unguessable/secrets/apikey], which stores nothing.
 package keys
 
 import (

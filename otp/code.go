@@ -1,6 +1,11 @@
 // Package otp generates one-time passwords: uniform numeric codes for
 // verification by email or SMS, and HOTP/TOTP codes (RFC 4226, RFC 6238) for
 // authenticator apps.
+//
+// This package only generates and computes codes; it stores nothing. To
+// issue a numeric code to a user and check it once, with expiry, attempt
+// limits and a send throttle, use package
+// [github.com/unguessable/secrets/code].
 package otp
 
 import (

@@ -8,6 +8,10 @@
 // in one atomic database step, so of any number of concurrent redemptions,
 // in any number of processes, exactly one is [Valid]. Outcomes are a
 // [Status]; errors mean the system failed, never that a token was wrong.
+//
+// The tokens are drawn by [github.com/unguessable/secrets.TokenURLSafe];
+// a program that stores tokens itself needs only that. The store behind
+// the managers is package [github.com/unguessable/secrets/store].
 package token
 
 import (
@@ -164,12 +168,12 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 	return Issued{ID: t.ID, Token: plain, Purpose: purpose, Subject: subject, Bits: 8 * opts.Bytes, CreatedAt: now, ExpiresAt: t.ExpiresAt}, nil
 }
 
-// Verify reports the status of token for purpose without consuming it.
-func (m *Manager) Verify(ctx context.Context, purpose, token string) (Result, error) {
-	if !plausible(purpose, token) {
+// Verify reports the status of presented for purpose without consuming it.
+func (m *Manager) Verify(ctx context.Context, purpose, presented string) (Result, error) {
+	if !plausible(purpose, presented) {
 		return Result{Status: NotFound}, nil
 	}
-	t, err := m.st.GetToken(ctx, purpose, digest(token))
+	t, err := m.st.GetToken(ctx, purpose, digest(presented))
 	if errors.Is(err, store.ErrNotFound) {
 		return Result{Status: NotFound}, nil
 	}
@@ -179,12 +183,13 @@ func (m *Manager) Verify(ctx context.Context, purpose, token string) (Result, er
 	return result(t, classify(t, m.clock.Now(), Valid)), nil
 }
 
-// Redeem consumes token for purpose: Valid exactly once, then Used.
-func (m *Manager) Redeem(ctx context.Context, purpose, token string) (Result, error) {
-	if !plausible(purpose, token) {
+// Redeem consumes presented, a token, for purpose: Valid exactly once,
+// then Used.
+func (m *Manager) Redeem(ctx context.Context, purpose, presented string) (Result, error) {
+	if !plausible(purpose, presented) {
 		return Result{Status: NotFound}, nil
 	}
-	t, redeemed, err := m.st.RedeemToken(ctx, purpose, digest(token), m.clock.Now())
+	t, redeemed, err := m.st.RedeemToken(ctx, purpose, digest(presented), m.clock.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return Result{Status: NotFound}, nil
 	}
@@ -212,12 +217,12 @@ func (m *Manager) RevokeSubject(ctx context.Context, purpose, subject string) (i
 	return n, nil
 }
 
-func plausible(purpose, token string) bool {
-	return purpose != "" && argcheck.NameOK(purpose) && token != "" && len(token) <= maxTokenLen
+func plausible(purpose, presented string) bool {
+	return purpose != "" && argcheck.NameOK(purpose) && presented != "" && len(presented) <= maxTokenLen
 }
 
-func digest(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
+func digest(presented string) []byte {
+	sum := sha256.Sum256([]byte(presented))
 	return sum[:]
 }
 

@@ -21,6 +21,13 @@ import (
 	"github.com/unguessable/secrets/store/sqlite"
 )
 
+// The keys of serve's own log lines; the server logs under its own.
+const (
+	logSubsystem = "subsystem"
+	logAddr      = "addr"
+	logStore     = "store"
+)
+
 // Defaults of secrets serve.
 const (
 	defaultServeAddr = "127.0.0.1:8427"
@@ -121,7 +128,8 @@ func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, re
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "store", kind)
+	log = log.With(logSubsystem, "serve")
+	log.Info("listening", logAddr, ln.Addr().String(), logStore, kind)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}

@@ -199,10 +199,10 @@ func (c *Coalescer[V]) work() {
 		// The callers just answered wait in this worker's run queue. A
 		// fetch that runs in-process and never blocks (SQLite's) would
 		// otherwise keep the worker on its processor, batch after batch,
-		// until the scheduler preempted it 10 ms later: under load on
-		// SQLite that was the service's p99 latency (2x the HTTP
-		// ceiling's, against 1x). The yield comes after serve's own
-		// clean-up, so that the callers find the fetch finished.
+		// until the scheduler preempted it 10 ms later, which under load
+		// became the service's p99 latency. The yield comes after
+		// serve's own clean-up, so that the callers find the fetch
+		// finished.
 		runtime.Gosched()
 	}
 }
