@@ -40,6 +40,14 @@
 //   - Picking from a list: [Choice], [Sample], [Shuffle].
 //   - Checking a presented token against the expected one: [CompareDigest].
 //
+// # The other packages
+//
+// The generators (apikey, otp, passphrase, password, entropy) build on this
+// package; the managers (token, code, keys) issue and verify secrets over a
+// store (store/sqlite, store/postgres); server is the HTTP API over the
+// managers. docs/ARCHITECTURE.md in the repository says which package owns
+// what and where a new record or endpoint goes.
+//
 // # Failure behaviour
 //
 // Like [crypto/rand.Read], these functions never return an error: on the rare
