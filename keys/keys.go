@@ -155,7 +155,7 @@ type Created struct {
 type RateLimitState struct {
 	Limit     int64
 	Remaining int64     // uses left in the window
-	Reset     time.Time // when the window ends
+	Reset     time.Time // when the window ends (with no window running: now + the window)
 }
 
 // Result is the outcome of Verify. For any key that was found, the fields
@@ -320,15 +320,13 @@ func (m *Manager) result(k store.Key, s Status, now time.Time) Result {
 	r := Result{Status: s, ID: k.ID, Namespace: k.Namespace, Owner: k.Owner, Name: k.Name,
 		Meta: json.RawMessage(k.Meta), ExpiresAt: k.ExpiresAt, Remaining: k.Remaining}
 	if rl := k.RateLimit; rl != nil {
-		w := rl.Window.Milliseconds()
-		start := now.UnixMilli() / w * w
-		used := int64(0)
-		// A stored window at or after now's is the one counting (the store
-		// never moves a window back for a clock that is behind).
-		if rs := k.RateStart.UnixMilli(); rs >= start {
+		// The stored window counts while it lasts (for a clock behind
+		// it too); after it, a window would start with the next use.
+		start, used := now.UnixMilli(), int64(0)
+		if rs := k.RateStart.UnixMilli(); !k.RateStart.IsZero() && now.UnixMilli() < rs+rl.Window.Milliseconds() {
 			start, used = rs, k.RateCount
 		}
-		r.RateLimit = &RateLimitState{Limit: rl.Limit, Remaining: max(rl.Limit-used, 0), Reset: time.UnixMilli(start + w).UTC()}
+		r.RateLimit = &RateLimitState{Limit: rl.Limit, Remaining: max(rl.Limit-used, 0), Reset: time.UnixMilli(start + rl.Window.Milliseconds()).UTC()}
 	}
 	return r
 }

@@ -196,7 +196,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 	t.Run("a rate limit admits the limit per window and says when it resets", func(t *testing.T) {
 		e := fresh(t)
 		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
-		windowEnd := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
+		windowEnd := e.clock.Now().Add(time.Minute) // a minute after the first use
 		if r := verify(t, e, c.Key, "", 1, keys.Valid); r.RateLimit.Remaining != 1 || !r.RateLimit.Reset.Equal(windowEnd) || r.RateLimit.Limit != 2 {
 			t.Fatalf("rate limit state %+v, want 1 left until %v", r.RateLimit, windowEnd)
 		}
@@ -209,13 +209,16 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			t.Fatalf("new window state %+v", r.RateLimit)
 		}
 	})
-	t.Run("a rate limit holds when two instances' clocks straddle a window boundary", func(t *testing.T) {
+	t.Run("a rate limit holds when two instances' clocks straddle the end of a window", func(t *testing.T) {
 		e := fresh(t)
 		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
-		boundary := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
+		// A first window, which ends at boundary.
+		verify(t, e, c.Key, "", 1, keys.Valid)
+		boundary := e.clock.Now().Add(time.Minute)
 		e.clock.Advance(boundary.Sub(e.clock.Now()))
 		// The second instance's clock is a millisecond behind: still in the
-		// previous window. It must not reset the window the first started.
+		// first window. It must count in the window the first instance
+		// starts, not go back to the first.
 		behind := backendtest.NewClock()
 		behind.Advance(boundary.Add(-time.Millisecond).Sub(behind.Now()))
 		lagging := keys.New(e.st, keys.Options{Clock: behind})
@@ -234,6 +237,38 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 		}
 		if valid != 2 {
 			t.Fatalf("%d of 10 verifications VALID around the boundary, want the limit of 2", valid)
+		}
+	})
+	t.Run("a rate-limit window starts at the key's first use, not at a boundary of the clock", func(t *testing.T) {
+		e := fresh(t)
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
+		// First used 0.7 s before a minute boundary of the clock: a window
+		// aligned to the clock would reset 0.7 s later.
+		boundary := e.clock.Now().Truncate(time.Minute).Add(time.Minute)
+		e.clock.Advance(boundary.Add(-700 * time.Millisecond).Sub(e.clock.Now()))
+		first := e.clock.Now()
+		if r := verify(t, e, c.Key, "", 1, keys.Valid); !r.RateLimit.Reset.Equal(first.Add(time.Minute)) || r.RateLimit.Remaining != 1 {
+			t.Fatalf("first use: %+v", *r.RateLimit)
+		}
+		e.clock.Advance(time.Second) // past the boundary
+		verify(t, e, c.Key, "", 1, keys.Valid)
+		if r := verify(t, e, c.Key, "", 1, keys.RateLimited); !r.RateLimit.Reset.Equal(first.Add(time.Minute)) {
+			t.Fatalf("after the boundary: the window resets at %v, want a minute after the first use", r.RateLimit.Reset)
+		}
+		e.clock.Advance(first.Add(time.Minute - time.Millisecond).Sub(e.clock.Now()))
+		verify(t, e, c.Key, "", 1, keys.RateLimited)
+		e.clock.Advance(time.Millisecond)
+		if r := verify(t, e, c.Key, "", 1, keys.Valid); !r.RateLimit.Reset.Equal(e.clock.Now().Add(time.Minute)) || r.RateLimit.Remaining != 1 {
+			t.Fatalf("a minute after the first use, a new window: %+v", *r.RateLimit)
+		}
+		// A check of cost 0 after the window ended starts none.
+		e.clock.Advance(2 * time.Minute)
+		if r := verify(t, e, c.Key, "", 0, keys.Valid); r.RateLimit.Remaining != 2 {
+			t.Fatalf("a cost-0 check: %+v", *r.RateLimit)
+		}
+		e.clock.Advance(30 * time.Second)
+		if r := verify(t, e, c.Key, "", 1, keys.Valid); !r.RateLimit.Reset.Equal(e.clock.Now().Add(time.Minute)) {
+			t.Fatalf("the window after a cost-0 check starts at %v, want at this use", r.RateLimit.Reset.Add(-time.Minute))
 		}
 	})
 	t.Run("updates change metadata and expiry", func(t *testing.T) {

@@ -65,10 +65,14 @@ type Code struct {
 	CancelledAt time.Time // zero unless a newer code replaced it
 }
 
-// RateLimit admits at most Limit uses (summed costs) per fixed Window;
-// windows are aligned to multiples of Window since the Unix epoch, and a
-// key's window never moves back, so instances whose clocks straddle a
-// boundary share the newer window rather than each restarting its own.
+// RateLimit admits at most Limit uses (summed costs) in a window of length
+// Window that starts at the key's first use after the previous window
+// ended, not at a boundary of the clock. Within one window no more than
+// Limit is ever admitted, by any number of instances (a window only moves
+// forward, so an instance whose clock is a little behind counts in the
+// window another started). As with any windowed or token-bucket limit, a
+// caller who spends the whole limit at the end of one window and again at
+// the start of the next gets up to 2 x Limit within one span of Window.
 type RateLimit struct {
 	Limit  int64
 	Window time.Duration

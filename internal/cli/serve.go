@@ -21,11 +21,11 @@ import (
 	"github.com/unguessable/secrets/store/sqlite"
 )
 
-// The keys of serve's own log lines; the server logs under its own.
+// The keys of serve's own log lines (scripts read "listening addr=");
+// the server's subsystems log under their own.
 const (
-	logSubsystem = "subsystem"
-	logAddr      = "addr"
-	logStore     = "store"
+	logAddr  = "addr"
+	logStore = "store"
 )
 
 // Defaults of secrets serve.
@@ -128,7 +128,6 @@ func serve(ctx context.Context, s Streams, log *slog.Logger, addr, db string, re
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log = log.With(logSubsystem, "serve")
 	log.Info("listening", logAddr, ln.Addr().String(), logStore, kind)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err

@@ -85,19 +85,23 @@ func (c *Core) KeyByID(ctx context.Context, id string) (store.Key, error) {
 }
 
 // UseKey spends cost from the key's uses and rate-limit window atomically.
-// The window only moves forward: a caller whose clock is behind the stored
-// window (another instance, a little skewed) counts in it rather than
-// restarting an older one.
+// A window starts at the first use after the last one ended (rl_start is
+// its start) and counts the costs spent in it; a cost of 0 checks without
+// starting one. A window only moves forward: a caller whose clock is
+// behind the stored window (another instance, a little skewed) counts in
+// it rather than starting another.
 func (c *Core) UseKey(ctx context.Context, id string, cost int64, now time.Time) (store.Key, bool, error) {
+	const active = `CAST($3 AS BIGINT) < rl_start + rl_window`
 	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET
 			remaining = CASE WHEN remaining IS NULL THEN NULL ELSE remaining - CAST($2 AS BIGINT) END,
 			rl_count = CASE WHEN rl_limit IS NULL THEN rl_count
-				WHEN (CAST($3 AS BIGINT) / rl_window) * rl_window <= rl_start THEN rl_count + CAST($2 AS BIGINT) ELSE CAST($2 AS BIGINT) END,
-			rl_start = CASE WHEN rl_limit IS NULL THEN rl_start ELSE `+c.d.Greatest+`(rl_start, (CAST($3 AS BIGINT) / rl_window) * rl_window) END
+				WHEN `+active+` THEN rl_count + CAST($2 AS BIGINT)
+				WHEN CAST($2 AS BIGINT) = 0 THEN rl_count ELSE CAST($2 AS BIGINT) END,
+			rl_start = CASE WHEN rl_limit IS NULL OR `+active+` OR CAST($2 AS BIGINT) = 0 THEN rl_start
+				ELSE CAST($3 AS BIGINT) END
 		WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > CAST($3 AS BIGINT))
 			AND (remaining IS NULL OR remaining >= CAST($2 AS BIGINT))
-			AND (rl_limit IS NULL OR
-				(CASE WHEN (CAST($3 AS BIGINT) / rl_window) * rl_window <= rl_start THEN rl_count ELSE 0 END) + CAST($2 AS BIGINT) <= rl_limit)
+			AND (rl_limit IS NULL OR (CASE WHEN `+active+` THEN rl_count ELSE 0 END) + CAST($2 AS BIGINT) <= rl_limit)
 		RETURNING `+KeyCols, id, cost, now.UnixMilli()))
 	if err != store.ErrNotFound {
 		return k, err == nil, err
