@@ -57,6 +57,12 @@ characters; --exclude and --no-ambiguous (I l 1 O 0 | ` + "`" + ` ' ") remove so
 		f.BoolVar(&c.no, "no-"+c.name, false, "do not use "+c.name)
 	}
 	f.StringVar(&charset, "charset", "", "draw from exactly the characters in `S` instead of the classes")
+	for _, c := range classes {
+		exclusiveFlags(cmd, fmt.Sprintf("--%s and --no-%[1]s contradict each other", c.name), c.name, "no-"+c.name)
+		for _, name := range []string{c.name, "no-" + c.name} {
+			exclusiveFlags(cmd, fmt.Sprintf("--charset replaces the classes, so --%s cannot be used with it", name), "charset", name)
+		}
+	}
 	f.StringVar(&exclude, "exclude", "", "never use the characters in `S`")
 	f.BoolVar(&noAmbiguous, "no-ambiguous", false, "exclude characters easily confused: I l 1 O 0 | ` ' \"")
 	f.BoolVar(&requireEach, "require-each", false, "require at least one character of every enabled class, without bias")
@@ -71,12 +77,6 @@ characters; --exclude and --no-ambiguous (I l 1 O 0 | ` + "`" + ` ' ") remove so
 		opts := password.Options{Length: int(n), Charset: charset, Exclude: exclude, NoAmbiguous: noAmbiguous, RequireEach: requireEach}
 		on := make([]bool, len(classes))
 		for i, c := range classes {
-			if c.no && cmd.Flags().Changed(c.name) && c.on {
-				return usagef("--%s and --no-%s contradict each other", c.name, c.name)
-			}
-			if charset != "" && (cmd.Flags().Changed(c.name) || c.no) {
-				return usagef("--charset replaces the classes, so --%s cannot be used with it", flagName(c.name, c.no))
-			}
 			on[i] = c.on && !c.no
 		}
 		opts.Lower, opts.Upper, opts.Digits, opts.Symbols = on[0], on[1], on[2], on[3]
@@ -108,11 +108,4 @@ characters; --exclude and --no-ambiguous (I l 1 O 0 | ` + "`" + ` ' ") remove so
 		})
 	}
 	return cmd
-}
-
-func flagName(name string, no bool) string {
-	if no {
-		return "no-" + name
-	}
-	return name
 }
