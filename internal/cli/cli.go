@@ -111,8 +111,8 @@ func (e *statusError) Error() string { return fmt.Sprintf("exit status %d: %s", 
 // (if not empty) as "secrets: msg".
 func exitWith(code int, msg string) error { return &statusError{code: code, msg: msg} }
 
-// runError is an error returned by a command's RunE: the command line was
-// accepted and the command failed while running. Errors that cobra returns
+// runError is an error returned by a command's RunE (or PreRunE): the
+// command line was accepted and the command failed while running. Errors that cobra returns
 // without one (from parsing flags, checking arguments and flag groups, or
 // finding the command) reject the command line.
 type runError struct{ err error }

@@ -79,7 +79,8 @@ func finishTree(root *cobra.Command) {
 //     command that cannot run and exits 0, whatever its arguments;
 //   - every Args error, cobra's own validators included, is a usage error;
 //   - required flags and flag groups are checked before RunE (see checkFlags);
-//   - errors from RunE are marked as such (see runError).
+//   - errors from the command's own PreRunE and RunE are marked as such (see
+//     runError).
 func typeErrors(c *cobra.Command) {
 	if c.HasSubCommands() && c.SuggestionsMinimumDistance == 0 {
 		c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
@@ -103,7 +104,9 @@ func typeErrors(c *cobra.Command) {
 		}
 		switch {
 		case pre != nil:
-			return pre(cmd, a)
+			if err := pre(cmd, a); err != nil {
+				return &runError{err}
+			}
 		case preNoErr != nil:
 			preNoErr(cmd, a)
 		}
