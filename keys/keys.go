@@ -114,7 +114,10 @@ func New(st store.Store, opts Options) *Manager {
 	return &Manager{st: st, clock: opts.Clock}
 }
 
-// CreateOptions describe a new key. Only Prefix has no default.
+// CreateOptions describe a new key. Every field may be left zero: an empty
+// Prefix or Namespace takes DefaultPrefix or DefaultNamespace, and any other
+// field left zero means none (no owner, name, metadata or rate limit), never
+// (no expiry) or unlimited (no limit on uses).
 type CreateOptions struct {
 	Prefix    string           // see apikey.CheckPrefix; default DefaultPrefix
 	Namespace string           // default DefaultNamespace

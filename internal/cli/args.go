@@ -85,10 +85,16 @@ func (c *countFlag) Set(s string) error {
 	return nil
 }
 
-// addCount adds -n/--count to cmd, defaulting to 1.
+// addCount adds -n/--count to cmd, defaulting to 1, for results printed one
+// a line.
 func addCount(cmd *cobra.Command) *countFlag {
+	return addCountUsage(cmd, "how many results to print, one a line")
+}
+
+// addCountUsage adds -n/--count to cmd with its own help text.
+func addCountUsage(cmd *cobra.Command, usage string) *countFlag {
 	c := &countFlag{v: 1}
-	cmd.Flags().VarP(c, "count", "n", "how many results to print, one a line")
+	cmd.Flags().VarP(c, "count", "n", usage)
 	return c
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit statuses.
@@ -30,8 +32,18 @@ type Streams struct {
 // Main runs the secrets command with args (without the program name) and
 // returns the process exit status. It never panics on bad input: every
 // failure becomes a one-line message on s.Err.
+//
+// The status follows from the error's type, never from its text: a
+// [*statusError] carries its own; a [*usageError] is 2; any other error that
+// cobra returns before a command starts running (see [runError]) rejects the
+// command line, so it is 2 as well; anything else is a failure, 1.
 func Main(ctx context.Context, args []string, s Streams) int {
-	root := newRootCmd(s)
+	return execute(ctx, newRootCmd(s), args, s)
+}
+
+// execute runs root with args and maps its error to an exit status and
+// stderr, as Main describes.
+func execute(ctx context.Context, root *cobra.Command, args []string, s Streams) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -47,14 +59,17 @@ func Main(ctx context.Context, args []string, s Streams) int {
 		}
 		return st.code
 	}
-	code := exitFailure
-	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	var (
+		ue   *usageError
+		re   *runError
 		code = exitUsage
+	)
+	if !errors.As(err, &ue) && errors.As(err, &re) {
+		code = exitFailure
 	}
 	fmt.Fprintf(s.Err, "secrets: error: %s\n", oneLine(err.Error()))
 	if ue != nil && ue.hint != "" {
-		fmt.Fprintf(s.Err, "secrets: hint: %s\n", ue.hint)
+		fmt.Fprintf(s.Err, "secrets: hint: %s\n", oneLine(ue.hint))
 	}
 	return code
 }
@@ -96,17 +111,14 @@ func (e *statusError) Error() string { return fmt.Sprintf("exit status %d: %s", 
 // (if not empty) as "secrets: msg".
 func exitWith(code int, msg string) error { return &statusError{code: code, msg: msg} }
 
-// isCobraUsage recognises the errors cobra itself returns for bad command
-// lines, which carry no type of their own.
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument", "flag needs an argument", "accepts ", "requires at least", "requires at most", "bad flag syntax", "if any flags in the group"} {
-		if strings.HasPrefix(s, p) || strings.Contains(s, " "+p) {
-			return true
-		}
-	}
-	return false
-}
+// runError is an error returned by a command's RunE (or PreRunE): the
+// command line was accepted and the command failed while running. Errors that cobra returns
+// without one (from parsing flags, checking arguments and flag groups, or
+// finding the command) reject the command line.
+type runError struct{ err error }
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
 
 // oneLine keeps a message to one line so that each failure is exactly one line on stderr.
 func oneLine(s string) string {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -131,5 +132,29 @@ func TestPasswordJSONKeepsSymbolsReadable(t *testing.T) {
 	}
 	if strings.Contains(r.out, `\u00`) {
 		t.Errorf("JSON %q escapes & or < needlessly", r.out)
+	}
+}
+
+func TestPasswordWarningAndRecommendationAgree(t *testing.T) {
+	t.Run("12 of 94 characters, 78.7 bits, are warned about and told the least", func(t *testing.T) {
+		r := run(t, "", "password", "--length", "12")
+		want := fmt.Sprintf("secrets: warning: these passwords are 78.7 bits; use %d or more", minOfflineBits)
+		if r.code != 0 || !strings.HasPrefix(r.err, want) {
+			t.Errorf("exit %d, stderr %q; want %q", r.code, r.err, want)
+		}
+	})
+	t.Run("13 of 94 characters, 85.2 bits, are not warned about", func(t *testing.T) {
+		mustRun(t, "password", "--length", "13")
+	})
+}
+
+func TestPasswordHelpStatesEachDefaultOnce(t *testing.T) {
+	out := mustRun(t, "password", "--help")
+	for _, class := range []string{"lower", "upper", "digits", "symbols"} {
+		i := strings.Index(out, "--"+class+" ")
+		line, _, _ := strings.Cut(out[i:], "\n")
+		if strings.Count(line, "default") != 1 {
+			t.Errorf("help line %q states the default %d times, want once", line, strings.Count(line, "default"))
+		}
 	}
 }

@@ -46,8 +46,9 @@ separator; with --count N, N x NBYTES bytes. Output is streamed in constant
 memory, so it can feed a test battery or fill a key file of any size. It
 refuses to write to a terminal.`,
 		example: `  secrets bytes 32 > key.bin
-  secrets bytes 1073741824 | dieharder -g 200 -a
-  secrets bytes 1048576 --count 100 | ent`,
+  secrets bytes 1048576 --count 100 | ent     # 100 MiB
+  # dieharder -a reads until its last test ends: give it a stream (100 TB) that outlasts it
+  secrets bytes 1048576 --count 100000000 | dieharder -g 200 -a`,
 		format: stream.Raw,
 	}
 )
@@ -60,7 +61,12 @@ func newTokenCmd(s Streams, k tokenKind) *cobra.Command {
 		Example: k.example,
 		Args:    maxArgs(1),
 	}
-	count := addCount(cmd)
+	var count *countFlag
+	if k.format == stream.Raw {
+		count = addCountUsage(cmd, "how many NBYTES blocks to write, back to back with no separator")
+	} else {
+		count = addCount(cmd)
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		nbytes := int64(secrets.DefaultEntropy)
 		if len(args) == 1 {

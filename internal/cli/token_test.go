@@ -208,3 +208,18 @@ func TestVersionPrintsOneLine(t *testing.T) {
 		t.Errorf("version printed %q", out)
 	}
 }
+
+func TestCountHelpSaysWhatEachCommandWrites(t *testing.T) {
+	countLine := func(cmd string) string {
+		out := mustRun(t, cmd, "--help")
+		_, line, _ := strings.Cut(out, "-n, --count")
+		line, _, _ = strings.Cut(line, "\n")
+		return line
+	}
+	if l := countLine("bytes"); strings.Contains(l, "line") || !strings.Contains(l, "no separator") {
+		t.Errorf("bytes --count help %q: raw bytes are not lines", l)
+	}
+	if l := countLine("hex"); !strings.Contains(l, "one a line") {
+		t.Errorf("hex --count help %q", l)
+	}
+}
