@@ -50,11 +50,21 @@ func newTOTPNewCmd(s Streams) *cobra.Command {
 		Short: "Create a TOTP key: its secret, otpauth URI and QR code",
 		Long: `Create a TOTP key with a new 160-bit random secret. Print the base32
 secret, the otpauth:// URI an authenticator app enrols, and the URI as a
-QR code drawn with block characters. --png FILE writes the QR code to a new
-PNG file (mode 0600, never overwriting) instead of drawing it. Store the
-secret on the server; anyone who has it can make valid codes.`,
+QR code. Store the secret on the server; anyone who has it can make valid
+codes.
+
+The issuer and account may hold any characters: the URI escapes them.
+
+The terminal QR code is drawn black on white, with a white border of 4
+modules, its colours set explicitly with 256-colour escape codes (palette
+entries 16 and 231, fixed values that themes do not redefine as they do
+the 16 basic colours), so it scans on light and dark terminals alike. On
+a terminal without colours, use --png.
+--png FILE writes the QR code instead to a new PNG file (mode 0600, never
+overwriting), 8 pixels per module plus the border, so that long URIs stay
+readable.`,
 		Example: `  secrets totp new --issuer Example --account alice@example.com
-  secrets totp new --issuer Example --account alice --png alice.png
+  secrets totp new --issuer "Tom & Jerry" --account alice --png alice.png
   secrets totp new --issuer Example --account bob --no-qr -n 3`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			// Not noArgs: the stray argument may be an existing secret.
@@ -116,11 +126,57 @@ secret on the server; anyone who has it can make valid codes.`,
 			if err != nil {
 				return fmt.Errorf("drawing the QR code: %w", err)
 			}
-			fmt.Fprint(w, qr.ToSmallString(false))
+			fmt.Fprint(w, qrText(qr))
 		}
 		return w.Flush()
 	}
 	return cmd
+}
+
+// The QR code's geometry. ISO/IEC 18004 asks for a quiet zone of 4
+// modules; a PNG module of 8 pixels keeps a version-40 code (177 modules)
+// within 1,480 pixels and a short URI's above 230.
+const (
+	qrQuietZone  = 4
+	qrPNGModule  = 8
+	qrTextColour = "\x1b[38;5;16;48;5;231m" // foreground black, background white
+	qrTextReset  = "\x1b[0m"
+)
+
+// qrText draws qr for a terminal, two rows of modules to a line with half
+// blocks, dark modules black on white and a white quiet zone all round
+// (four and a half modules at the bottom, where the last line's lower half
+// falls). The colours are 256-colour palette entries 16 and 231, fixed
+// values of the colour cube that terminal themes do not redefine as they
+// do the 16 basic colours, so the code is the same on light and dark
+// backgrounds. Each line sets them at its start and resets them before its
+// newline, so no colour leaks past the code.
+func qrText(qr *qrcode.QRCode) string {
+	qr.DisableBorder = true
+	bits := qr.Bitmap()
+	n := len(bits) + 2*qrQuietZone
+	dark := func(x, y int) bool {
+		x, y = x-qrQuietZone, y-qrQuietZone
+		return 0 <= y && y < len(bits) && 0 <= x && x < len(bits[y]) && bits[y][x]
+	}
+	var b strings.Builder
+	for y := 0; y < n; y += 2 {
+		b.WriteString(qrTextColour)
+		for x := 0; x < n; x++ {
+			switch top, bottom := dark(x, y), dark(x, y+1); {
+			case top && bottom:
+				b.WriteString("█")
+			case top:
+				b.WriteString("▀")
+			case bottom:
+				b.WriteString("▄")
+			default:
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(qrTextReset + "\n")
+	}
+	return b.String()
 }
 
 // writeTOTPPNG makes one key, writes its QR code to a new file name and
@@ -132,7 +188,13 @@ func writeTOTPPNG(w *bufio.Writer, name, issuer, account string) error {
 	if err != nil {
 		return err
 	}
-	png, err := qrcode.Encode(uri, qrcode.Medium, 256)
+	qr, err := qrcode.New(uri, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("drawing the QR code: %w", err)
+	}
+	// A negative size is pixels per module; the library's border is the
+	// quiet zone of 4 modules.
+	png, err := qr.PNG(-qrPNGModule)
 	if err != nil {
 		return fmt.Errorf("drawing the QR code: %w", err)
 	}
