@@ -4,8 +4,11 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	potp "github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
@@ -42,9 +45,11 @@ var (
 	// MinSecretSize bytes.
 	ErrShortSecret = errors.New("otp: secret too short")
 	// ErrInvalidLabel is returned when an issuer or account name for an
-	// otpauth URI is empty or contains a colon, which separates the two in
-	// the URI's label.
+	// otpauth URI is empty or is not valid UTF-8.
 	ErrInvalidLabel = errors.New("otp: invalid issuer or account name")
+	// ErrInvalidAlgorithm is returned when an algorithm name is not SHA1,
+	// SHA256 or SHA512.
+	ErrInvalidAlgorithm = errors.New("otp: invalid algorithm")
 )
 
 // Algorithm is the HMAC hash of an HOTP or TOTP code.
@@ -70,6 +75,18 @@ func (a Algorithm) pquerna() potp.Algorithm {
 
 // String returns "SHA1", "SHA256" or "SHA512".
 func (a Algorithm) String() string { return a.pquerna().String() }
+
+// ParseAlgorithm returns the Algorithm named "SHA1", "SHA256" or "SHA512",
+// in either case: the names otpauth URIs use. Any other name is
+// ErrInvalidAlgorithm.
+func ParseAlgorithm(name string) (Algorithm, error) {
+	for _, a := range []Algorithm{SHA1, SHA256, SHA512} {
+		if strings.EqualFold(name, a.String()) {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q: the algorithms are SHA1, SHA256 and SHA512", ErrInvalidAlgorithm, name)
+}
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
@@ -199,28 +216,75 @@ func (k *TOTP) Verify(code string, t time.Time) bool {
 }
 
 // URI returns the otpauth:// URI that enrols the key in an authenticator
-// app (usually shown as a QR code). It contains the secret. It returns
-// ErrInvalidLabel if issuer or account is empty or holds a colon.
+// app (usually shown as a QR code). It contains the secret. The URI follows
+// Google's Key Uri Format: the label is "issuer:account", and the issuer is
+// repeated in the issuer parameter. Any character of issuer and account may
+// be used: the URI is ASCII, with everything but letters, digits, "-._~"
+// and (in the label) "@" percent-encoded, so a ':' within either name is
+// "%3A" and only the separator is a literal colon, and a space is "%20",
+// never "+". URI returns ErrInvalidLabel if issuer or account is empty or
+// is not valid UTF-8.
+//
+// Apps that read the issuer from the label, rather than from the issuer
+// parameter, and decode the label before splitting it at its first colon
+// show an issuer with a colon of its own cut short; the key and its codes
+// are not affected.
 func (k *TOTP) URI(issuer, account string) (string, error) {
 	for _, c := range []struct{ what, v string }{{"issuer", issuer}, {"account", account}} {
 		switch {
 		case c.v == "":
 			return "", fmt.Errorf("%w: the %s is empty", ErrInvalidLabel, c.what)
-		case strings.Contains(c.v, ":"):
-			return "", fmt.Errorf("%w: the %s %q contains a colon", ErrInvalidLabel, c.what, c.v)
+		case !utf8.ValidString(c.v):
+			return "", fmt.Errorf("%w: the %s %q is not valid UTF-8", ErrInvalidLabel, c.what, c.v)
 		}
 	}
 	digits, period := k.params()
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer:      issuer,
-		AccountName: account,
-		Period:      period,
-		Secret:      k.Secret,
-		Digits:      potp.Digits(digits),
-		Algorithm:   k.Algorithm.pquerna(),
-	})
-	if err != nil {
-		return "", fmt.Errorf("otp: making URI: %w", err)
+	var b strings.Builder
+	b.WriteString("otpauth://totp/")
+	b.WriteString(escapeLabel(issuer))
+	b.WriteByte(':')
+	b.WriteString(escapeLabel(account))
+	b.WriteString("?secret=")
+	b.WriteString(EncodeSecret(k.Secret))
+	b.WriteString("&issuer=")
+	b.WriteString(escapeQuery(issuer))
+	b.WriteString("&algorithm=")
+	b.WriteString(k.Algorithm.String())
+	b.WriteString("&digits=")
+	b.WriteString(strconv.Itoa(digits))
+	b.WriteString("&period=")
+	b.WriteString(strconv.FormatUint(uint64(period), 10))
+	return b.String(), nil
+}
+
+// escapeQuery escapes a query value. A space becomes "%20", not
+// url.QueryEscape's "+": parsers that decode query values with
+// decodeURIComponent (the npm otpauth package) or Android's
+// Uri.getQueryParameter keep a "+" as a plus sign. QueryEscape writes a
+// literal "+" as "%2B", so every "+" it returns stands for a space.
+func escapeQuery(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// escapeLabel escapes one part of the label: everything but the unreserved
+// characters of RFC 3986 and "@" (kept for readable e-mail addresses, which
+// RFC 3986 allows in a path) is percent-encoded. That is stricter than
+// url.PathEscape, which keeps ':' (the separator), '&', '=' and '+', which
+// some parsers treat specially.
+func escapeLabel(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', c == '@':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
 	}
-	return key.URL(), nil
+	return b.String()
 }
