@@ -2,9 +2,13 @@ package entropy_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/unguessable/secrets/entropy"
 )
@@ -189,6 +193,101 @@ func TestPassword(t *testing.T) {
 	})
 }
 
+// zxcvbnReference is testdata/zxcvbn/reference.json: Dropbox's zxcvbn
+// 4.4.2 run on passwords in ASCII, other scripts, emoji and combining
+// characters (see the README there for how it was made).
+type zxcvbnReference struct {
+	Generator struct {
+		Zxcvbn        string `json:"zxcvbn"`
+		ReferenceYear int    `json:"reference_year"`
+	} `json:"generator"`
+	Rows []struct {
+		Note       string   `json:"note"`
+		Password   string   `json:"password"`
+		UserInputs []string `json:"user_inputs"`
+		Score      int      `json:"score"`
+		Guesses    float64  `json:"guesses"`
+		Sequence   []struct {
+			I int `json:"i"`
+			J int `json:"j"`
+		} `json:"sequence"`
+	} `json:"rows"`
+}
+
+func TestPasswordMatchesTheReference(t *testing.T) {
+	b, err := os.ReadFile("../testdata/zxcvbn/reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref zxcvbnReference
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if ref.Generator.Zxcvbn != "4.4.2" || len(ref.Rows) < 40 {
+		t.Fatalf("reference.json is from zxcvbn %q, with %d rows", ref.Generator.Zxcvbn, len(ref.Rows))
+	}
+	entropy.PinReferenceYear(t, ref.Generator.ReferenceYear)
+	// No row is a known exception: every one must match.
+	for _, row := range ref.Rows {
+		t.Run(row.Note+" scores as the reference does", func(t *testing.T) {
+			s := entropy.Password(row.Password, row.UserInputs)
+			// V8 and Go round a few large powers of ten to neighbouring floats.
+			if s.Score != row.Score || math.Abs(s.Guesses-row.Guesses) > 1e-12*row.Guesses {
+				t.Errorf("score %d, %v guesses; the reference: score %d, %v guesses", s.Score, s.Guesses, row.Score, row.Guesses)
+			}
+			if row.Password == "" {
+				return
+			}
+			// The reference's positions are UTF-16 code units; ours are
+			// characters, counted from 1.
+			units := utf16.Encode([]rune(row.Password))
+			char := func(unit int) int { return len(utf16.Decode(units[:unit+1])) }
+			var want []string
+			for _, m := range row.Sequence {
+				if i, j := char(m.I), char(m.J); i == j {
+					want = append(want, fmt.Sprintf("character %d:", i))
+				} else {
+					want = append(want, fmt.Sprintf("characters %d-%d:", i, j))
+				}
+			}
+			var got []string
+			for _, why := range s.Why {
+				got = append(got, strings.SplitAfter(why, ":")[0])
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("why %q, want positions %q", s.Why, want)
+			}
+		})
+	}
+}
+
+func TestPasswordCountsAsJavaScriptDoes(t *testing.T) {
+	for _, c := range []struct {
+		name, pw string
+		score    int
+		why      []string
+	}{
+		{"four fire emoji are a repeat of one, score 0, in characters 1-4", "🔥🔥🔥🔥", 0,
+			[]string{"characters 1-4: a repeat (4 times)"}},
+		{"a repeated Chinese word and a sequence score 1", "密码密码123", 1,
+			[]string{"characters 1-4: a repeat (2 times)", "characters 5-7: a sequence like abc or 9876"}},
+		{"an emoji costs two characters of brute force", "🔥", 0,
+			[]string{"character 1: no pattern found (guessed by brute force)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := entropy.Password(c.pw, nil)
+			if s.Score != c.score || !slices.Equal(s.Why, c.why) {
+				t.Errorf("score %d, why %q; want %d, %q", s.Score, s.Why, c.score, c.why)
+			}
+		})
+	}
+	t.Run("an emoji is guessed as two brute-force characters, 10^2 guesses", func(t *testing.T) {
+		if g := entropy.Password("🔥", nil).Guesses; g != 101 {
+			t.Errorf("%v guesses, want 101 as the reference", g)
+		}
+	})
+}
+
 func TestMisusePanics(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -212,7 +311,7 @@ func TestMisusePanics(t *testing.T) {
 }
 
 func FuzzPassword(f *testing.F) {
-	for _, s := range []string{"", "password", "ééé123456", "\xff\xfe", "qwerty2019!", "13/05/1984"} {
+	for _, s := range []string{"", "password", "ééé123456", "\xff\xfe", "qwerty2019!", "13/05/1984", "🔥🔥🔥🔥", "密码密码123", "\ud7fe\ud7ff𐀀xyz", "e\u0301e\u0301e\u0301"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, pw string) {
@@ -224,5 +323,17 @@ func FuzzPassword(f *testing.F) {
 			t.Fatalf("score %d, guesses %v, %d reasons", s.Score, s.Guesses, len(s.Why))
 		}
 		_ = s.Estimate(entropy.OfflineRate).Seconds()
+		// Positions are characters, from 1 to the last.
+		chars := len([]rune(pw))
+		for _, why := range s.Why {
+			var i, j int
+			if n, _ := fmt.Sscanf(why, "characters %d-%d:", &i, &j); n == 2 {
+				if i < 1 || j <= i || j > chars {
+					t.Fatalf("%q in a password of %d characters", why, chars)
+				}
+			} else if n, _ := fmt.Sscanf(why, "character %d:", &i); n == 1 && (i < 1 || i > chars) {
+				t.Fatalf("%q in a password of %d characters", why, chars)
+			}
+		}
 	})
 }

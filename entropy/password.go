@@ -2,12 +2,11 @@ package entropy
 
 import (
 	"fmt"
-	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
-	"github.com/trustelem/zxcvbn"
-	"github.com/trustelem/zxcvbn/match"
+	"github.com/unguessable/secrets/entropy/internal/zxcvbn"
 )
 
 // MaxPasswordLength is the longest password [Password] analyses, in bytes;
@@ -16,6 +15,8 @@ import (
 const MaxPasswordLength = 256
 
 // PasswordStrength is zxcvbn's verdict on a password a person chose.
+// Score and Guesses are those of Dropbox's zxcvbn 4.4.2, the reference
+// implementation.
 type PasswordStrength struct {
 	// Score is 0 (too guessable: under 10^3 guesses) to 4 (very
 	// unguessable: 10^10 or more), zxcvbn's scale.
@@ -24,38 +25,50 @@ type PasswordStrength struct {
 	// common passwords, words, names, dates, keyboard patterns and their
 	// variations first would need.
 	Guesses float64
-	// Why describes the patterns zxcvbn found, by position, never quoting
-	// the password: "characters 1-8: a common password (in the top 100)".
+	// Why describes the patterns zxcvbn found, by position in characters
+	// (Unicode code points, counted from 1), never quoting the password:
+	// "characters 1-8: a common password (in the top 100)".
 	Why []string
 }
 
-// Password estimates the strength of password with zxcvbn
-// (github.com/trustelem/zxcvbn). userInputs are words an attacker would
-// try first, such as the user's name and the site's name. A password that is
-// not valid UTF-8 gets zxcvbn's verdict for one: score 0, 1 guess. Password
-// panics if password is longer than MaxPasswordLength bytes; callers should
-// reject such input first.
+// Password estimates the strength of password as Dropbox's zxcvbn 4.4.2
+// does, score for score and guess for guess: the reference implementation,
+// in JavaScript, which counts length in UTF-16 code units, so that an
+// emoji costs a brute-force attacker as much as two letters. userInputs are
+// words an attacker would try first, such as the user's name and the
+// site's name. Dates and recent years are measured from the current year,
+// as the reference does. A password that is not valid UTF-8, which has no
+// UTF-16 form to give the reference, scores 0 with 1 guess. Password panics if password is longer than MaxPasswordLength bytes;
+// callers should reject such input first.
 func Password(password string, userInputs []string) PasswordStrength {
 	if len(password) > MaxPasswordLength {
 		panic(fmt.Sprintf("entropy: Password of %d bytes is longer than %d", len(password), MaxPasswordLength))
 	}
-	r := zxcvbn.PasswordStrength(password, userInputs)
-	s := PasswordStrength{Score: r.Score, Guesses: math.Max(r.Guesses, 1)}
 	if password == "" {
-		s.Why = []string{"the password is empty"}
-		return s
+		return PasswordStrength{Score: 0, Guesses: 1, Why: []string{"the password is empty"}}
 	}
 	if !utf8.ValidString(password) {
-		s.Why = []string{"the password is not valid UTF-8"}
-		return s
+		return PasswordStrength{Score: 0, Guesses: 1, Why: []string{"the password is not valid UTF-8"}}
 	}
-	// zxcvbn's positions are byte offsets; report characters.
-	runeAt := func(byteOffset int) int { return utf8.RuneCountInString(password[:byteOffset]) + 1 }
+	r := zxcvbn.Estimate(password, userInputs, referenceYear())
+	s := PasswordStrength{Score: r.Score, Guesses: r.Guesses}
+	// zxcvbn's positions are UTF-16 code units; report characters.
+	char := make([]int, 0, len(password)) // code unit to character, from 1
+	for n, c := range []rune(password) {
+		char = append(char, n+1)
+		if c > 0xffff {
+			char = append(char, n+1)
+		}
+	}
 	for _, m := range r.Sequence {
-		s.Why = append(s.Why, fmt.Sprintf("%s: %s", span(runeAt(m.I), runeAt(m.J)), describe(m)))
+		s.Why = append(s.Why, fmt.Sprintf("%s: %s", span(char[m.I], char[m.J]), describe(m)))
 	}
 	return s
 }
+
+// referenceYear is the year zxcvbn measures dates and recent years from;
+// tests pin it to the year the reference data was made in.
+var referenceYear = func() int { return time.Now().Year() }
 
 func span(i, j int) string {
 	if i == j {
@@ -65,7 +78,7 @@ func span(i, j int) string {
 }
 
 // describe says what kind of pattern m is, without its text.
-func describe(m *match.Match) string {
+func describe(m *zxcvbn.Match) string {
 	switch m.Pattern {
 	case "dictionary":
 		var what string
@@ -115,12 +128,12 @@ func describe(m *match.Match) string {
 // band places a dictionary rank in a power-of-ten band: "(in the top
 // 1000)". The exact rank is not shown: with the span, it would name the
 // word to anyone holding zxcvbn's lists.
-func band(rank int) string {
-	top := 10
+func band(rank float64) string {
+	top := 10.0
 	for top < rank && top < 1e9 {
 		top *= 10
 	}
-	return fmt.Sprintf("(in the top %d)", top)
+	return fmt.Sprintf("(in the top %.0f)", top)
 }
 
 func plural(n int) string {

@@ -140,7 +140,7 @@ func Postgres(params map[string]string) Backend {
 	return Backend{Name: "PostgreSQL", NewDB: func(tb testing.TB) DB {
 		u := URL(tb)
 		ctx := context.Background()
-		schema := "secrets_test_" + secrets.TokenHex(8)
+		schema := "secrets_test_" + secrets.TokenHex(16)
 		exec(tb, u, "CREATE SCHEMA "+schema)
 		tb.Cleanup(func() { exec(tb, u, "DROP SCHEMA "+schema+" CASCADE") })
 		pu, err := url.Parse(u)
@@ -305,7 +305,7 @@ func Parallel[E any, S comparable](t testing.TB, n int, on []E, f func(e E) (S, 
 // as its default schema. Without the URL, it skips the test.
 func NewPostgresDatabase(tb testing.TB) string {
 	u := URL(tb)
-	name := "secrets_test_" + secrets.TokenHex(8)
+	name := "secrets_test_" + secrets.TokenHex(16)
 	exec(tb, u, "CREATE DATABASE "+name)
 	tb.Cleanup(func() { exec(tb, u, "DROP DATABASE "+name+" WITH (FORCE)") })
 	pu, err := url.Parse(u)

@@ -32,8 +32,11 @@ on a leaked fast hash; --online means 10, a rate-limited login.
 --password reads a password a person chose from standard input (never from
 an argument, which would land in the shell history; on a terminal it is
 read without echo) and estimates it with zxcvbn: score 0-4, guesses, crack
-times and the patterns that make it guessable. Its bits are log2 of
-zxcvbn's guesses, not of a uniform space.
+times and the patterns that make it guessable, by position in characters.
+The score and guesses are those of Dropbox's zxcvbn 4.4.2, the reference,
+which counts length as JavaScript does, in UTF-16 code units: an emoji
+counts as two characters. Its bits are log2 of zxcvbn's guesses, not of a
+uniform space.
 
 --json prints one object: bits, guesses, guesses_log10, rate,
 seconds_to_crack, seconds_to_crack_log10 and time_to_crack (guesses and

@@ -70,6 +70,27 @@ func TestEntropyPasswordReadsStdin(t *testing.T) {
 	}
 }
 
+func TestEntropyPasswordAgreesWithTheReference(t *testing.T) {
+	t.Run("four emoji score 0 and are placed at characters 1-4, not bytes", func(t *testing.T) {
+		r := run(t, "🔥🔥🔥🔥\n", "entropy", "--password")
+		if r.code != 0 || !strings.Contains(r.out, "score:          0 of 4") || !strings.Contains(r.out, "  characters 1-4: a repeat (4 times)\n") {
+			t.Errorf("exit %d, %q, %q", r.code, r.out, r.err)
+		}
+	})
+	t.Run("a repeated Chinese word with 123 scores 1, as the reference", func(t *testing.T) {
+		r := run(t, "密码密码123", "entropy", "--password", "--json")
+		var v struct {
+			Score        int      `json:"score"`
+			GuessesLog10 float64  `json:"guesses_log10"`
+			Why          []string `json:"why"`
+		}
+		if err := json.Unmarshal([]byte(r.out), &v); err != nil || v.Score != 1 || math.Abs(v.GuessesLog10-math.Log10(30200)) > 1e-9 ||
+			strings.Join(v.Why, "; ") != "characters 1-4: a repeat (2 times); characters 5-7: a sequence like abc or 9876" {
+			t.Errorf("JSON %q: %v", r.out, err)
+		}
+	})
+}
+
 func TestEntropyBadInput(t *testing.T) {
 	for _, c := range []struct {
 		args  []string
