@@ -157,6 +157,14 @@ func openStore(ctx context.Context, db string) (store.Store, string, error) {
 		}
 		return st, "postgres", nil
 	}
+	if scheme, _, ok := strings.Cut(db, "://"); ok && !strings.ContainsAny(scheme, `/\`) {
+		return nil, "", withHint(usagef("--db: %s:// databases are not supported", scheme),
+			"give a SQLite file path or a postgres:// URL")
+	}
+	if db == ":memory:" {
+		return nil, "", withHint(usagef("--db :memory: is not supported: the service keeps its keys in a file or in PostgreSQL"),
+			"for a throwaway server, give a file in a temporary directory")
+	}
 	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		return nil, "", fmt.Errorf("open the database: %w", err)

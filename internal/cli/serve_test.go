@@ -26,9 +26,21 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"a retention of zero is a usage error", []string{"serve", "--retention", "0s"}, "--retention"},
 		{"a retention shorter than the code send window is a usage error", []string{"serve", "--retention", "9m"}, "shorter than the code send window"},
 		{"an argument is a usage error", []string{"serve", "extra"}, "extra"},
+		{"a mysql:// URL is refused, not taken for a file name", []string{"serve", "--db", "mysql://u:hunter2@db/x"}, "mysql:// databases are not supported"},
+		{"a sqlite:// URL is refused", []string{"serve", "--db", "sqlite:///tmp/x.db"}, "sqlite:// databases are not supported"},
+		{"an in-memory database is refused", []string{"serve", "--db", ":memory:"}, "--db :memory: is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantUsageError(t, run(t, "", tc.args...), tc.want)
+			dir := t.TempDir()
+			t.Chdir(dir)
+			r := run(t, "", tc.args...)
+			wantUsageError(t, r, tc.want)
+			if strings.Contains(r.err, "hunter2") {
+				t.Errorf("the error quotes the password: %q", r.err)
+			}
+			if files, _ := os.ReadDir(dir); len(files) != 0 {
+				t.Errorf("a refused start left %d files, the first %s", len(files), files[0].Name())
+			}
 		})
 	}
 	t.Run("a postgres URL that does not parse is a usage error that does not quote it", func(t *testing.T) {

@@ -90,6 +90,11 @@ func OpenOptions(ctx context.Context, path string, opts Options) (*SQLite, error
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: database path %q is empty or holds '?' or '#'", path)
 	}
+	// An in-memory database would be one per connection, and the store
+	// opens several: give a file (a temporary one, for a throwaway store).
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: database path %q: give the path of a file; in-memory databases and URIs are not supported", path)
+	}
 	workers := opts.LookupWorkers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

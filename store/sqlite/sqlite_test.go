@@ -13,7 +13,7 @@ import (
 )
 
 func TestOpenRefusesABadPath(t *testing.T) {
-	for _, p := range []string{"", "a?b", "x#y"} {
+	for _, p := range []string{"", "a?b", "x#y", ":memory:", "file::memory:", "file:x.db"} {
 		if _, err := Open(context.Background(), p); err == nil {
 			t.Errorf("Open(%q) succeeded", p)
 		}
