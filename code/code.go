@@ -15,10 +15,12 @@
 package code
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -100,26 +102,50 @@ type Options struct {
 	Clock      store.Clock   // default store.SystemClock
 	SendWindow time.Duration // default DefaultSendWindow
 	MaxSends   int           // codes per subject and purpose in SendWindow; default DefaultMaxSends
+	// OldPeppers still check the codes they keyed, until those expire;
+	// new codes are keyed by the pepper given to New. Each code records
+	// which pepper keyed it (PepperID).
+	OldPeppers [][]byte
+}
+
+// peppered is a pepper and its id.
+type peppered struct {
+	id  string
+	key []byte
+}
+
+// PepperID is the id a code records of the pepper that keyed it: the first
+// 8 bytes of the pepper's SHA-256, in hex, which say nothing of the pepper.
+func PepperID(pepper []byte) string {
+	sum := sha256.Sum256(pepper)
+	return "pep_" + hex.EncodeToString(sum[:8])
 }
 
 // Manager issues and checks codes on a store. It is safe for concurrent use.
 type Manager struct {
-	st     store.Store
-	pepper []byte
-	opts   Options
+	st      store.Store
+	peppers []peppered // the first keys new codes
+	opts    Options
 }
 
 // New returns a Manager on st that keys code HMACs with pepper, a server
 // secret of at least MinPepperBytes random bytes kept apart from the
-// database (see store.Store.LoadOrStoreSetting for keeping one beside it).
-// Changing the pepper invalidates pending codes and nothing else.
+// database: a copy of the database and the pepper together give every
+// pending code in a second.
+// Changing the pepper invalidates pending codes and nothing else, unless
+// the old one is among opts.OldPeppers.
 func New(st store.Store, pepper []byte, opts Options) (*Manager, error) {
 	if st == nil {
 		panic("code: New with a nil store")
 	}
-	if len(pepper) < MinPepperBytes {
-		return nil, ErrPepper
+	var peppers []peppered
+	for _, p := range append([][]byte{pepper}, opts.OldPeppers...) {
+		if len(p) < MinPepperBytes {
+			return nil, ErrPepper
+		}
+		peppers = append(peppers, peppered{PepperID(p), bytes.Clone(p)})
 	}
+	opts.OldPeppers = nil
 	if opts.Clock == nil {
 		opts.Clock = store.SystemClock{}
 	}
@@ -129,7 +155,7 @@ func New(st store.Store, pepper []byte, opts Options) (*Manager, error) {
 	if opts.MaxSends <= 0 {
 		opts.MaxSends = DefaultMaxSends
 	}
-	return &Manager{st: st, pepper: append([]byte(nil), pepper...), opts: opts}, nil
+	return &Manager{st: st, peppers: peppers, opts: opts}, nil
 }
 
 // IssueOptions are the optional settings of a code.
@@ -195,7 +221,8 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 		ID:          store.NewID("code", now),
 		Purpose:     purpose,
 		Subject:     subject,
-		MAC:         m.mac(purpose, subject, plain),
+		MAC:         mac(m.peppers[0].key, purpose, subject, plain),
+		PepperID:    m.peppers[0].id,
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(opts.TTL),
 		MaxAttempts: opts.MaxAttempts,
@@ -219,11 +246,14 @@ func (m *Manager) Check(ctx context.Context, purpose, subject, presented string)
 	if argcheck.Name("code", "purpose", purpose, true) != nil || argcheck.Name("code", "subject", subject, true) != nil {
 		return Result{Status: NotFound}, nil
 	}
-	mac := m.mac(purpose, subject, presented)
+	macs := make([]store.PepperMAC, len(m.peppers))
+	for i, p := range m.peppers {
+		macs[i] = store.PepperMAC{PepperID: p.id, MAC: mac(p.key, purpose, subject, presented)}
+	}
 	// A refusal of a code that looks checkable means a new code replaced it
 	// between the two statements; check again against the new one.
 	for range 3 {
-		c, counted, approved, err := m.st.CheckCode(ctx, purpose, subject, mac, m.opts.Clock.Now())
+		c, counted, approved, err := m.st.CheckCode(ctx, purpose, subject, macs, m.opts.Clock.Now())
 		if errors.Is(err, store.ErrNotFound) {
 			return Result{Status: NotFound}, nil
 		}
@@ -247,11 +277,11 @@ func (m *Manager) Check(ctx context.Context, purpose, subject, presented string)
 	return Result{}, errors.New("code: check: the pending code kept changing")
 }
 
-// mac is HMAC-SHA-256 under the pepper of purpose, subject and the code
+// mac is HMAC-SHA-256 under pepper of purpose, subject and the code
 // presented, each length-prefixed so that no two different triples share
 // an input.
-func (m *Manager) mac(purpose, subject, presented string) []byte {
-	h := hmac.New(sha256.New, m.pepper)
+func mac(pepper []byte, purpose, subject, presented string) []byte {
+	h := hmac.New(sha256.New, pepper)
 	for _, s := range []string{purpose, subject, presented} {
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(len(s)))

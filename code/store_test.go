@@ -134,6 +134,29 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 			t.Fatalf("a 31-byte pepper: %v", err)
 		}
 	})
+	t.Run("after a pepper rotation the old pepper checks the codes it keyed and new codes use the new one", func(t *testing.T) {
+		e := fresh(t)
+		old := e.codes
+		pending := backendtest.Must[code.Issued](t)(old.Issue(ctx, "login", "u", code.IssueOptions{}))
+		newPepper := bytes.Repeat([]byte{2}, 32)
+		rotated, err := code.New(e.st, newPepper, code.Options{Clock: e.clock, OldPeppers: [][]byte{backendtest.Pepper}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := backendtest.Must[code.Result](t)(rotated.Check(ctx, "login", "u", pending.Code)); r.Status != code.Approved {
+			t.Fatalf("a code keyed by the old pepper, after rotation: %v", r.Status)
+		}
+		fresh := backendtest.Must[code.Issued](t)(rotated.Issue(ctx, "login", "v", code.IssueOptions{}))
+		if r := backendtest.Must[code.Result](t)(old.Check(ctx, "login", "v", fresh.Code)); r.Status != code.Invalid {
+			t.Fatalf("a code keyed by the new pepper, checked with the old alone: %v", r.Status)
+		}
+		if code.PepperID(newPepper) == code.PepperID(backendtest.Pepper) || len(code.PepperID(newPepper)) != 20 {
+			t.Fatalf("pepper ids %q, %q", code.PepperID(newPepper), code.PepperID(backendtest.Pepper))
+		}
+		if _, err := code.New(e.st, newPepper, code.Options{OldPeppers: [][]byte{make([]byte, 31)}}); !errors.Is(err, code.ErrPepper) {
+			t.Fatalf("a short old pepper: %v", err)
+		}
+	})
 	t.Run("bad options are an InvalidError naming the field", func(t *testing.T) {
 		e := fresh(t)
 		for field, opts := range map[string]code.IssueOptions{

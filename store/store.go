@@ -63,6 +63,61 @@ type Code struct {
 	MaxAttempts int
 	ApprovedAt  time.Time // zero until the right code was checked in time
 	CancelledAt time.Time // zero unless a newer code replaced it
+	PepperID    string    // which pepper keyed MAC; "" for codes from before peppers had ids
+}
+
+// PepperMAC is the MAC of a presented code under one pepper, for CheckCode.
+type PepperMAC struct {
+	PepperID string
+	MAC      []byte
+}
+
+// AccessKey is a key of the service itself: it lets its holder make the
+// calls its scopes name, on the API keys of its namespaces.
+type AccessKey struct {
+	ID         string
+	Hash       []byte // SHA-256 of the plaintext key
+	Start      string // the redacted key, for display
+	Name       string
+	Scopes     []string
+	Namespaces []string // "*" is every namespace
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used
+	RevokedAt  time.Time // zero unless revoked
+}
+
+// AuditRecord is one state-changing call, kept for the audit retention
+// whatever becomes of its target. It never holds a secret.
+type AuditRecord struct {
+	ID        string // sorts by time
+	At        time.Time
+	ActorID   string // the access key's id
+	ActorName string
+	Action    string // such as "keys.create"
+	Target    string // the id of what the call changed, if any
+	Namespace string
+	Outcome   string // "ok", or what refused the change
+	RequestID string
+}
+
+// AuditFilter selects audit records for ListAudit: each field left empty
+// matches any; From and To bound At (To excluded); records come in id
+// order, after the id After, at most Limit.
+type AuditFilter struct {
+	Actor, Action, Target string
+	From, To              time.Time
+	After                 string
+	Limit                 int
+}
+
+// Cutoffs say what Sweep deletes: tokens and codes finished before
+// Records; API keys and access keys expired or revoked before Tombstones
+// (a revoked key answers REVOKED for as long as the audit trail can name
+// it); audit records older than Audit.
+type Cutoffs struct {
+	Records    time.Time
+	Tombstones time.Time
+	Audit      time.Time
 }
 
 // RateLimit admits at most Limit uses (summed costs) in a window of length
@@ -168,7 +223,9 @@ type Store interface {
 	// attempts left; approved reports whether mac matched, counted whether
 	// the attempt was made. The code is returned after the attempt, or as it
 	// stands if none was counted; ErrNotFound if the subject has none.
-	CheckCode(ctx context.Context, purpose, subject string, mac []byte, now time.Time) (c Code, counted, approved bool, err error)
+	// The attempt is approved if one of macs has the code's pepper id and
+	// its MAC (a code with no pepper id matches any of them).
+	CheckCode(ctx context.Context, purpose, subject string, macs []PepperMAC, now time.Time) (c Code, counted, approved bool, err error)
 
 	// InsertKey stores k.
 	InsertKey(ctx context.Context, k Key) error
@@ -200,12 +257,32 @@ type Store interface {
 	// first if it has none; of concurrent callers, all see the first value.
 	LoadOrStoreSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 
-	// Sweep deletes, in batches of at most batch rows, tokens that expired,
-	// were used or revoked before cutoff, codes that expired before cutoff
-	// (so never a live one, and never one younger than cutoff), and
-	// keys that expired or were revoked before cutoff. It returns how many
-	// rows it deleted.
-	Sweep(ctx context.Context, cutoff time.Time, batch int) (int64, error)
+	// Sweep deletes, in batches of at most batch rows, what c says is
+	// over: never a live token, code or key. It returns how many rows it
+	// deleted.
+	Sweep(ctx context.Context, c Cutoffs, batch int) (int64, error)
+
+	// InsertAccessKey stores k.
+	InsertAccessKey(ctx context.Context, k AccessKey) error
+	// AccessKeyByHash returns the access key with this hash, revoked or
+	// not, or ErrNotFound.
+	AccessKeyByHash(ctx context.Context, hash []byte) (AccessKey, error)
+	// AccessKeyByID returns the access key with this id, or ErrNotFound.
+	AccessKeyByID(ctx context.Context, id string) (AccessKey, error)
+	// ListAccessKeys returns access keys in id order after the id after, at
+	// most limit.
+	ListAccessKeys(ctx context.Context, after string, limit int) ([]AccessKey, error)
+	// RevokeAccessKey revokes access key id (idempotently) and returns it,
+	// or ErrNotFound.
+	RevokeAccessKey(ctx context.Context, id string, now time.Time) (AccessKey, error)
+	// TouchAccessKey records that access key id was used at now (a later
+	// time only).
+	TouchAccessKey(ctx context.Context, id string, now time.Time) error
+
+	// AppendAudit appends r to the audit trail.
+	AppendAudit(ctx context.Context, r AuditRecord) error
+	// ListAudit returns the audit records f selects.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

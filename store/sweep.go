@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// DefaultAuditRetention is how long the audit trail, and the keys it names,
+// are kept unless a Sweeper says otherwise: 400 days.
+const DefaultAuditRetention = 400 * 24 * time.Hour
+
 // Sweeper deletes expired, used and revoked records once they are older than
 // Retention. It deletes in small batches, each its own statement, so it
 // never holds a lock long enough to stall a verification; on both backends
@@ -16,7 +20,12 @@ type Sweeper struct {
 	// the send throttle counts the codes created within its window, and
 	// cannot count those already swept.
 	Retention time.Duration
-	Interval  time.Duration // time between sweeps; default 1 minute
+	// AuditRetention is how long audit records are kept, and revoked and
+	// expired keys with them, so that a leaked key still answers REVOKED
+	// while the trail can say who revoked it; default 400 days, and never
+	// less than Retention.
+	AuditRetention time.Duration
+	Interval       time.Duration // time between sweeps; default 1 minute
 	Batch     int           // rows per delete statement; default 500
 	Clock     Clock         // default SystemClock
 	// OnError, if set, is called with each failed sweep's error; Run goes
@@ -36,7 +45,13 @@ func (s *Sweeper) Once(ctx context.Context) (int64, error) {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return s.Store.Sweep(ctx, clock.Now().Add(-retention), batch)
+	audit := s.AuditRetention
+	if audit <= 0 {
+		audit = DefaultAuditRetention
+	}
+	audit = max(audit, retention)
+	now := clock.Now()
+	return s.Store.Sweep(ctx, Cutoffs{Records: now.Add(-retention), Tombstones: now.Add(-audit), Audit: now.Add(-audit)}, batch)
 }
 
 // Run sweeps every Interval until ctx is done, then returns ctx.Err(). Start

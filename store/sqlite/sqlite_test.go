@@ -37,8 +37,8 @@ func TestMigrationsAreRecordedOnceAndReopeningKeepsData(t *testing.T) {
 	}
 	defer st.Close()
 	var n int
-	if err := st.r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("%d migrations recorded (%v), want 1", n, err)
+	if err := st.r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != migrations(t, "sqlite") {
+		t.Fatalf("%d migrations recorded (%v), want each once", n, err)
 	}
 	if v, err := st.LoadOrStoreSetting(ctx, "x", []byte("new")); err != nil || !bytes.Equal(v, []byte("kept")) {
 		t.Fatalf("after reopening: %q, %v", v, err)
@@ -98,8 +98,8 @@ func TestManyHandlesOpenANewFileAtOnce(t *testing.T) {
 	}
 	defer st2.Close()
 	var n int
-	if err := st2.r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("%d migrations recorded (%v), want 1", n, err)
+	if err := st2.r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != migrations(t, "sqlite") {
+		t.Fatalf("%d migrations recorded (%v), want each once", n, err)
 	}
 }
 
@@ -139,4 +139,13 @@ func TestAFileFromTheReleasedSchemaOpens(t *testing.T) {
 	if _, ok, err := st.UseKey(ctx, "key_1", 2, time.UnixMilli(2000)); !ok || err != nil {
 		t.Fatalf("use: %v, %v", ok, err)
 	}
+}
+
+// migrations is how many migrations dialect has.
+func migrations(t *testing.T, dialect string) int {
+	ms, err := sqlstore.Migrations(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
 }

@@ -48,6 +48,8 @@ func Run(t *testing.T, b Backend) {
 	t.Run("keys", func(t *testing.T) { testKeys(t, fresh) })
 	t.Run("settings", func(t *testing.T) { testSettings(t, b) })
 	t.Run("sweeping", func(t *testing.T) { testSweep(t, fresh(t)) })
+	t.Run("access keys", func(t *testing.T) { testAccessKeys(t, fresh(t)) })
+	t.Run("the audit trail", func(t *testing.T) { testAudit(t, fresh(t)) })
 	t.Run("a second handle sees the same database", func(t *testing.T) {
 		db := b.NewDB(t)
 		a, c := db.Open(t), db.Open(t)
@@ -187,8 +189,11 @@ func testTokens(t *testing.T, fresh func(*testing.T) store.Store) {
 }
 
 func code(id, subject string, mac string, created time.Time) store.Code {
-	return store.Code{ID: id, Purpose: "login", Subject: subject, MAC: hash("mac:" + mac), CreatedAt: created, ExpiresAt: created.Add(10 * time.Minute), MaxAttempts: 3}
+	return store.Code{ID: id, Purpose: "login", Subject: subject, MAC: hash("mac:" + mac), CreatedAt: created, ExpiresAt: created.Add(10 * time.Minute), MaxAttempts: 3, PepperID: "p1"}
 }
+
+// pepper1 is mac under the pepper "p1" of the codes of these tests.
+func pepper1(mac []byte) []store.PepperMAC { return []store.PepperMAC{{PepperID: "p1", MAC: mac}} }
 
 func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 	ctx := context.Background()
@@ -198,18 +203,18 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		if _, err := st.InsertCode(ctx, c, 10*time.Minute, 5); err != nil {
 			t.Fatal(err)
 		}
-		got, counted, approved, err := st.CheckCode(ctx, "login", "u", hash("mac:wrong"), t0.Add(time.Second))
+		got, counted, approved, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:wrong")), t0.Add(time.Second))
 		if err != nil || !counted || approved || got.Attempts != 1 || got.MaxAttempts != 3 || got.ID != "c1" {
 			t.Fatalf("wrong MAC: %+v, counted %v, approved %v, %v", got, counted, approved, err)
 		}
-		got, counted, approved, err = st.CheckCode(ctx, "login", "u", c.MAC, t0.Add(2*time.Second))
+		got, counted, approved, err = st.CheckCode(ctx, "login", "u", pepper1(c.MAC), t0.Add(2*time.Second))
 		if err != nil || !counted || !approved || got.Attempts != 2 || !got.ApprovedAt.Equal(t0.Add(2*time.Second)) {
 			t.Fatalf("right MAC: %+v, counted %v, approved %v, %v", got, counted, approved, err)
 		}
-		if _, counted, approved, err = st.CheckCode(ctx, "login", "u", c.MAC, t0.Add(3*time.Second)); err != nil || counted || approved {
+		if _, counted, approved, err = st.CheckCode(ctx, "login", "u", pepper1(c.MAC), t0.Add(3*time.Second)); err != nil || counted || approved {
 			t.Fatalf("after approval: counted %v, approved %v, %v", counted, approved, err)
 		}
-		if _, _, _, err := st.CheckCode(ctx, "login", "nobody", c.MAC, t0); !errors.Is(err, store.ErrNotFound) {
+		if _, _, _, err := st.CheckCode(ctx, "login", "nobody", pepper1(c.MAC), t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a subject without codes: %v", err)
 		}
 	})
@@ -217,17 +222,40 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		st := fresh(t)
 		c := code("c1", "u", "right", t0)
 		must[time.Time](t)(st.InsertCode(ctx, c, 10*time.Minute, 5))
-		if _, counted, _, _ := st.CheckCode(ctx, "login", "u", c.MAC, c.ExpiresAt); counted {
+		if _, counted, _, _ := st.CheckCode(ctx, "login", "u", pepper1(c.MAC), c.ExpiresAt); counted {
 			t.Fatal("counted at the expiry")
 		}
 		for i := range 4 {
-			got, counted, _, err := st.CheckCode(ctx, "login", "u", hash("mac:wrong"), t0)
+			got, counted, _, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:wrong")), t0)
 			if err != nil || counted != (i < 3) || got.Attempts != min(i+1, 3) {
 				t.Fatalf("attempt %d: counted %v, %d attempts, %v", i+1, counted, got.Attempts, err)
 			}
 		}
-		if _, counted, approved, _ := st.CheckCode(ctx, "login", "u", c.MAC, t0); counted || approved {
+		if _, counted, approved, _ := st.CheckCode(ctx, "login", "u", pepper1(c.MAC), t0); counted || approved {
 			t.Fatal("the right MAC was approved after the attempts ran out")
+		}
+	})
+	t.Run("a code is approved only by the MAC under its own pepper; a code without a pepper id by any", func(t *testing.T) {
+		st := fresh(t)
+		c := code("c1", "u", "right", t0)
+		c.PepperID = "p2"
+		must[time.Time](t)(st.InsertCode(ctx, c, 10*time.Minute, 5))
+		both := []store.PepperMAC{{PepperID: "p1", MAC: c.MAC}, {PepperID: "p3", MAC: hash("mac:other")}}
+		if _, counted, approved, err := st.CheckCode(ctx, "login", "u", both, t0); err != nil || !counted || approved {
+			t.Fatalf("the right MAC under another pepper: counted %v, approved %v, %v", counted, approved, err)
+		}
+		both = append(both, store.PepperMAC{PepperID: "p2", MAC: c.MAC})
+		if got, _, approved, err := st.CheckCode(ctx, "login", "u", both, t0); err != nil || !approved || got.PepperID != "p2" {
+			t.Fatalf("the right MAC under its pepper: approved %v, %+v, %v", approved, got, err)
+		}
+		legacy := code("c2", "v", "right", t0)
+		legacy.PepperID = ""
+		must[time.Time](t)(st.InsertCode(ctx, legacy, 10*time.Minute, 5))
+		if _, _, approved, err := st.CheckCode(ctx, "login", "v", pepper1(legacy.MAC), t0); err != nil || !approved {
+			t.Fatalf("a code from before pepper ids: approved %v, %v", approved, err)
+		}
+		if _, counted, approved, err := st.CheckCode(ctx, "login", "u", nil, t0); err != nil || counted || approved {
+			t.Fatalf("no MACs at all: counted %v, approved %v, %v", counted, approved, err)
 		}
 	})
 	t.Run("a new code cancels the pending one, and the throttle counts the window", func(t *testing.T) {
@@ -242,7 +270,7 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		if !errors.Is(err, store.ErrThrottled) || !retry.Equal(t0.Add(10*time.Minute)) {
 			t.Fatalf("the fourth code in the window: %v, retry at %v", err, retry)
 		}
-		got, counted, approved, err := st.CheckCode(ctx, "login", "u", hash("mac:m1"), t0.Add(3*time.Minute))
+		got, counted, approved, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:m1")), t0.Add(3*time.Minute))
 		if err != nil || got.ID != "c2" || !counted || approved {
 			t.Fatalf("an earlier code's MAC checked against %s: counted %v, approved %v, %v", got.ID, counted, approved, err)
 		}
@@ -517,13 +545,26 @@ func testSweep(t *testing.T, st store.Store) {
 		noErr(t, st.InsertKey(ctx, k))
 	}
 	must[store.Key](t)(st.RevokeKey(ctx, "revoked", t0))
-	sw := &store.Sweeper{Store: st, Retention: day, Batch: 1, Clock: clockAt(t0.Add(day - time.Minute))}
+	noErr(t, st.AppendAudit(ctx, store.AuditRecord{ID: "aud_1", At: t0, ActorID: "ak", Action: "keys.revoke", Target: "revoked", Outcome: "ok"}))
+	sw := &store.Sweeper{Store: st, Retention: day, AuditRetention: 2 * day, Batch: 1, Clock: clockAt(t0.Add(day - time.Minute))}
 	if n := must[int64](t)(sw.Once(ctx)); n != 0 {
 		t.Fatalf("swept %d records inside the retention", n)
 	}
 	sw.Clock = clockAt(t0.Add(day + 2*time.Hour))
-	if n := must[int64](t)(sw.Once(ctx)); n != 5 {
-		t.Fatalf("swept %d records, want the expired and the used token, the old code and the expired and the revoked key", n)
+	if n := must[int64](t)(sw.Once(ctx)); n != 3 {
+		t.Fatalf("swept %d records, want the expired and the used token and the old code", n)
+	}
+	for _, id := range []string{"expiring", "revoked"} {
+		if _, err := st.KeyByID(ctx, id); err != nil {
+			t.Errorf("key %s, a tombstone for the audit retention: %v", id, err)
+		}
+	}
+	sw.Clock = clockAt(t0.Add(2*day + 2*time.Hour))
+	if n := must[int64](t)(sw.Once(ctx)); n != 3 {
+		t.Fatalf("swept %d records after the audit retention, want the expired and the revoked key and the audit record", n)
+	}
+	if recs := must[[]store.AuditRecord](t)(st.ListAudit(ctx, store.AuditFilter{Limit: 10})); len(recs) != 0 {
+		t.Fatalf("%d audit records after their retention", len(recs))
 	}
 	for _, h := range [][]byte{hash("tok:expired"), hash("tok:used")} {
 		if _, err := st.GetToken(ctx, "p", h); !errors.Is(err, store.ErrNotFound) {
@@ -536,7 +577,7 @@ func testSweep(t *testing.T, st store.Store) {
 	if _, err := st.KeyByID(ctx, "forever"); err != nil {
 		t.Errorf("the live key: %v", err)
 	}
-	if c, _, _, err := st.CheckCode(ctx, "login", "b", long.MAC, t0.Add(day+2*time.Hour)); err != nil || c.ID != "long" {
+	if c, _, _, err := st.CheckCode(ctx, "login", "b", pepper1(long.MAC), t0.Add(day+2*time.Hour)); err != nil || c.ID != "long" {
 		t.Errorf("the live code: %v", err)
 	}
 	// Reads go on while a sweep of many records runs in batches.
@@ -630,7 +671,7 @@ func testAtomic(t *testing.T, pair func(*testing.T) (store.Store, store.Store)) 
 		a, b := pair(t)
 		must[time.Time](t)(a.InsertCode(ctx, code("c", "u", "right", t0), time.Minute, 5))
 		if n := parallel(t, 300, a, b, func(st store.Store) (bool, error) {
-			_, counted, _, err := st.CheckCode(ctx, "login", "u", hash("mac:wrong"), t0)
+			_, counted, _, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:wrong")), t0)
 			return counted, err
 		}); n != 3 {
 			t.Fatalf("%d attempts counted", n)
@@ -676,4 +717,99 @@ func testAtomic(t *testing.T, pair func(*testing.T) (store.Store, store.Store)) 
 			}
 		}
 	})
+}
+
+func testAccessKeys(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	k := store.AccessKey{ID: "ak_1", Hash: hash("ak:1"), Start: "sak_ab…", Name: "verifier", Scopes: []string{"keys:verify"},
+		Namespaces: []string{"billing", "a,b"}, CreatedAt: t0}
+	root := store.AccessKey{ID: "ak_2", Hash: hash("ak:2"), Start: "sak_cd…", Name: "root", Scopes: []string{"access:manage", "keys:create"},
+		Namespaces: []string{"*"}, CreatedAt: t0}
+	for _, a := range []store.AccessKey{k, root} {
+		noErr(t, st.InsertAccessKey(ctx, a))
+	}
+	same := func(a, b store.AccessKey) bool {
+		return a.ID == b.ID && bytes.Equal(a.Hash, b.Hash) && a.Start == b.Start && a.Name == b.Name &&
+			fmt.Sprint(a.Scopes) == fmt.Sprint(b.Scopes) && fmt.Sprint(a.Namespaces) == fmt.Sprint(b.Namespaces) &&
+			a.CreatedAt.Equal(b.CreatedAt) && a.LastUsedAt.Equal(b.LastUsedAt) && a.RevokedAt.Equal(b.RevokedAt)
+	}
+	if got := must[store.AccessKey](t)(st.AccessKeyByHash(ctx, k.Hash)); !same(got, k) {
+		t.Fatalf("by hash: %+v", got)
+	}
+	if got := must[store.AccessKey](t)(st.AccessKeyByID(ctx, "ak_2")); !same(got, root) {
+		t.Fatalf("by id: %+v", got)
+	}
+	if _, err := st.AccessKeyByHash(ctx, hash("nope")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown hash: %v", err)
+	}
+	dup := root
+	dup.ID = "ak_3"
+	if err := st.InsertAccessKey(ctx, dup); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("a second access key with the same hash: %v", err)
+	}
+	noErr(t, st.TouchAccessKey(ctx, "ak_1", t0.Add(time.Minute)))
+	noErr(t, st.TouchAccessKey(ctx, "ak_1", t0.Add(time.Second))) // earlier: ignored
+	if got := must[store.AccessKey](t)(st.AccessKeyByID(ctx, "ak_1")); !got.LastUsedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("last used at %v", got.LastUsedAt)
+	}
+	r := must[store.AccessKey](t)(st.RevokeAccessKey(ctx, "ak_1", t0.Add(time.Hour)))
+	if again := must[store.AccessKey](t)(st.RevokeAccessKey(ctx, "ak_1", t0.Add(2*time.Hour))); !r.RevokedAt.Equal(t0.Add(time.Hour)) || !again.RevokedAt.Equal(r.RevokedAt) {
+		t.Fatalf("revoked at %v, then %v", r.RevokedAt, again.RevokedAt)
+	}
+	if got := must[store.AccessKey](t)(st.AccessKeyByHash(ctx, k.Hash)); got.RevokedAt.IsZero() {
+		t.Fatal("a revoked access key reads as live")
+	}
+	if _, err := st.RevokeAccessKey(ctx, "nope", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoke of no access key: %v", err)
+	}
+	page := must[[]store.AccessKey](t)(st.ListAccessKeys(ctx, "", 1))
+	rest := must[[]store.AccessKey](t)(st.ListAccessKeys(ctx, page[0].ID, 10))
+	if len(page) != 1 || page[0].ID != "ak_1" || len(rest) != 1 || rest[0].ID != "ak_2" {
+		t.Fatalf("pages %v and %v", page, rest)
+	}
+}
+
+func testAudit(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	for i, r := range []store.AuditRecord{
+		{Action: "keys.create", ActorID: "ak_1", Target: "key_1", Namespace: "ns"},
+		{Action: "keys.revoke", ActorID: "ak_1", Target: "key_1", Namespace: "ns"},
+		{Action: "tokens.issue", ActorID: "ak_2", Target: "tok_1"},
+		{Action: "keys.create", ActorID: "ak_2", Target: "key_2", Outcome: "invalid"},
+	} {
+		r.ID, r.At, r.ActorName, r.RequestID = fmt.Sprintf("aud_%d", i), t0.Add(time.Duration(i)*time.Minute), "name "+r.ActorID, fmt.Sprint("req", i)
+		if r.Outcome == "" {
+			r.Outcome = "ok"
+		}
+		noErr(t, st.AppendAudit(ctx, r))
+	}
+	ids := func(f store.AuditFilter) string {
+		if f.Limit == 0 {
+			f.Limit = 10
+		}
+		var s []string
+		for _, r := range must[[]store.AuditRecord](t)(st.ListAudit(ctx, f)) {
+			s = append(s, r.ID)
+		}
+		return fmt.Sprint(s)
+	}
+	for _, c := range []struct {
+		f    store.AuditFilter
+		want string
+	}{
+		{store.AuditFilter{}, "[aud_0 aud_1 aud_2 aud_3]"},
+		{store.AuditFilter{Actor: "ak_1"}, "[aud_0 aud_1]"},
+		{store.AuditFilter{Action: "keys.create"}, "[aud_0 aud_3]"},
+		{store.AuditFilter{Target: "key_1", Action: "keys.revoke"}, "[aud_1]"},
+		{store.AuditFilter{From: t0.Add(time.Minute), To: t0.Add(3 * time.Minute)}, "[aud_1 aud_2]"},
+		{store.AuditFilter{After: "aud_1", Limit: 1}, "[aud_2]"},
+	} {
+		if got := ids(c.f); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.f, got, c.want)
+		}
+	}
+	got := must[[]store.AuditRecord](t)(st.ListAudit(ctx, store.AuditFilter{Target: "key_2", Limit: 1}))
+	if len(got) != 1 || got[0].ActorName != "name ak_2" || got[0].Outcome != "invalid" || got[0].RequestID != "req3" || !got[0].At.Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("record %+v", got)
+	}
 }

@@ -2,18 +2,20 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/unguessable/secrets/store"
 )
 
-const codeCols = "id, purpose, subject, mac, created_at, expires_at, attempts, max_attempts, approved_at, cancelled_at"
+const codeCols = "id, purpose, subject, mac, created_at, expires_at, attempts, max_attempts, approved_at, cancelled_at, pepper_id"
 
 func (c *Core) scanCode(row Row) (store.Code, error) {
 	var cd store.Code
 	var created, expires, attempts, maxAttempts int64
 	var approved, cancelled *int64
-	if err := row.Scan(&cd.ID, &cd.Purpose, &cd.Subject, &cd.MAC, &created, &expires, &attempts, &maxAttempts, &approved, &cancelled); err != nil {
+	if err := row.Scan(&cd.ID, &cd.Purpose, &cd.Subject, &cd.MAC, &created, &expires, &attempts, &maxAttempts, &approved, &cancelled, &cd.PepperID); err != nil {
 		return store.Code{}, c.row("code", err)
 	}
 	cd.Attempts, cd.MaxAttempts = int(attempts), int(maxAttempts)
@@ -64,8 +66,8 @@ func (c *Core) InsertCode(ctx context.Context, cd store.Code, window time.Durati
 			WHERE purpose = $2 AND subject = $3 AND cancelled_at IS NULL`, now, cd.Purpose, cd.Subject); err != nil {
 			return c.errorf("cancel codes", err)
 		}
-		_, err = q.Exec(ctx, `INSERT INTO codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL)`,
-			cd.ID, cd.Purpose, cd.Subject, cd.MAC, now, cd.ExpiresAt.UnixMilli(), cd.MaxAttempts)
+		_, err = q.Exec(ctx, `INSERT INTO codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL, $8)`,
+			cd.ID, cd.Purpose, cd.Subject, cd.MAC, now, cd.ExpiresAt.UnixMilli(), cd.MaxAttempts, cd.PepperID)
 		return c.insertErr("insert code", err)
 	})
 	return retryAt, err
@@ -75,12 +77,25 @@ const latestCode = `(SELECT id FROM codes WHERE purpose = $1 AND subject = $2 AN
 	ORDER BY created_at DESC, id DESC LIMIT 1)`
 
 // CheckCode counts one attempt against the subject's current code.
-func (c *Core) CheckCode(ctx context.Context, purpose, subject string, mac []byte, now time.Time) (store.Code, bool, bool, error) {
+func (c *Core) CheckCode(ctx context.Context, purpose, subject string, macs []store.PepperMAC, now time.Time) (store.Code, bool, bool, error) {
+	// One term for each pepper: the code's pepper and MAC both match.
+	args := []any{purpose, subject, now.UnixMilli()}
+	var match strings.Builder
+	for _, m := range macs {
+		args = append(args, m.PepperID, m.MAC)
+		if match.Len() > 0 {
+			match.WriteString(" OR ")
+		}
+		fmt.Fprintf(&match, "((pepper_id = $%d OR pepper_id = '') AND mac = $%d)", len(args)-1, len(args))
+	}
+	if match.Len() == 0 {
+		match.WriteString("FALSE")
+	}
 	cd, err := c.scanCode(c.w.QueryRow(ctx, `UPDATE codes SET attempts = attempts + 1,
-			approved_at = CASE WHEN mac = $3 THEN CAST($4 AS BIGINT) ELSE NULL END
+			approved_at = CASE WHEN `+match.String()+` THEN CAST($3 AS BIGINT) ELSE NULL END
 		WHERE id = `+latestCode+`
-			AND cancelled_at IS NULL AND approved_at IS NULL AND expires_at > CAST($4 AS BIGINT) AND attempts < max_attempts
-		RETURNING `+codeCols, purpose, subject, mac, now.UnixMilli()))
+			AND cancelled_at IS NULL AND approved_at IS NULL AND expires_at > CAST($3 AS BIGINT) AND attempts < max_attempts
+		RETURNING `+codeCols, args...))
 	if err != store.ErrNotFound {
 		return cd, err == nil, err == nil && !cd.ApprovedAt.IsZero(), err
 	}

@@ -169,21 +169,29 @@ func bytesOf(s *string) []byte {
 	return []byte(*s)
 }
 
-// Sweep deletes expired, used and revoked records older than cutoff, in
-// batches of at most batch rows, each its own statement.
-func (c *Core) Sweep(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
+// Sweep deletes what the cutoffs say is over, in batches of at most batch
+// rows, each its own statement.
+func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, error) {
 	var total int64
-	for _, q := range []string{
-		`DELETE FROM tokens WHERE id IN (SELECT id FROM tokens
-			WHERE expires_at < $1 OR used_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`,
+	for _, q := range []struct {
+		sql    string
+		cutoff time.Time
+	}{
+		{`DELETE FROM tokens WHERE id IN (SELECT id FROM tokens
+			WHERE expires_at < $1 OR used_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
 		// Never a live code; created_at <= expires_at, so its term only
 		// lets the codes_created index narrow the scan.
-		`DELETE FROM codes WHERE id IN (SELECT id FROM codes WHERE created_at < $1 AND expires_at < $1 LIMIT $2` + c.d.SkipLocked + `)`,
-		`DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys
-			WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`,
+		{`DELETE FROM codes WHERE id IN (SELECT id FROM codes WHERE created_at < $1 AND expires_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
+		{`DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys
+			WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},
+		{`DELETE FROM access_keys WHERE id IN (SELECT id FROM access_keys WHERE revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},
+		{`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Audit},
 	} {
+		if q.cutoff.IsZero() {
+			continue
+		}
 		for {
-			n, err := c.w.Exec(ctx, q, cutoff.UnixMilli(), batch)
+			n, err := c.w.Exec(ctx, q.sql, q.cutoff.UnixMilli(), batch)
 			if err != nil {
 				return total, c.errorf("sweep", err)
 			}
