@@ -1,0 +1,85 @@
+// Package audit keeps the service's audit trail: one record for every call
+// that changes state (an API key created, updated, revoked or rerolled; a
+// token issued or revoked; a code issued; an access key created or
+// revoked), with its time, actor, action, target, namespace, outcome and
+// request id. Records never hold a secret, a code or a token. They are
+// append-only and kept for the audit retention (store.Sweeper), apart from
+// the records they describe.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/unguessable/secrets/store"
+)
+
+// Record is one entry of the trail.
+type Record = store.AuditRecord
+
+// Actions recorded.
+const (
+	KeysCreate   = "keys.create"
+	KeysUpdate   = "keys.update"
+	KeysRevoke   = "keys.revoke"
+	KeysReroll   = "keys.reroll"
+	TokensIssue  = "tokens.issue"
+	TokensRevoke = "tokens.revoke"
+	CodesIssue   = "codes.issue"
+	AccessCreate = "access.create"
+	AccessRevoke = "access.revoke"
+)
+
+// Limits of a listing.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// Log appends to and reads the trail of a store. It is safe for concurrent
+// use.
+type Log struct {
+	st    store.Store
+	clock store.Clock
+}
+
+// New returns a Log on st; clock nil is the system clock.
+func New(st store.Store, clock store.Clock) *Log {
+	if clock == nil {
+		clock = store.SystemClock{}
+	}
+	return &Log{st: st, clock: clock}
+}
+
+// Append records r, filling in its id and time.
+func (l *Log) Append(ctx context.Context, r Record) error {
+	r.At = l.clock.Now().Truncate(time.Millisecond)
+	r.ID = store.NewID("aud", r.At)
+	if r.Outcome == "" {
+		r.Outcome = "ok"
+	}
+	if err := l.st.AppendAudit(ctx, r); err != nil {
+		return fmt.Errorf("audit: append: %w", err)
+	}
+	return nil
+}
+
+// List returns the records f selects, in time order; a Limit of 0 is
+// DefaultLimit.
+func (l *Log) List(ctx context.Context, f store.AuditFilter) ([]Record, error) {
+	if f.Limit == 0 {
+		f.Limit = DefaultLimit
+	}
+	if f.Limit < 1 || f.Limit > MaxLimit {
+		return nil, &store.InvalidError{Package: "audit", Field: "limit", Reason: fmt.Sprintf("%d is outside [1, %d]", f.Limit, MaxLimit)}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return nil, &store.InvalidError{Package: "audit", Field: "to", Reason: "must be after from"}
+	}
+	rs, err := l.st.ListAudit(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("audit: list: %w", err)
+	}
+	return rs, nil
+}
