@@ -107,11 +107,11 @@ func New(opts Options) (*Server, error) {
 	}
 	codes, err := code.New(opts.Store, opts.Pepper, code.Options{Clock: opts.Clock})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	m, err := newMetrics(opts.Registry)
 	if err != nil {
-		return nil, fmt.Errorf("%w: metrics: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: metrics: %w", ErrConfig, err)
 	}
 	s := &Server{
 		st:      opts.Store,
