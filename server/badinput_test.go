@@ -103,6 +103,10 @@ var badInputs = []badInput{
 	{"a wrong method is 405", "PUT", "/v1/keys", `{}`, nil, 405, "method_not_allowed", ""},
 	{"GET on a POST-only route is 405", "GET", "/v1/tokens/redeem", nil, nil, 405, "method_not_allowed", ""},
 	{"POST on /healthz is 405", "POST", "/healthz", `{}`, nil, 405, "method_not_allowed", ""},
+	{"GET on /v1/keys/verify is 405, not a lookup of a key named verify", "GET", "/v1/keys/verify", nil, nil, 405, "method_not_allowed", ""},
+	{"DELETE on /v1/keys/verify is 405, not a revocation", "DELETE", "/v1/keys/verify", nil, nil, 405, "method_not_allowed", ""},
+	{"PATCH on /v1/keys/verify is 405", "PATCH", "/v1/keys/verify", `{}`, nil, 405, "method_not_allowed", ""},
+	{"verify without a token is 400", "POST", "/v1/tokens/verify", `{"purpose": "reset"}`, nil, 400, "invalid_request", "token"},
 }
 
 func TestBadInput(t *testing.T) {

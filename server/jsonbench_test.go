@@ -30,7 +30,7 @@ func BenchmarkVerifyJSON(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var req verifyKeyRequest
-			if err := decodeBytes(body, &req); err != nil || req.Key == "" {
+			if err := decodeBytes(body, &req); err != nil || req.Key == nil || *req.Key == "" {
 				b.Fatal(err)
 			}
 		}

@@ -113,7 +113,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 type verifyKeyRequest struct {
-	Key       string `json:"key"`
+	Key       *string `json:"key"` // nil: absent, a 400; "": MALFORMED, as any key that is not one
 	Namespace string `json:"namespace"`
 	Cost      *int64 `json:"cost"`
 }
@@ -145,14 +145,14 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.Key == "" {
+	if req.Key == nil {
 		return invalid("key", "key is required")
 	}
 	cost := int64(1)
 	if req.Cost != nil {
 		cost = *req.Cost
 	}
-	res, err := s.keys.Verify(r.Context(), req.Key, req.Namespace, cost)
+	res, err := s.keys.Verify(r.Context(), *req.Key, req.Namespace, cost)
 	if err != nil {
 		return keysError(err)
 	}

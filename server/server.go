@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -234,6 +235,11 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/keys", s.createKey)
 	s.handle("GET /v1/keys", s.listKeys)
 	s.handle("POST /v1/keys/verify", s.verifyKey)
+	// Without these, GET /v1/keys/verify would be a lookup of the key with
+	// the id "verify": 404 where a 405 belongs.
+	for _, m := range []string{"GET", "PATCH", "DELETE", "PUT"} {
+		s.mux.HandleFunc(m+" /v1/keys/verify", methodNotAllowed("POST"))
+	}
 	s.handle("GET /v1/keys/{id}", s.getKey)
 	s.handle("PATCH /v1/keys/{id}", s.updateKey)
 	s.handle("DELETE /v1/keys/{id}", s.revokeKey)
@@ -246,6 +252,15 @@ func (s *Server) registerRoutes() {
 
 	s.handle("POST /v1/codes", s.issueCode)
 	s.handle("POST /v1/codes/verify", s.verifyCode)
+}
+
+// methodNotAllowed answers 405 with an Allow header naming allow.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethod,
+			Message: "method " + strconv.Quote(r.Method) + " is not allowed here; allowed: " + allow})
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

@@ -65,8 +65,8 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 type checkTokenRequest struct {
-	Purpose string `json:"purpose"`
-	Token   string `json:"token"`
+	Purpose string  `json:"purpose"`
+	Token   *string `json:"token"` // nil: absent, a 400; "": NOT_FOUND, as any token that is not one
 }
 
 type checkTokenResponse struct {
@@ -93,10 +93,13 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, op string, c
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := required("purpose", req.Purpose, "token", req.Token); err != nil {
+	if err := required("purpose", req.Purpose); err != nil {
 		return err
 	}
-	res, err := check(r.Context(), req.Purpose, req.Token)
+	if req.Token == nil {
+		return invalid("token", "token is required")
+	}
+	res, err := check(r.Context(), req.Purpose, *req.Token)
 	if err != nil {
 		return tokenError(err)
 	}
