@@ -38,6 +38,18 @@ var badInputs = []badInput{
 	{"an escaped lone surrogate is 400", "POST", "/v1/tokens", `{"purpose": "p", "subject": "a\ud800b"}`, nil, 400, "invalid_request", ""},
 	{"data after the object is 400", "POST", "/v1/tokens/verify", `{"purpose": "p", "token": "t"} {}`, nil, 400, "invalid_request", ""},
 	{"a number too large for its field is 400", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s", "expires_in": 99999999999999999999}`, nil, 400, "invalid_request", "expires_in"},
+	{"a field spelled with an escape and given twice is 400 naming it", "POST", "/v1/tokens/redeem", `{"purpose": "p", "token": "t", "p\u0075rpose": "q"}`, nil, 400, "invalid_request", "purpose"},
+	{"metadata with a name given twice is 400 with its path", "POST", "/v1/keys", `{"prefix": "sk_", "meta": {"plan": "a", "plan": "b"}}`, nil, 400, "invalid_request", "meta.plan"},
+	{"an escaped lone surrogate in a name is 400", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s", "\udc00": 1}`, nil, 400, "invalid_request", ""},
+	{"a name that is not UTF-8 is 400", "POST", "/v1/tokens", "{\"purpose\": \"p\", \"subject\": \"s\", \"\xff\": 1}", nil, 400, "invalid_request", ""},
+	{"a control character in a string is 400", "POST", "/v1/tokens", "{\"purpose\": \"p\", \"subject\": \"a\x01b\"}", nil, 400, "invalid_request", ""},
+	{"a trailing comma is 400", "POST", "/v1/tokens/verify", `{"purpose": "p", "token": "t",}`, nil, 400, "invalid_request", ""},
+	{"a whole number written with an exponent is 400", "POST", "/v1/keys/verify", `{"key": "sk_x", "cost": 1e2}`, nil, 400, "invalid_request", "cost"},
+	{"a number too large for any integer is 400", "POST", "/v1/keys/key_x/reroll", `{"overlap": 1e400}`, nil, 400, "invalid_request", "overlap"},
+	{"an object where a string belongs is 400", "POST", "/v1/keys/verify", `{"key": {"k": "v"}}`, nil, 400, "invalid_request", "key"},
+	{"an array where an object belongs is 400", "POST", "/v1/keys", `{"prefix": "sk_", "ratelimit": [1, 60]}`, nil, 400, "invalid_request", "ratelimit"},
+	{"JSON nested deeper than 10,000 levels is 400", "POST", "/v1/keys", `{"prefix": "sk_", "meta": {"a": ` + strings.Repeat(`[`, 10001) + strings.Repeat(`]`, 10001) + `}}`, nil, 400, "invalid_request", ""},
+	{"a JSON string instead of an object is 400", "POST", "/v1/keys/verify", `"sk_x"`, nil, 400, "invalid_request", ""},
 	// Content types and sizes.
 	{"a form body is 415", "POST", "/v1/tokens", `purpose=p&subject=s`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", ""},
 	{"a body without a Content-Type is 415", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s"}`, []string{"Content-Type", ""}, 415, "unsupported_media_type", ""},
@@ -91,6 +103,10 @@ var badInputs = []badInput{
 	{"a wrong method is 405", "PUT", "/v1/keys", `{}`, nil, 405, "method_not_allowed", ""},
 	{"GET on a POST-only route is 405", "GET", "/v1/tokens/redeem", nil, nil, 405, "method_not_allowed", ""},
 	{"POST on /healthz is 405", "POST", "/healthz", `{}`, nil, 405, "method_not_allowed", ""},
+	{"GET on /v1/keys/verify is 405, not a lookup of a key named verify", "GET", "/v1/keys/verify", nil, nil, 405, "method_not_allowed", ""},
+	{"DELETE on /v1/keys/verify is 405, not a revocation", "DELETE", "/v1/keys/verify", nil, nil, 405, "method_not_allowed", ""},
+	{"PATCH on /v1/keys/verify is 405", "PATCH", "/v1/keys/verify", `{}`, nil, 405, "method_not_allowed", ""},
+	{"verify without a token is 400", "POST", "/v1/tokens/verify", `{"purpose": "reset"}`, nil, 400, "invalid_request", "token"},
 }
 
 func TestBadInput(t *testing.T) {

@@ -2,20 +2,35 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// encodeOptions are how every response is written. Map keys are sorted,
+// and U+2028 and U+2029 escaped, as encoding/json did. Metadata stored
+// before decoding was strict may hold a name twice, and a string may in
+// principle hold bytes that are not UTF-8: a response that carries them is
+// still written (such bytes as U+FFFD) rather than failing a verification.
+var encodeOptions = json.JoinOptions(
+	json.Deterministic(true),
+	jsontext.EscapeForJS(true),
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
 )
 
 // jsonAppender is a response type that writes its own JSON. The verify
-// responses are, since applications call verify on their hot path: there
-// encoding/json's reflection and validation of its own output cost more
-// than the rest of the handler. Each appendJSON gives byte for byte what
-// encoding/json (without HTML escaping) gives for the same value, which
-// TestAppendJSONMatchesEncodingJSON checks.
+// response does, since applications call verify on their hot path, where
+// the library's reflection would cost more than the rest of the JSON
+// work. Each appendJSON gives byte for byte what the library, with
+// encodeOptions, gives for the same value, which
+// TestAppendJSONMatchesEncodingJSON checks; strings that need escapes and
+// raw metadata are left to the library.
 type jsonAppender interface {
 	appendJSON(b []byte) ([]byte, error)
 }
@@ -29,60 +44,51 @@ var (
 	headerNosniff = []string{"nosniff"}
 )
 
-// encoder is a response buffer with its encoder, kept in encoders between
-// responses.
-type encoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
+// buffers holds response buffers between responses.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-var encoders = sync.Pool{New: func() any {
-	e := new(encoder)
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false) // nothing here is HTML; keep "<" and "&" as they are
-	return e
-}}
-
-// maxPooledBuffer is the largest buffer put back in encoders: a long key
+// maxPooledBuffer is the largest buffer put back in buffers: a long key
 // listing should not pin its buffer for good.
 const maxPooledBuffer = 64 << 10
 
-// writeJSON writes v as the JSON response with status. Responses may hold
-// secrets (a new key, token or code), so none may be cached.
+// writeJSON writes v as the JSON response with status, ended by a
+// newline. Responses may hold secrets (a new key, token or code), so none
+// may be cached.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	e := encoders.Get().(*encoder)
+	buf := buffers.Get().(*bytes.Buffer)
 	defer func() {
-		if e.buf.Cap() <= maxPooledBuffer {
-			e.buf.Reset()
-			encoders.Put(e)
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			buffers.Put(buf)
 		}
 	}()
 	var err error
 	if a, ok := v.(jsonAppender); ok {
 		var b []byte
-		if b, err = a.appendJSON(e.buf.AvailableBuffer()); err == nil {
-			e.buf.Write(append(b, '\n'))
+		if b, err = a.appendJSON(buf.AvailableBuffer()); err == nil {
+			buf.Write(b)
 		}
 	} else {
-		err = e.enc.Encode(v)
+		err = json.MarshalWrite(buf, v, encodeOptions)
 	}
 	if err != nil {
 		// Only a bug in a response type, or stored metadata that is no
 		// longer JSON, gets here.
-		e.buf.Reset()
-		e.buf.WriteString(`{"error":{"code":"internal_error","message":"internal error"}}` + "\n")
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal_error","message":"internal error"}}`)
 		status = http.StatusInternalServerError
 	}
+	buf.WriteByte('\n')
 	h := w.Header()
 	h["Content-Type"] = headerJSON
 	h["Cache-Control"] = headerNoStore
 	h["X-Content-Type-Options"] = headerNosniff
 	w.WriteHeader(status)
-	w.Write(e.buf.Bytes())
+	w.Write(buf.Bytes())
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json
-// escapes it without HTML escaping.
+// appendString appends s as a JSON string, as the library writes it with
+// encodeOptions.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
@@ -94,25 +100,18 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendEscaped is appendString for strings that need escapes: rare in
-// responses (names and metadata come from clients), so left to
-// encoding/json.
+// appendEscaped is appendString for strings that need escapes, or may:
+// rare in responses (names and metadata come from clients), so left to
+// the library.
 func appendEscaped(b []byte, s string) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(s) // a string always encodes
-	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	q, _ := json.Marshal(s, encodeOptions) // a string always encodes
+	return append(b, q...)
 }
 
-// appendRaw appends raw JSON compacted, as encoding/json writes a
-// json.RawMessage.
-func appendRaw(b []byte, raw json.RawMessage) ([]byte, error) {
-	buf := bytes.NewBuffer(b)
-	if err := json.Compact(buf, raw); err != nil {
-		return b, err
-	}
-	return buf.Bytes(), nil
+// appendRaw appends raw JSON as the library writes a jsontext.Value:
+// compacted, its strings escaped as any other.
+func appendRaw(b []byte, raw jsontext.Value) ([]byte, error) {
+	return jsontext.AppendFormat(b, raw, encodeOptions)
 }
 
 // appendTime appends t as a timestamp's JSON.
@@ -144,7 +143,7 @@ func (r verifyKeyResponse) appendJSON(b []byte) ([]byte, error) {
 			b = appendString(b, f.v)
 		}
 	}
-	if len(r.Meta) > 0 {
+	if r.Meta != nil {
 		b = append(b, `,"meta":`...)
 		var err error
 		if b, err = appendRaw(b, r.Meta); err != nil {

@@ -6,15 +6,31 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/unguessable/secrets/keys"
 )
 
-// referenceJSON is what encoding/json writes for v, as writeJSON wrote
-// every response before the appenders.
+// referenceJSON is what the library writes for v with encodeOptions, as
+// writeJSON writes every response without an appendJSON of its own.
 func referenceJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jsonv2.MarshalWrite(&buf, v, encodeOptions); err != nil {
+		t.Fatalf("json: %v", err)
+	}
+	return append(buf.Bytes(), '\n')
+}
+
+// encodingJSON is what encoding/json (without HTML escaping) writes for
+// v, as writeJSON wrote every response before the library.
+func encodingJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -25,6 +41,13 @@ func referenceJSON(t *testing.T, v any) []byte {
 	return buf.Bytes()
 }
 
+// validStrings reports whether every string of the verify response is
+// UTF-8: encoding/json writes a bad byte as \ufffd, the library as U+FFFD
+// itself, and that is the one way in which the two may differ.
+func validStrings(r verifyKeyResponse) bool {
+	return utf8.ValidString(r.ID) && utf8.ValidString(r.Namespace) && utf8.ValidString(r.Owner) && utf8.ValidString(r.Name)
+}
+
 // Strings that take every path of appendString: plain, escaped by
 // encoding/json (quotes, control characters, invalid UTF-8, U+2028), and
 // HTML characters that must stay as they are.
@@ -33,14 +56,18 @@ var awkwardStrings = []string{
 	"<script>&amp;</script>", "é", "日本", "\u2028\u2029", "\xff\xfe", "a\xc3", "😀", "\U0010FFFF",
 }
 
-var awkwardMeta = []json.RawMessage{
-	nil, json.RawMessage(`{}`), json.RawMessage(`{"plan":"pro"}`), json.RawMessage(` { "a" : [1, 2.5e3, true, null] ,"b":{"c":"<&>"} } `),
-	json.RawMessage("{\"u\":\"\\u00e9\\n\"}"), json.RawMessage(`{"x":"é"}`),
+var awkwardMeta = []jsontext.Value{
+	nil, jsontext.Value(`{}`), jsontext.Value(`{"plan":"pro"}`), jsontext.Value(` { "a" : [1, 2.5e3, true, null] ,"b":{"c":"<&>"} } `),
+	jsontext.Value("{\"u\":\"\\u00e9\\n\"}"), jsontext.Value(`{"x":"é"}`),
+	jsontext.Value(`{"s":"\u2028\/\u0041","a":1,"a":2}`), // escapes the library writes otherwise; a name twice, stored before decoding was strict
 }
 
 // TestAppendJSONMatchesEncodingJSON checks the hand-written JSON of the
-// verify response against encoding/json, field by field and on 20,000
-// random values (from a fixed seed, so a failure repeats).
+// verify response against the library, byte for byte, and against
+// encoding/json, which wrote it before: the same JSON value always, and
+// the same bytes where no metadata (re-escaped by the library) and no
+// invalid UTF-8 is involved. Field by field and on 20,000 random values
+// (from a fixed seed, so a failure repeats).
 func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2)) // test data, not secrets
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
@@ -75,9 +102,29 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			t.Fatalf("value %d: appendJSON: %v", i, err)
 		}
 		if got = append(got, '\n'); !bytes.Equal(got, want) {
-			t.Fatalf("value %d: appendJSON gives\n%s\nencoding/json gives\n%s", i, got, want)
+			t.Fatalf("value %d: appendJSON gives\n%s\nthe library gives\n%s", i, got, want)
+		}
+		if old := encodingJSON(t, r); !sameJSON(t, got, old) {
+			t.Fatalf("value %d: appendJSON gives\n%s\nencoding/json gave\n%s", i, got, old)
+		}
+		if old := encodingJSON(t, r); r.Meta == nil && validStrings(r) && !bytes.Equal(got, old) {
+			t.Fatalf("value %d: appendJSON gives\n%s\nencoding/json gave\n%s", i, got, old)
 		}
 	}
+}
+
+// sameJSON reports whether a and b hold the same JSON value, for
+// encoding/json: the same names, values and numbers, however written.
+func sameJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
@@ -86,6 +133,10 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		if got := appendString([]byte("x"), s); !bytes.Equal(got[1:], want) || got[0] != 'x' {
 			t.Errorf("appendString(%q) = %s, want x%s", s, got, want)
 		}
+		old := bytes.TrimSuffix(encodingJSON(t, s), []byte("\n"))
+		if got := appendString(nil, s); !sameJSON(t, got, old) || (utf8.ValidString(s) && !bytes.Equal(got, old)) {
+			t.Errorf("appendString(%q) = %s, encoding/json gave %s", s, got, old)
+		}
 	}
 }
 
@@ -93,7 +144,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 // JSON gives a bare 500, not a response cut off in the middle.
 func TestWriteJSONBadMetadata(t *testing.T) {
 	rec := httptest.NewRecorder()
-	writeJSON(rec, 200, verifyKeyResponse{Valid: true, Status: keys.Valid, ID: "key_1", Meta: json.RawMessage(`{"a":`)})
+	writeJSON(rec, 200, verifyKeyResponse{Valid: true, Status: keys.Valid, ID: "key_1", Meta: jsontext.Value(`{"a":`)})
 	if rec.Code != 500 || rec.Body.String() != `{"error":{"code":"internal_error","message":"internal error"}}`+"\n" {
 		t.Errorf("got %d %q", rec.Code, rec.Body.String())
 	}

@@ -66,6 +66,7 @@ func TestKeyEndpoints(t *testing.T) {
 			}
 			wantStatus(t, verify(t, map[string]any{"key": key[:len(key)-1] + string(other)}), "MALFORMED")
 			wantStatus(t, verify(t, map[string]any{"key": "not a key"}), "MALFORMED")
+			wantStatus(t, verify(t, map[string]any{"key": ""}), "MALFORMED") // an answer, as for any other non-key: not a 400
 		})
 		t.Run("a well-formed key that was never issued is NOT_FOUND", func(t *testing.T) {
 			wantStatus(t, verify(t, map[string]any{"key": apikey.New("sk_test_")}), "NOT_FOUND")
@@ -279,6 +280,8 @@ func TestTokenEndpoints(t *testing.T) {
 			tok := issue(t, map[string]any{"purpose": "verify-email", "subject": "u2"})
 			check(t, "redeem", "reset", tok.str("token"), "NOT_FOUND")
 			check(t, "verify", "verify-email", "nonsense", "NOT_FOUND")
+			check(t, "verify", "reset", "", "NOT_FOUND") // an answer, not a 400
+			check(t, "redeem", "reset", "", "NOT_FOUND")
 		})
 		t.Run("a token past expires_in is EXPIRED", func(t *testing.T) {
 			tok := issue(t, map[string]any{"purpose": "magic", "subject": "u3", "expires_in": 60, "bytes": 16})

@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/unguessable/secrets/internal/backendtest"
+
+	"github.com/unguessable/secrets/code"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/sqlite"
 )
@@ -204,6 +207,38 @@ func TestDecodeNamesTheField(t *testing.T) {
 		err := decodeBytes([]byte(`{"a": 987654321.5}`), &dst)
 		if err == nil || strings.Contains(err.Error(), "987654321") {
 			t.Fatalf("error %v echoes the value", err)
+		}
+	})
+}
+
+// TestNewWrapsItsErrors checks that the errors of New match both ErrConfig
+// and the error underneath.
+func TestNewWrapsItsErrors(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t.Run("a short pepper is ErrConfig and code.ErrPepper", func(t *testing.T) {
+		_, err := New(Options{Store: st, Pepper: []byte("short")})
+		if !errors.Is(err, ErrConfig) || !errors.Is(err, code.ErrPepper) {
+			t.Fatalf("New: %v", err)
+		}
+	})
+	t.Run("metrics that cannot be registered are ErrConfig and the registry's error", func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		if _, err := New(Options{Store: st, Pepper: backendtest.Pepper, Registry: reg}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := New(Options{Store: st, Pepper: backendtest.Pepper, Registry: reg})
+		var already prometheus.AlreadyRegisteredError
+		if !errors.Is(err, ErrConfig) || !errors.As(err, &already) {
+			t.Fatalf("New on a registry that has the metrics: %v", err)
+		}
+	})
+	t.Run("no store is ErrConfig", func(t *testing.T) {
+		if _, err := New(Options{Pepper: backendtest.Pepper}); !errors.Is(err, ErrConfig) {
+			t.Fatalf("New: %v", err)
 		}
 	})
 }

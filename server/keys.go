@@ -1,11 +1,13 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
@@ -27,26 +29,26 @@ type rateLimitJSON struct {
 // keyJSON describes a key; Key, the plaintext, is set only when the key was
 // just created or rerolled.
 type keyJSON struct {
-	ID        string          `json:"id"`
-	Key       string          `json:"key,omitempty"`
-	Start     string          `json:"start"`
-	Prefix    string          `json:"prefix"`
-	Namespace string          `json:"namespace"`
-	Owner     string          `json:"owner"`
-	Name      string          `json:"name"`
-	Meta      json.RawMessage `json:"meta"`
-	Enabled   bool            `json:"enabled"`
-	CreatedAt timestamp       `json:"created_at"`
-	UpdatedAt timestamp       `json:"updated_at"`
-	ExpiresAt timestamp       `json:"expires_at"`
-	RevokedAt timestamp       `json:"revoked_at"`
-	Remaining *int64          `json:"remaining"`
-	RateLimit *rateLimitJSON  `json:"ratelimit"`
+	ID        string         `json:"id"`
+	Key       string         `json:"key,omitzero"`
+	Start     string         `json:"start"`
+	Prefix    string         `json:"prefix"`
+	Namespace string         `json:"namespace"`
+	Owner     string         `json:"owner"`
+	Name      string         `json:"name"`
+	Meta      jsontext.Value `json:"meta"`
+	Enabled   bool           `json:"enabled"`
+	CreatedAt timestamp      `json:"created_at"`
+	UpdatedAt timestamp      `json:"updated_at"`
+	ExpiresAt timestamp      `json:"expires_at"`
+	RevokedAt timestamp      `json:"revoked_at"`
+	Remaining *int64         `json:"remaining"`
+	RateLimit *rateLimitJSON `json:"ratelimit"`
 }
 
 func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 	k := keyJSON{ID: i.ID, Key: plaintext, Start: i.Start, Prefix: i.Prefix, Namespace: i.Namespace, Owner: i.Owner,
-		Name: i.Name, Meta: i.Meta, Enabled: i.Enabled, CreatedAt: timestamp(i.CreatedAt), UpdatedAt: timestamp(i.UpdatedAt),
+		Name: i.Name, Meta: rawJSON(i.Meta), Enabled: i.Enabled, CreatedAt: timestamp(i.CreatedAt), UpdatedAt: timestamp(i.UpdatedAt),
 		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining}
 	if rl := i.RateLimit; rl != nil {
 		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
@@ -55,15 +57,15 @@ func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 }
 
 type createKeyRequest struct {
-	Prefix    string          `json:"prefix"`
-	Namespace string          `json:"namespace"`
-	Owner     string          `json:"owner"`
-	Name      string          `json:"name"`
-	Meta      json.RawMessage `json:"meta"`
-	ExpiresIn *int64          `json:"expires_in"`
-	ExpiresAt *string         `json:"expires_at"`
-	Remaining *int64          `json:"remaining"`
-	RateLimit *rateLimitJSON  `json:"ratelimit"`
+	Prefix    string         `json:"prefix"`
+	Namespace string         `json:"namespace"`
+	Owner     string         `json:"owner"`
+	Name      string         `json:"name"`
+	Meta      jsontext.Value `json:"meta"`
+	ExpiresIn *int64         `json:"expires_in"`
+	ExpiresAt *string        `json:"expires_at"`
+	Remaining *int64         `json:"remaining"`
+	RateLimit *rateLimitJSON `json:"ratelimit"`
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -111,7 +113,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 type verifyKeyRequest struct {
-	Key       string `json:"key"`
+	Key       *string `json:"key"` // nil: absent, a 400; "": MALFORMED, as any key that is not one
 	Namespace string `json:"namespace"`
 	Cost      *int64 `json:"cost"`
 }
@@ -122,17 +124,20 @@ type rateLimitState struct {
 	Reset     timestamp `json:"reset"`
 }
 
+// verifyKeyResponse is the answer to a verification. The omitzero fields
+// are left out when unset (nil, or ""); omitempty would also leave out
+// metadata that is {}.
 type verifyKeyResponse struct {
 	Valid     bool            `json:"valid"`
 	Status    keys.Status     `json:"status"`
-	ID        string          `json:"id,omitempty"`
-	Namespace string          `json:"namespace,omitempty"`
-	Owner     string          `json:"owner,omitempty"`
-	Name      string          `json:"name,omitempty"`
-	Meta      json.RawMessage `json:"meta,omitempty"`
-	ExpiresAt *timestamp      `json:"expires_at,omitempty"`
-	Remaining *int64          `json:"remaining,omitempty"`
-	RateLimit *rateLimitState `json:"ratelimit,omitempty"`
+	ID        string          `json:"id,omitzero"`
+	Namespace string          `json:"namespace,omitzero"`
+	Owner     string          `json:"owner,omitzero"`
+	Name      string          `json:"name,omitzero"`
+	Meta      jsontext.Value  `json:"meta,omitzero"`
+	ExpiresAt *timestamp      `json:"expires_at,omitzero"`
+	Remaining *int64          `json:"remaining,omitzero"`
+	RateLimit *rateLimitState `json:"ratelimit,omitzero"`
 }
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
@@ -140,20 +145,20 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.Key == "" {
+	if req.Key == nil {
 		return invalid("key", "key is required")
 	}
 	cost := int64(1)
 	if req.Cost != nil {
 		cost = *req.Cost
 	}
-	res, err := s.keys.Verify(r.Context(), req.Key, req.Namespace, cost)
+	res, err := s.keys.Verify(r.Context(), *req.Key, req.Namespace, cost)
 	if err != nil {
 		return keysError(err)
 	}
 	s.metrics.outcome("keys.verify", res.Status.String())
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
-		Name: res.Name, Meta: res.Meta, Remaining: res.Remaining}
+		Name: res.Name, Meta: rawJSON(res.Meta), Remaining: res.Remaining}
 	if !res.ExpiresAt.IsZero() {
 		t := timestamp(res.ExpiresAt)
 		out.ExpiresAt = &t
@@ -208,10 +213,10 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 type updateKeyRequest struct {
-	Enabled   *bool           `json:"enabled"`
-	Meta      json.RawMessage `json:"meta"`
-	Remaining json.RawMessage `json:"remaining"`
-	ExpiresAt json.RawMessage `json:"expires_at"`
+	Enabled   *bool          `json:"enabled"`
+	Meta      jsontext.Value `json:"meta"`
+	Remaining jsontext.Value `json:"remaining"`
+	ExpiresAt jsontext.Value `json:"expires_at"`
 }
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
@@ -224,7 +229,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 		if isNull(req.Meta) {
 			return invalid("meta", "meta must be a JSON object; {} clears it")
 		}
-		u.Meta = req.Meta
+		u.Meta = []byte(req.Meta)
 	}
 	if req.Remaining != nil {
 		u.SetRemaining = true
@@ -324,12 +329,21 @@ func parseTime(field, v string) (time.Time, error) {
 	return t, nil
 }
 
-func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+func isNull(raw jsontext.Value) bool { return string(raw) == "null" }
 
 // nullToNil treats an explicit null like an absent value.
-func nullToNil(raw json.RawMessage) json.RawMessage {
+func nullToNil(raw jsontext.Value) []byte {
 	if isNull(raw) {
 		return nil
 	}
 	return raw
+}
+
+// rawJSON is stored JSON (metadata) for a response: nil, written as null
+// or left out, when there is none.
+func rawJSON(stored []byte) jsontext.Value {
+	if len(stored) == 0 {
+		return nil
+	}
+	return jsontext.Value(stored)
 }

@@ -38,10 +38,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route := routeLabel(r)
 	s.metrics.observe(route, rw.status, d)
-	if s.log.Enabled(r.Context(), s.reqLvl) {
-		s.log.LogAttrs(r.Context(), s.reqLvl, "request",
-			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rw.status),
-			slog.Duration("duration", d), slog.Int64("bytes", rw.bytes), slog.String("remote", r.RemoteAddr))
+	if s.httpLog.Enabled(r.Context(), s.reqLvl) {
+		s.httpLog.LogAttrs(r.Context(), s.reqLvl, "request",
+			slog.String(logKeyMethod, r.Method), slog.String(logKeyRoute, route), slog.Int(logKeyStatus, rw.status),
+			slog.Duration(logKeyDuration, d), slog.Int64(logKeyBytes, rw.bytes), slog.String(logKeyRemote, r.RemoteAddr))
 	}
 }
 
@@ -55,8 +55,8 @@ func (s *Server) dispatch(rw *responseWriter, r *http.Request) {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-			slog.String("route", routeLabel(r)), slog.String("stack", string(debug.Stack())))
+		s.httpLog.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+			slog.String(logKeyRoute, routeLabel(r)), slog.String(logKeyStack, string(debug.Stack())))
 		if rw.status == 0 {
 			writeError(rw, errInternal)
 		}

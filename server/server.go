@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +52,9 @@ type Options struct {
 	// Pepper keys the HMACs of codes; see [Pepper]. At least
 	// code.MinPepperBytes bytes.
 	Pepper []byte
-	// Logger receives one line per request and failures; default: discard.
+	// Logger receives one line per request and failures, each with a
+	// "subsystem" attribute: "http" (requests), "sweep" (the background
+	// sweep) or "server" (starting and stopping); default: discard.
 	Logger *slog.Logger
 	// QuietRequests logs the line per request at debug level instead of
 	// info, for high request rates.
@@ -69,17 +72,19 @@ type Options struct {
 
 // Server is the HTTP service. Its Handler is safe for concurrent use.
 type Server struct {
-	st      store.Store
-	log     *slog.Logger
-	clock   store.Clock
-	admin   [32]byte
-	keys    *keys.Manager
-	tokens  *token.Manager
-	codes   *code.Manager
-	metrics *metrics
-	reg     *prometheus.Registry
-	retain  time.Duration
-	reqLvl  slog.Level
+	st       store.Store
+	log      *slog.Logger // subsystemServer
+	httpLog  *slog.Logger // subsystemHTTP
+	sweepLog *slog.Logger // subsystemSweep
+	clock    store.Clock
+	admin    [32]byte
+	keys     *keys.Manager
+	tokens   *token.Manager
+	codes    *code.Manager
+	metrics  *metrics
+	reg      *prometheus.Registry
+	retain   time.Duration
+	reqLvl   slog.Level
 
 	mux     *http.ServeMux
 	routes  []string // every registered pattern, for the OpenAPI test
@@ -107,25 +112,27 @@ func New(opts Options) (*Server, error) {
 	}
 	codes, err := code.New(opts.Store, opts.Pepper, code.Options{Clock: opts.Clock})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	m, err := newMetrics(opts.Registry)
 	if err != nil {
-		return nil, fmt.Errorf("%w: metrics: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: metrics: %w", ErrConfig, err)
 	}
 	s := &Server{
-		st:      opts.Store,
-		log:     opts.Logger,
-		clock:   opts.Clock,
-		admin:   opts.AdminKeyDigest,
-		keys:    keys.New(opts.Store, keys.Options{Clock: opts.Clock}),
-		tokens:  token.New(opts.Store, token.Options{Clock: opts.Clock}),
-		codes:   codes,
-		metrics: m,
-		reg:     opts.Registry,
-		retain:  opts.Retention,
-		reqLvl:  slog.LevelInfo,
-		mux:     http.NewServeMux(),
+		st:       opts.Store,
+		log:      opts.Logger.With(logKeySubsystem, subsystemServer),
+		httpLog:  opts.Logger.With(logKeySubsystem, subsystemHTTP),
+		sweepLog: opts.Logger.With(logKeySubsystem, subsystemSweep),
+		clock:    opts.Clock,
+		admin:    opts.AdminKeyDigest,
+		keys:     keys.New(opts.Store, keys.Options{Clock: opts.Clock}),
+		tokens:   token.New(opts.Store, token.Options{Clock: opts.Clock}),
+		codes:    codes,
+		metrics:  m,
+		reg:      opts.Registry,
+		retain:   opts.Retention,
+		reqLvl:   slog.LevelInfo,
+		mux:      http.NewServeMux(),
 	}
 	if opts.QuietRequests {
 		s.reqLvl = slog.LevelDebug
@@ -153,11 +160,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelWarn),
 	}
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	sweeper := &store.Sweeper{Store: s.st, Retention: s.retain, Clock: s.clock,
-		OnError: func(err error) { s.log.Warn("sweep failed", "err", err) }}
+		OnError: func(err error) { s.sweepLog.Warn("sweep failed", logKeyErr, err) }}
 	swept := make(chan struct{})
 	go func() {
 		defer close(swept)
@@ -216,7 +223,7 @@ func (s *Server) handle(pattern string, h apiHandler) {
 
 // internal logs a real failure and answers 500 without any detail.
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("internal error", "route", routeLabel(r), "err", err)
+	s.httpLog.Error("internal error", logKeyRoute, routeLabel(r), logKeyErr, err)
 	writeError(w, errInternal)
 }
 
@@ -228,6 +235,11 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/keys", s.createKey)
 	s.handle("GET /v1/keys", s.listKeys)
 	s.handle("POST /v1/keys/verify", s.verifyKey)
+	// Without these, GET /v1/keys/verify would be a lookup of the key with
+	// the id "verify": 404 where a 405 belongs.
+	for _, m := range []string{"GET", "PATCH", "DELETE", "PUT"} {
+		s.mux.HandleFunc(m+" /v1/keys/verify", methodNotAllowed("POST"))
+	}
 	s.handle("GET /v1/keys/{id}", s.getKey)
 	s.handle("PATCH /v1/keys/{id}", s.updateKey)
 	s.handle("DELETE /v1/keys/{id}", s.revokeKey)
@@ -242,11 +254,20 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/codes/verify", s.verifyCode)
 }
 
+// methodNotAllowed answers 405 with an Allow header naming allow.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethod,
+			Message: "method " + strconv.Quote(r.Method) + " is not allowed here; allowed: " + allow})
+	}
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
-		s.log.Error("health check: the database does not answer", "err", err)
+		s.httpLog.Error("health check: the database does not answer", logKeyErr, err)
 		return &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database does not answer"}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

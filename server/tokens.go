@@ -2,24 +2,25 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/unguessable/secrets/store"
+
 	"github.com/unguessable/secrets/token"
 )
 
 var maxTokenSeconds = int64(token.MaxTTL / time.Second)
 
 type issueTokenRequest struct {
-	Purpose      string          `json:"purpose"`
-	Subject      string          `json:"subject"`
-	ExpiresIn    *int64          `json:"expires_in"`
-	Bytes        *int            `json:"bytes"`
-	Meta         json.RawMessage `json:"meta"`
-	KeepExisting bool            `json:"keep_existing"`
+	Purpose      string         `json:"purpose"`
+	Subject      string         `json:"subject"`
+	ExpiresIn    *int64         `json:"expires_in"`
+	Bytes        *int           `json:"bytes"`
+	Meta         jsontext.Value `json:"meta"`
+	KeepExisting bool           `json:"keep_existing"`
 }
 
 type issueTokenResponse struct {
@@ -64,17 +65,17 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 type checkTokenRequest struct {
-	Purpose string `json:"purpose"`
-	Token   string `json:"token"`
+	Purpose string  `json:"purpose"`
+	Token   *string `json:"token"` // nil: absent, a 400; "": NOT_FOUND, as any token that is not one
 }
 
 type checkTokenResponse struct {
-	Valid     bool            `json:"valid"`
-	Status    token.Status    `json:"status"`
-	ID        string          `json:"id,omitempty"`
-	Subject   string          `json:"subject,omitempty"`
-	Meta      json.RawMessage `json:"meta,omitempty"`
-	ExpiresAt *timestamp      `json:"expires_at,omitempty"`
+	Valid     bool           `json:"valid"`
+	Status    token.Status   `json:"status"`
+	ID        string         `json:"id,omitzero"`
+	Subject   string         `json:"subject,omitzero"`
+	Meta      jsontext.Value `json:"meta,omitzero"`
+	ExpiresAt *timestamp     `json:"expires_at,omitzero"`
 }
 
 func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) error {
@@ -92,15 +93,18 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, op string, c
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := required("purpose", req.Purpose, "token", req.Token); err != nil {
+	if err := required("purpose", req.Purpose); err != nil {
 		return err
 	}
-	res, err := check(r.Context(), req.Purpose, req.Token)
+	if req.Token == nil {
+		return invalid("token", "token is required")
+	}
+	res, err := check(r.Context(), req.Purpose, *req.Token)
 	if err != nil {
 		return tokenError(err)
 	}
 	s.metrics.outcome(op, res.Status.String())
-	out := checkTokenResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Subject: res.Subject, Meta: res.Meta}
+	out := checkTokenResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Subject: res.Subject, Meta: rawJSON(res.Meta)}
 	if !res.ExpiresAt.IsZero() {
 		t := timestamp(res.ExpiresAt)
 		out.ExpiresAt = &t
