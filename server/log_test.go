@@ -41,7 +41,7 @@ func (l *lockedBuffer) String() string {
 // sweepFailingStore fails every sweep.
 type sweepFailingStore struct{ store.Store }
 
-func (sweepFailingStore) Sweep(context.Context, time.Time, int) (int64, error) {
+func (sweepFailingStore) Sweep(context.Context, store.Cutoffs, int) (int64, error) {
 	return 0, errors.New("sweep: disk I/O error")
 }
 

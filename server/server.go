@@ -46,12 +46,20 @@ const (
 type Options struct {
 	// Store holds the tokens, codes, keys and settings. Required.
 	Store store.Store
-	// AdminKeyDigest is the SHA-256 of the admin key that every /v1 call
-	// must present as "Authorization: Bearer <key>"; see [AdminKey].
+	// AdminKeyDigest, unless zero, is the SHA-256 of a root key: it holds
+	// every scope and every namespace without being stored (the key of
+	// SECRETS_ADMIN_KEY, or the admin key of a database made before access
+	// keys). Every other caller presents an access key (package access).
 	AdminKeyDigest [32]byte
-	// Pepper keys the HMACs of codes; see [Pepper]. At least
+	// Pepper keys the HMACs of new codes; see [Pepper]. At least
 	// code.MinPepperBytes bytes.
 	Pepper []byte
+	// OldPeppers check the codes they keyed until those expire (a pepper
+	// rotation).
+	OldPeppers [][]byte
+	// AuditRetention is how long the audit trail, and revoked and expired
+	// keys with it, are kept; default store.DefaultAuditRetention.
+	AuditRetention time.Duration
 	// Logger receives one line per request and failures, each with a
 	// "subsystem" attribute: "http" (requests), "sweep" (the background
 	// sweep) or "server" (starting and stopping); default: discard.

@@ -256,6 +256,10 @@ type Store interface {
 	// LoadOrStoreSetting returns the value of setting name, storing value
 	// first if it has none; of concurrent callers, all see the first value.
 	LoadOrStoreSetting(ctx context.Context, name string, value []byte) ([]byte, error)
+	// Setting returns the value of setting name, or ErrNotFound.
+	Setting(ctx context.Context, name string) ([]byte, error)
+	// DeleteSetting deletes setting name, if there is one.
+	DeleteSetting(ctx context.Context, name string) error
 
 	// Sweep deletes, in batches of at most batch rows, what c says is
 	// over: never a live token, code or key. It returns how many rows it

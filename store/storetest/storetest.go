@@ -523,6 +523,14 @@ func testSettings(t *testing.T, b Backend) {
 			t.Fatalf("concurrent callers saw %q and %q: want the first value for all", got[0], v)
 		}
 	}
+	if v, err := two.Setting(ctx, "pepper"); err != nil || !bytes.Equal(v, got[0]) {
+		t.Fatalf("Setting: %q, %v", v, err)
+	}
+	noErr(t, one.DeleteSetting(ctx, "pepper"))
+	noErr(t, one.DeleteSetting(ctx, "pepper")) // none: no error
+	if _, err := two.Setting(ctx, "pepper"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted setting: %v", err)
+	}
 	if err := one.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -204,6 +204,23 @@ func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, 
 	return total, nil
 }
 
+// Setting returns the value of setting name.
+func (c *Core) Setting(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	if err := c.w.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v); err != nil {
+		return nil, c.row("load setting", err)
+	}
+	return v, nil
+}
+
+// DeleteSetting deletes setting name.
+func (c *Core) DeleteSetting(ctx context.Context, name string) error {
+	if _, err := c.w.Exec(ctx, `DELETE FROM settings WHERE name = $1`, name); err != nil {
+		return c.errorf("delete setting", err)
+	}
+	return nil
+}
+
 // LoadOrStoreSetting returns the setting, storing value first if unset.
 func (c *Core) LoadOrStoreSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
 	if _, err := c.w.Exec(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
