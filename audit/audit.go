@@ -10,6 +10,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/unguessable/secrets/store"
@@ -42,6 +43,10 @@ const (
 type Log struct {
 	st    store.Store
 	clock store.Clock
+
+	mu   sync.Mutex
+	last time.Time // of the last record appended here
+	seq  uint32    // records appended here at last
 }
 
 // New returns a Log on st; clock nil is the system clock.
@@ -54,8 +59,7 @@ func New(st store.Store, clock store.Clock) *Log {
 
 // Append records r, filling in its id and time.
 func (l *Log) Append(ctx context.Context, r Record) error {
-	r.At = l.clock.Now().Truncate(time.Millisecond)
-	r.ID = store.NewID("aud", r.At)
+	r.At, r.ID = l.next()
 	if r.Outcome == "" {
 		r.Outcome = "ok"
 	}
@@ -63,6 +67,26 @@ func (l *Log) Append(ctx context.Context, r Record) error {
 		return fmt.Errorf("audit: append: %w", err)
 	}
 	return nil
+}
+
+// next returns the time and id of the next record: ids sort by time and,
+// within one millisecond, in the order this Log appended them.
+func (l *Log) next() (time.Time, string) {
+	now := l.clock.Now().Truncate(time.Millisecond)
+	l.mu.Lock()
+	if now.After(l.last) {
+		l.last, l.seq = now, 0
+	} else {
+		now = l.last // a clock that stepped back keeps the order
+		l.seq++
+	}
+	seq := l.seq
+	l.mu.Unlock()
+	id := store.NewID("aud", now)
+	// NewID is kind_<12 hex of the time><16 random hex>: the sequence
+	// takes the first 8 of the random digits.
+	cut := len("aud_") + 12
+	return now, fmt.Sprintf("%s%08x%s", id[:cut], seq, id[cut+8:])
 }
 
 // List returns the records f selects, in time order; a Limit of 0 is

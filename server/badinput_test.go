@@ -159,17 +159,19 @@ func TestAuthorization(t *testing.T) {
 				}
 			}
 		}
-		if n != 13 {
-			t.Errorf("%d /v1 routes, want 13", n)
+		if n != 18 {
+			t.Errorf("%d /v1 routes, want 18", n)
 		}
 	})
 	t.Run("the scheme name is matched without regard to case", func(t *testing.T) {
 		r := s.do(t, "GET", "/v1/keys", nil, "Authorization", "bearer "+testAdminKey)
 		want(t, r, http.StatusOK)
 	})
-	t.Run("healthz, metrics and openapi.json need no key", func(t *testing.T) {
-		for _, p := range []string{"/healthz", "/metrics", "/openapi.json"} {
+	t.Run("healthz and openapi.json need no key; metrics need one with metrics:read", func(t *testing.T) {
+		for _, p := range []string{"/healthz", "/openapi.json"} {
 			want(t, s.do(t, "GET", p, nil, "Authorization", ""), http.StatusOK)
 		}
+		want(t, s.do(t, "GET", "/metrics", nil, "Authorization", ""), http.StatusUnauthorized, "unauthorized")
+		want(t, s.do(t, "GET", "/metrics", nil, "Authorization", "Bearer "+testAdminKey), http.StatusOK)
 	})
 }

@@ -62,6 +62,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return codeError(err)
 	}
+	auditOf(r).target = c.ID
 	writeJSON(w, http.StatusCreated, issueCodeResponse{ID: c.ID, Code: c.Code, Purpose: c.Purpose, Subject: c.Subject,
 		CreatedAt: timestamp(c.CreatedAt), ExpiresAt: timestamp(c.ExpiresAt), AttemptsLeft: c.AttemptsLeft})
 	return nil

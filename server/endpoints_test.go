@@ -412,7 +412,6 @@ func TestServiceEndpoints(t *testing.T) {
 			s.key = testAdminKey
 			s.do(t, "POST", "/v1/tokens/verify", map[string]any{"purpose": "p", "token": "t"})
 			s.do(t, "GET", "/no/such/path", nil)
-			s.key = ""
 			r := s.do(t, "GET", "/metrics", nil)
 			want(t, r, http.StatusOK)
 			for _, w := range []string{

@@ -34,6 +34,7 @@ func (e *apiError) Error() string { return e.Message }
 const (
 	codeInvalid          = "invalid_request"
 	codeUnauthorized     = "unauthorized"
+	codeForbidden        = "forbidden"
 	codeNotFound         = "not_found"
 	codeMethod           = "method_not_allowed"
 	codeConflict         = "conflict"
@@ -46,7 +47,7 @@ const (
 
 var (
 	errUnauthorized = &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized,
-		Message: "a valid admin key is required: Authorization: Bearer <admin key>"}
+		Message: "a valid access key is required: Authorization: Bearer <access key>"}
 	errInternal = &apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error"}
 	errTooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge,
 		Message: fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/unguessable/secrets/access"
 	"github.com/unguessable/secrets/internal/backendtest"
 
 	"github.com/unguessable/secrets/code"
@@ -59,7 +60,7 @@ const internalBody = `{"error":{"code":"internal_error","message":"internal erro
 
 func TestPanicIsA500WithoutDetail(t *testing.T) {
 	srv, logs := newTestServer(t, nil)
-	srv.handle("GET /v1/boom", func(w http.ResponseWriter, r *http.Request) error {
+	srv.handle("GET /v1/boom", route{scope: access.KeysRead}, func(w http.ResponseWriter, r *http.Request) error {
 		panic("boom: the database password is hunter2")
 	})
 	rec := call(t, srv.Handler(), "GET", "/v1/boom", "")
@@ -117,7 +118,7 @@ func TestStoreFailuresAre500WithoutDetail(t *testing.T) {
 func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 	srv, _ := newTestServer(t, nil)
 	entered, release := make(chan struct{}), make(chan struct{})
-	srv.handle("GET /v1/slow", func(w http.ResponseWriter, r *http.Request) error {
+	srv.handle("GET /v1/slow", route{scope: access.KeysRead}, func(w http.ResponseWriter, r *http.Request) error {
 		close(entered)
 		<-release
 		writeJSON(w, http.StatusOK, map[string]string{"done": "yes"})

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/unguessable/secrets/access"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
 )
@@ -76,6 +78,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if req.Prefix == "" {
 		return invalid("prefix", "prefix is required, such as \"sk_live_\"")
 	}
+	if !seesNamespace(r, req.Namespace) {
+		return forbiddenNamespace(req.Namespace)
+	}
 	opts := keys.CreateOptions{Prefix: req.Prefix, Namespace: req.Namespace, Owner: req.Owner, Name: req.Name,
 		Meta: nullToNil(req.Meta), Remaining: req.Remaining}
 	switch {
@@ -108,14 +113,16 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return keysError(err)
 	}
+	e := auditOf(r)
+	e.target, e.namespace = created.ID, created.Namespace
 	writeJSON(w, http.StatusCreated, keyInfoJSON(created.Info, created.Key))
 	return nil
 }
 
 type verifyKeyRequest struct {
 	Key       *string `json:"key"` // nil: absent, a 400; "": MALFORMED, as any key that is not one
-	Namespace string `json:"namespace"`
-	Cost      *int64 `json:"cost"`
+	Namespace string  `json:"namespace"`
+	Cost      *int64  `json:"cost"`
 }
 
 type rateLimitState struct {
@@ -152,9 +159,15 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if req.Cost != nil {
 		cost = *req.Cost
 	}
-	res, err := s.keys.Verify(r.Context(), *req.Key, req.Namespace, cost)
-	if err != nil {
-		return keysError(err)
+	var res keys.Result
+	if seesNamespace(r, req.Namespace) {
+		var err error
+		if res, err = s.keys.Verify(r.Context(), *req.Key, req.Namespace, cost); err != nil {
+			return keysError(err)
+		}
+	} else {
+		// Indistinguishable from a key that does not exist.
+		res = keys.Result{Status: keys.NotFound}
 	}
 	s.metrics.outcome("keys.verify", res.Status.String())
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
@@ -175,6 +188,9 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return keysError(err)
 	}
+	if !seesNamespace(r, info.Namespace) {
+		return keysError(keys.ErrNotFound)
+	}
 	writeJSON(w, http.StatusOK, keyInfoJSON(info, ""))
 	return nil
 }
@@ -190,6 +206,10 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Cursor: q["cursor"]}
+	if !caller(r).SeesNamespace(access.AllNamespaces) && (opts.Namespace == "" || !seesNamespace(r, opts.Namespace)) {
+		return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Field: "namespace",
+			Message: "this access key may list only the keys of its namespaces: give namespace=, one of " + strings.Join(caller(r).Namespaces, ", ")}
+	}
 	if v, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > keys.MaxListLimit {
@@ -255,6 +275,9 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 			u.ExpiresAt = t
 		}
 	}
+	if err := s.checkKeyNamespace(r); err != nil {
+		return err
+	}
 	info, err := s.keys.Update(r.Context(), r.PathValue("id"), u)
 	if err != nil {
 		return keysError(err)
@@ -264,6 +287,9 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkKeyNamespace(r); err != nil {
+		return err
+	}
 	if _, err := s.keys.Revoke(r.Context(), r.PathValue("id")); err != nil {
 		return keysError(err)
 	}
@@ -289,12 +315,45 @@ func (s *Server) rerollKey(w http.ResponseWriter, r *http.Request) error {
 		}
 		overlap = d
 	}
+	if err := s.checkKeyNamespace(r); err != nil {
+		return err
+	}
 	created, err := s.keys.Reroll(r.Context(), r.PathValue("id"), overlap)
 	if err != nil {
 		return keysError(err)
 	}
+	auditOf(r).target = r.PathValue("id") + " -> " + created.ID
 	writeJSON(w, http.StatusCreated, keyInfoJSON(created.Info, created.Key))
 	return nil
+}
+
+// checkKeyNamespace answers 404, as for a key that does not exist, when the
+// key of the path's id is in a namespace the caller may not touch; it
+// records the namespace for the audit. A caller of every namespace costs no
+// read.
+func (s *Server) checkKeyNamespace(r *http.Request) error {
+	if caller(r).SeesNamespace(access.AllNamespaces) {
+		return nil
+	}
+	info, err := s.keys.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return keysError(err)
+	}
+	if !seesNamespace(r, info.Namespace) {
+		return keysError(keys.ErrNotFound)
+	}
+	auditOf(r).namespace = info.Namespace
+	return nil
+}
+
+// forbiddenNamespace is the answer to a call on a namespace the caller may
+// not touch.
+func forbiddenNamespace(ns string) *apiError {
+	if ns == "" {
+		ns = keys.DefaultNamespace
+	}
+	return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Field: "namespace",
+		Message: "this access key may not touch the namespace " + strconv.Quote(ns)}
 }
 
 // keysError maps the errors of package keys: bad arguments to 400, an

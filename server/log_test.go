@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unguessable/secrets/access"
 	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/sqlite"
@@ -61,7 +62,7 @@ func TestLogLinesNameTheirSubsystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.handle("GET /v1/boom", func(w http.ResponseWriter, r *http.Request) error { panic("boom") })
+	srv.handle("GET /v1/boom", route{scope: access.KeysRead}, func(w http.ResponseWriter, r *http.Request) error { panic("boom") })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

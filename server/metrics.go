@@ -84,3 +84,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.handler.ServeHTTP(w, r)
 	return nil
 }
+
+// MetricsHandler serves the metrics without authentication, for a listener
+// of their own that only the monitoring system reaches (secrets serve
+// --metrics-addr); on the API's listener, /metrics needs the scope
+// metrics:read.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }

@@ -22,11 +22,12 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/unguessable/secrets/access"
+	"github.com/unguessable/secrets/audit"
 	"github.com/unguessable/secrets/code"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
@@ -92,10 +93,16 @@ type Server struct {
 	metrics  *metrics
 	reg      *prometheus.Registry
 	retain   time.Duration
+	auditFor time.Duration // the audit retention
 	reqLvl   slog.Level
 
+	access   *access.Manager
+	auditLog *audit.Log
+	hasRoot  int // 1 if admin is a root key's digest
+
 	mux     *http.ServeMux
-	routes  []string // every registered pattern, for the OpenAPI test
+	routes  []string          // every registered pattern, for the OpenAPI test
+	scopes  map[string]string // the scope of each pattern
 	handler http.Handler
 }
 
@@ -139,8 +146,15 @@ func New(opts Options) (*Server, error) {
 		metrics:  m,
 		reg:      opts.Registry,
 		retain:   opts.Retention,
+		auditFor: opts.AuditRetention,
 		reqLvl:   slog.LevelInfo,
 		mux:      http.NewServeMux(),
+		scopes:   map[string]string{},
+		access:   access.New(opts.Store, access.Options{Clock: opts.Clock}),
+		auditLog: audit.New(opts.Store, opts.Clock),
+	}
+	if opts.AdminKeyDigest != ([32]byte{}) {
+		s.hasRoot = 1
 	}
 	if opts.QuietRequests {
 		s.reqLvl = slog.LevelDebug
@@ -171,7 +185,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelWarn),
 	}
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
-	sweeper := &store.Sweeper{Store: s.st, Retention: s.retain, Clock: s.clock,
+	sweeper := &store.Sweeper{Store: s.st, Retention: s.retain, AuditRetention: s.auditFor, Clock: s.clock,
 		OnError: func(err error) { s.sweepLog.Warn("sweep failed", logKeyErr, err) }}
 	swept := make(chan struct{})
 	go func() {
@@ -207,18 +221,34 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // the route wrapper writes (an *apiError as is, anything else as 500).
 type apiHandler func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers h for pattern; /v1 routes require the admin key.
-func (s *Server) handle(pattern string, h apiHandler) {
-	_, path, _ := strings.Cut(pattern, " ")
-	auth := strings.HasPrefix(path, "/v1/")
+// route describes an endpoint: the scope a caller needs ("" for none: the
+// endpoint is public) and, for a call that changes state, the action its
+// audit record names.
+type route struct {
+	scope  string
+	action string
+}
+
+// handle registers h for pattern, behind the scope and audit of rt.
+func (s *Server) handle(pattern string, rt route, h apiHandler) {
 	s.routes = append(s.routes, pattern)
+	s.scopes[pattern] = rt.scope
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if auth && !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="secrets"`)
-			writeError(w, errUnauthorized)
-			return
+		var rec *auditEntry
+		if rt.action != "" {
+			rec = &auditEntry{action: rt.action, target: r.PathValue("id"), requestID: newRequestID()}
+			w.Header().Set("X-Request-Id", rec.requestID)
+			r = r.WithContext(context.WithValue(r.Context(), auditKey{}, rec))
 		}
-		if err := h(w, r); err != nil {
+		k, err := s.authorize(w, r, rt.scope)
+		r = r.WithContext(withCaller(r.Context(), k))
+		if err == nil {
+			err = h(w, r)
+		}
+		if rec != nil && !errors.Is(err, errUnauthorized) {
+			s.audit(r, rec, err)
+		}
+		if err != nil {
 			var ae *apiError
 			if errors.As(err, &ae) {
 				writeError(w, ae)
@@ -229,37 +259,23 @@ func (s *Server) handle(pattern string, h apiHandler) {
 	})
 }
 
-// internal logs a real failure and answers 500 without any detail.
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.httpLog.Error("internal error", logKeyRoute, routeLabel(r), logKeyErr, err)
-	writeError(w, errInternal)
-}
-
-func (s *Server) registerRoutes() {
-	s.handle("GET /healthz", s.healthz)
-	s.handle("GET /metrics", s.serveMetrics)
-	s.handle("GET /openapi.json", serveOpenAPI)
-
-	s.handle("POST /v1/keys", s.createKey)
-	s.handle("GET /v1/keys", s.listKeys)
-	s.handle("POST /v1/keys/verify", s.verifyKey)
-	// Without these, GET /v1/keys/verify would be a lookup of the key with
-	// the id "verify": 404 where a 405 belongs.
-	for _, m := range []string{"GET", "PATCH", "DELETE", "PUT"} {
-		s.mux.HandleFunc(m+" /v1/keys/verify", methodNotAllowed("POST"))
+// authorize authenticates r's caller, if scope asks for one, and checks
+// that it holds scope.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string) (access.Key, error) {
+	if scope == "" {
+		return access.Key{}, nil
 	}
-	s.handle("GET /v1/keys/{id}", s.getKey)
-	s.handle("PATCH /v1/keys/{id}", s.updateKey)
-	s.handle("DELETE /v1/keys/{id}", s.revokeKey)
-	s.handle("POST /v1/keys/{id}/reroll", s.rerollKey)
-
-	s.handle("POST /v1/tokens", s.issueToken)
-	s.handle("POST /v1/tokens/verify", s.verifyToken)
-	s.handle("POST /v1/tokens/redeem", s.redeemToken)
-	s.handle("DELETE /v1/tokens", s.revokeTokens)
-
-	s.handle("POST /v1/codes", s.issueCode)
-	s.handle("POST /v1/codes/verify", s.verifyCode)
+	k, err := s.authenticate(r)
+	if err != nil {
+		if errors.Is(err, errUnauthorized) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="secrets"`)
+		}
+		return access.Key{}, err
+	}
+	if !k.Allows(scope) {
+		return k, forbidden(scope)
+	}
+	return k, nil
 }
 
 // methodNotAllowed answers 405 with an Allow header naming allow.
@@ -269,6 +285,54 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethod,
 			Message: "method " + strconv.Quote(r.Method) + " is not allowed here; allowed: " + allow})
 	}
+}
+
+// internal logs a real failure and answers 500 without any detail.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.httpLog.Error("internal error", logKeyRoute, routeLabel(r), logKeyErr, err)
+	writeError(w, errInternal)
+}
+
+func (s *Server) registerRoutes() {
+	public := route{}
+	s.handle("GET /healthz", public, s.healthz)
+	s.handle("GET /metrics", route{scope: access.MetricsRead}, s.serveMetrics)
+	s.handle("GET /openapi.json", public, serveOpenAPI)
+
+	s.handle("POST /v1/keys", route{access.KeysCreate, audit.KeysCreate}, s.createKey)
+	s.handle("GET /v1/keys", route{scope: access.KeysRead}, s.listKeys)
+	s.handle("POST /v1/keys/verify", route{scope: access.KeysVerify}, s.verifyKey)
+	// Without these, GET /v1/keys/verify would be a lookup of the key with
+	// the id "verify": 404 where a 405 belongs.
+	for _, m := range []string{"GET", "PATCH", "DELETE", "PUT"} {
+		s.mux.HandleFunc(m+" /v1/keys/verify", methodNotAllowed("POST"))
+	}
+	s.handle("GET /v1/keys/{id}", route{scope: access.KeysRead}, s.getKey)
+	s.handle("PATCH /v1/keys/{id}", route{access.KeysUpdate, audit.KeysUpdate}, s.updateKey)
+	s.handle("DELETE /v1/keys/{id}", route{access.KeysRevoke, audit.KeysRevoke}, s.revokeKey)
+	s.handle("POST /v1/keys/{id}/reroll", route{access.KeysCreate, audit.KeysReroll}, s.rerollKey)
+
+	s.handle("POST /v1/tokens", route{access.TokensIssue, audit.TokensIssue}, s.issueToken)
+	s.handle("POST /v1/tokens/verify", route{scope: access.TokensVerify}, s.verifyToken)
+	s.handle("POST /v1/tokens/redeem", route{scope: access.TokensVerify}, s.redeemToken)
+	s.handle("DELETE /v1/tokens", route{access.TokensRevoke, audit.TokensRevoke}, s.revokeTokens)
+
+	s.handle("POST /v1/codes", route{access.CodesIssue, audit.CodesIssue}, s.issueCode)
+	s.handle("POST /v1/codes/verify", route{scope: access.CodesVerify}, s.verifyCode)
+
+	s.handle("POST /v1/access-keys", route{access.AccessManage, audit.AccessCreate}, s.createAccessKey)
+	s.handle("GET /v1/access-keys", route{scope: access.AccessManage}, s.listAccessKeys)
+	s.handle("GET /v1/access-keys/{id}", route{scope: access.AccessManage}, s.getAccessKey)
+	s.handle("DELETE /v1/access-keys/{id}", route{access.AccessManage, audit.AccessRevoke}, s.revokeAccessKey)
+
+	s.handle("GET /v1/audit", route{scope: access.AuditRead}, s.listAudit)
+}
+
+// Scope returns the scope that the route pattern (as Routes lists it)
+// requires, and whether there is such a route; "" for a public one.
+func (s *Server) Scope(pattern string) (string, bool) {
+	scope, ok := s.scopes[pattern]
+	return scope, ok
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

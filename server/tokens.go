@@ -59,6 +59,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return tokenError(err)
 	}
+	auditOf(r).target = t.ID
 	writeJSON(w, http.StatusCreated, issueTokenResponse{ID: t.ID, Token: t.Token, Purpose: t.Purpose, Subject: t.Subject,
 		Bits: t.Bits, CreatedAt: timestamp(t.CreatedAt), ExpiresAt: timestamp(t.ExpiresAt)})
 	return nil
@@ -121,6 +122,7 @@ func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request) error {
 	if err := required("purpose", q["purpose"], "subject", q["subject"]); err != nil {
 		return err
 	}
+	auditOf(r).target = q["purpose"] + "/" + q["subject"]
 	n, err := s.tokens.RevokeSubject(r.Context(), q["purpose"], q["subject"])
 	if err != nil {
 		return tokenError(err)
