@@ -58,7 +58,7 @@ func newServeCmd(s Streams) *cobra.Command {
 		Short: "Serve the HTTP API that issues and verifies API keys, tokens and codes",
 		Long: `Serve a JSON HTTP API that issues and verifies API keys, one-time tokens
 and one-time codes, for programs in any language. The API is described at
-/openapi.json; /healthz needs no key.
+/openapi.json; it and /healthz need no key.
 
 The database is a SQLite file (secrets.db in the working directory by
 default) or, with --db postgres://…, a PostgreSQL database that any number
