@@ -69,12 +69,18 @@ var addrRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 
 // startProc starts "secrets serve" on dsn, on a free loopback port, with
 // the test admin key, and waits until it listens.
+// testPepper is the pepper of the processes the tests start.
+const testPepper = "a-pepper-shared-by-the-test-processes-0123456789"
+
 func startProc(t *testing.T, dsn string, extraArgs ...string) *proc {
 	t.Helper()
 	bin := secretsBinary(t)
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, extraArgs...)...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "SECRETS_ADMIN_KEY="+testAdminKey)
+	// Every process gets the same pepper, as instances of one database
+	// must: each runs in a directory of its own, where a pepper file of
+	// its own would be refused.
+	cmd.Env = append(os.Environ(), "SECRETS_ADMIN_KEY="+testAdminKey, "SECRETS_PEPPER="+testPepper)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ HTTP API that issues and verifies them.`,
 		newTOTPCmd(s),
 		newEntropyCmd(s),
 		newServeCmd(s),
+		newAccessCmd(s),
 		newVetCmd(s),
 		newCrackCmd(s),
 	)

@@ -35,8 +35,8 @@
 // that start with go, ./ or bench/, or name a ./... pattern) run in the
 // repository's root; all others run in a scratch directory that holds
 // secret.txt (a TOTP secret), pw.txt and guess.txt (a password), names.txt
-// and words.txt. The environment holds ADMIN, the admin key of a server the
-// test started on a free port (whose address replaces 127.0.0.1:8427 in
+// and words.txt. The environment holds ADMIN, the root key (SECRETS_ADMIN_KEY)
+// of a server the test started on a free port (whose address replaces 127.0.0.1:8427 in
 // every command); SECRETS_DB, a database in the scratch directory (so `go run
 // ./cmd/secrets serve` in the repository leaves no file there); GOBIN, the
 // directory of the commands just built (so go install has nothing left to
@@ -54,8 +54,8 @@
 // a new schema (skipped, saying so, without it). It passes when it answers
 // GET /healthz with 200 and stops cleanly on SIGINT (logging msg=stopped;
 // the exit status of go run, which is 1 after any interrupt, is not
-// checked). Expectations may check its log, such as whether it printed an
-// admin key.
+// checked). Expectations may check its log, such as whether it made a
+// root key, and the files it made.
 //
 // The test needs bash, curl, jq, python3 and sqlite3. Without one it skips,
 // saying which, unless CI=true, where it fails.

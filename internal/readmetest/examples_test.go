@@ -254,15 +254,20 @@ type server struct {
 	addr, admin string
 }
 
-var adminKeyLine = regexp.MustCompile(`admin key \(shown once, only its hash is kept\): (\S+)`)
+// rootKeyFileLine is the log line of a start that made the root access
+// key: the file's path, never the key.
+var rootKeyFileLine = regexp.MustCompile(`msg="created the root access key[^"]*" file=\S+`)
 
 // startServer starts bin serve on a new database in dir and a free port,
-// reads the admin key it prints once on stderr, and stops it at cleanup.
+// with a root key of its own in SECRETS_ADMIN_KEY, and stops it at cleanup.
+// The first start's key file is checked by the examples that start a
+// server themselves.
 func startServer(t *testing.T, bin, dir string) server {
 	t.Helper()
 	addr := freeAddr(t)
+	admin := "readmetest_" + secrets.TokenURLSafe(32)
 	cmd := exec.Command(bin, "serve", "--db", filepath.Join(dir, "x.db"), "--addr", addr)
-	cmd.Env = baseEnv(nil)
+	cmd.Env = baseEnv(map[string]string{"SECRETS_ADMIN_KEY": admin})
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -270,20 +275,15 @@ func startServer(t *testing.T, bin, dir string) server {
 	must(t, cmd.Start())
 	var log bytes.Buffer
 	var logMu sync.Mutex
-	ready := make(chan string, 1)
+	ready := make(chan struct{}, 1)
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
-		admin := ""
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			if m := adminKeyLine.FindStringSubmatch(line); m != nil {
-				admin = m[1]
-				line = "secrets: admin key (shown once, only its hash is kept): [in ADMIN]"
-			}
 			if strings.Contains(line, "msg=listening") {
-				ready <- admin
+				ready <- struct{}{}
 			}
 			logMu.Lock()
 			log.WriteString(line + "\n")
@@ -303,17 +303,17 @@ func startServer(t *testing.T, bin, dir string) server {
 			_ = cmd.Process.Kill()
 			t.Error("the test's server did not stop within 10 s of SIGINT")
 		}
+		logMu.Lock()
+		defer logMu.Unlock()
+		if strings.Contains(log.String(), admin) {
+			t.Error("the test server's log holds its admin key")
+		}
 		if t.Failed() {
-			logMu.Lock()
 			t.Logf("the test server's log:\n%s", log.String())
-			logMu.Unlock()
 		}
 	})
 	select {
-	case admin := <-ready:
-		if admin == "" {
-			t.Fatal("secrets serve on a new database printed no admin key before listening")
-		}
+	case <-ready:
 		return server{addr: addr, admin: admin}
 	case <-drained:
 		t.Fatalf("secrets serve exited before listening:\n%s", log.String())
@@ -735,9 +735,11 @@ var expectations = func() []expectation {
 		{command: `^secrets totp verify `, what: "exit 0 valid, 1 invalid", status: true, check: statusIn(0, 1)},
 		{command: `^secrets apikey check `, what: "a well-formed key", check: contains("well formed")},
 		{command: `\| secrets crack mt19937 --next 5$`, what: "5 predictions", check: lineMatches(`^[0-9]+$`, 5)},
-		{command: `^go run \./cmd/secrets serve$`, what: "the first start prints the admin key", check: logMatches(adminKeyLine, true)},
-		{command: `^secrets serve --db secrets\.db$`, what: "a start after the stored hash was deleted prints a new key", check: logMatches(adminKeyLine, true)},
-		{command: `^secrets serve$`, what: "later starts print no admin key", check: logMatches(adminKeyLine, false)},
+		{command: `^go run \./cmd/secrets serve$`, what: "the first start writes the root key and the pepper to files of mode 0600 and logs only the key file's path",
+			check: all(logMatches(rootKeyFileLine, true), logLacks("sak_"), fileMode("secrets.db.admin-key", 0o600), fileMode("secrets.db.pepper", 0o600))},
+		{command: `^secrets serve$`, what: "later starts make no root key", check: logMatches(rootKeyFileLine, false)},
+		{command: `^secrets access create --name checkout `, what: "one access key on stdout", check: lineMatches(`^sak_[0-9A-Za-z]{49}$`, 1)},
+		{command: `^secrets hex 32 >> secrets\.db\.pepper$`, what: "a second pepper in the file", check: fileMatches("secrets.db.pepper", `^[0-9a-f]{64}$`, 2)},
 		{command: `^curl -sS http://127\.0\.0\.1:8427/healthz$`, what: `{"status":"ok"}`, check: jsonField("status", "ok")},
 		{command: `/v1/keys/verify$`, what: "a valid key", check: jsonField("status", "VALID")},
 		{command: `/v1/tokens/redeem$`, what: "a token redeemed once", check: jsonField("status", "VALID")},
@@ -798,6 +800,28 @@ func lineMatches(pattern string, n int) func(result) error {
 	}
 }
 
+// all runs every check, and returns the first failure.
+func all(checks ...func(result) error) func(result) error {
+	return func(r result) error {
+		for _, c := range checks {
+			if err := c(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// logLacks wants a serve command's log not to hold s.
+func logLacks(s string) func(result) error {
+	return func(r result) error {
+		if bytes.Contains(r.serveLog, []byte(s)) {
+			return fmt.Errorf("its log holds %q", s)
+		}
+		return nil
+	}
+}
+
 // logMatches wants a serve command's log to match re, or not to.
 func logMatches(re *regexp.Regexp, want bool) func(result) error {
 	return func(r result) error {
@@ -848,6 +872,27 @@ func fileMode(name string, mode os.FileMode) func(result) error {
 		}
 		if fi.Mode().Perm() != mode {
 			return fmt.Errorf("%s has mode %v, want %v", name, fi.Mode().Perm(), mode)
+		}
+		return nil
+	}
+}
+
+// fileMatches wants n lines of the file to match pattern.
+func fileMatches(name, pattern string, n int) func(result) error {
+	re := regexp.MustCompile(pattern)
+	return func(r result) error {
+		b, err := os.ReadFile(filepath.Join(r.scratch, name))
+		if err != nil {
+			return err
+		}
+		got := 0
+		for _, l := range strings.Split(string(b), "\n") {
+			if re.MatchString(l) {
+				got++
+			}
+		}
+		if got != n {
+			return fmt.Errorf("%s has %d lines that match %s, want %d", name, got, pattern, n)
 		}
 		return nil
 	}
