@@ -43,8 +43,8 @@ import (
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/types/typeutil"
 
-	"github.com/unguessable/secrets/analysis/ignore"
-	"github.com/unguessable/secrets/analysis/secretname"
+	"github.com/unguessable/secrets/analysis/internal/ignore"
+	"github.com/unguessable/secrets/analysis/internal/secretname"
 )
 
 // Analyzer reports values from math/rand that reach a security sink.
