@@ -33,6 +33,10 @@ var ErrPattern = errors.New("bad package pattern")
 // the analyzers could not run on it.
 var ErrLoad = errors.New("packages do not load")
 
+// loadMode loads the named packages from source and their dependencies
+// from export data, which is much faster than type-checking them too.
+const loadMode = packages.LoadSyntax | packages.NeedModule
+
 // Options control a run.
 type Options struct {
 	Dir   string // directory to resolve patterns in; "" is the current one
@@ -48,9 +52,7 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 		patterns = []string{"."}
 	}
 	cfg := &packages.Config{
-		// The analyzers use no facts, so dependencies come from export data
-		// instead of being parsed and type-checked from source.
-		Mode:  packages.LoadSyntax | packages.NeedModule,
+		Mode:  loadMode,
 		Dir:   opts.Dir,
 		Tests: opts.Tests,
 	}
