@@ -30,7 +30,7 @@ var ErrNoPackages = errors.New("no packages matched")
 var ErrPattern = errors.New("bad package pattern")
 
 // ErrLoad is returned when a package cannot be loaded or type-checked, so
-// the analyzers could not run on it.
+// the analyzers could not run on it; see [LoadError].
 var ErrLoad = errors.New("packages do not load")
 
 // loadMode loads the named packages from source and their dependencies
@@ -46,7 +46,10 @@ type Options struct {
 
 // Run loads the packages matching patterns, runs [Analyzers] on them and
 // writes the findings to w, one "file:line:col: message" line each, or as
-// JSON. It returns the number of distinct findings.
+// JSON. It returns the number of distinct findings. A package that does
+// not parse or type-check is skipped and the others are analysed: the
+// error is then a [*LoadError] naming the skipped packages, returned with
+// the findings in the rest.
 func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
@@ -63,36 +66,84 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 	if len(pkgs) == 0 {
 		return 0, fmt.Errorf("%w %s", ErrNoPackages, strings.Join(patterns, " "))
 	}
-	// Report the first parse or type error: it names the file and line,
-	// where go list's errors for the same failure say only "# package".
-	var first *packages.Error
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		for i, e := range p.Errors {
-			if first == nil || (first.Kind == packages.ListError && e.Kind != packages.ListError) {
-				first = &p.Errors[i]
-			}
+	var roots []*packages.Package
+	var broken LoadError
+	for _, p := range pkgs {
+		e := firstError(p)
+		switch {
+		case e == nil:
+			// A package whose dependency does not type-check is marked
+			// ill-typed too, but its own code type-checked: analyse it.
+			p.IllTyped = false
+			roots = append(roots, p)
+		case e.Kind == packages.ListError && len(p.GoFiles) == 0:
+			return 0, fmt.Errorf("%w: %s", ErrPattern, strings.TrimPrefix(oneLine(e.Error()), "-: "))
+		default:
+			broken.Packages = append(broken.Packages, PackageError{Path: p.PkgPath, Err: oneLine(e.Error())})
 		}
-	})
-	if first != nil {
-		msg := strings.Join(strings.Fields(first.Error()), " ")
-		if first.Kind == packages.ListError {
-			return 0, fmt.Errorf("%w: %s", ErrPattern, strings.TrimPrefix(msg, "-: "))
-		}
-		return 0, fmt.Errorf("%w: %s", ErrLoad, msg)
 	}
-	graph, err := checker.Analyze(Analyzers, pkgs, nil)
-	if err != nil {
+	if len(broken.Packages) > 0 {
+		err = &broken
+	}
+	if len(roots) == 0 {
 		return 0, err
+	}
+	graph, aerr := checker.Analyze(Analyzers, roots, nil)
+	if aerr != nil {
+		return 0, aerr
 	}
 	n, failed := count(graph)
 	if failed != nil {
 		return 0, failed
 	}
 	if opts.JSON {
-		return n, graph.PrintJSON(w)
+		aerr = graph.PrintJSON(w)
+	} else {
+		aerr = graph.PrintText(w, -1)
 	}
-	return n, graph.PrintText(w, -1)
+	if aerr != nil {
+		return n, aerr
+	}
+	return n, err
 }
+
+// firstError returns the error that best describes why p did not load: a
+// parse or type error names the file and line, where go list's error for
+// the same failure says only "# package". It returns nil if p loaded.
+func firstError(p *packages.Package) *packages.Error {
+	var first *packages.Error
+	for i, e := range p.Errors {
+		if first == nil || (first.Kind == packages.ListError && e.Kind != packages.ListError) {
+			first = &p.Errors[i]
+		}
+	}
+	return first
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// LoadError is returned, together with the findings in the packages that
+// did load, when some packages did not parse or type-check: those were
+// not analysed. It wraps [ErrLoad].
+type LoadError struct {
+	Packages []PackageError
+}
+
+// PackageError says why one package was not analysed.
+type PackageError struct {
+	Path string // the package's import path
+	Err  string // its first parse or type error, with file and line
+}
+
+func (e *LoadError) Error() string {
+	msgs := make([]string, len(e.Packages))
+	for i, p := range e.Packages {
+		msgs[i] = p.Path + ": " + p.Err
+	}
+	return fmt.Sprintf("%v: %d not analysed: %s", ErrLoad, len(e.Packages), strings.Join(msgs, "; "))
+}
+
+func (e *LoadError) Unwrap() error { return ErrLoad }
 
 // count returns the number of distinct findings: a file in both a package
 // and its test variant is reported once.

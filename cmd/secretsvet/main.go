@@ -9,10 +9,12 @@
 //
 //	go vet -vettool=$(which secretsvet) ./...
 //
-// It exits 0 when it finds nothing, 3 when it reports findings (with -json
-// too), 1 when packages do not parse or type-check, and 2 on a bad command
-// line or a pattern that names no package. A
-// "//secretsvet:ignore reason" comment on a line silences that line.
+// A package that does not parse or type-check is named on stderr with its
+// first error and skipped; the others are analysed. It exits 3 when it
+// reports findings (with -json too), otherwise 1 when it skipped a package
+// or failed, 0 when it finds nothing, and 2 on a bad command line or a
+// pattern that names no package. A "//secretsvet:ignore reason" comment on
+// a line silences that line.
 package main
 
 import (
@@ -69,12 +71,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "secretsvet: %v\n", err)
 		return 2
 	}
-	if err != nil {
+	var broken *secretsvet.LoadError
+	switch {
+	case errors.As(err, &broken):
+		for _, p := range broken.Packages {
+			fmt.Fprintf(stderr, "secretsvet: %s: not analysed: %s\n", p.Path, p.Err)
+		}
+	case err != nil:
 		fmt.Fprintf(stderr, "secretsvet: %v\n", err)
 		return 1
 	}
-	if n > 0 {
+	switch {
+	case n > 0:
 		return 3
+	case broken != nil:
+		return 1
 	}
 	return 0
 }

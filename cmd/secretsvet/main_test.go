@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -121,5 +122,47 @@ func TestMissingDirectoryExits2(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if code := exitCode(err); code != 2 || !strings.Contains(string(out), "nothere") {
 		t.Errorf("exit %d, output %q: want 2 naming the pattern", code, out)
+	}
+}
+
+// TestBrokenPackageIsNamedAndTheRestAnalysed runs secretsvet in-process on
+// testdata/broken, a module whose package broken does not type-check: the
+// findings in package good and in package user (which imports broken) are
+// still reported, and broken is named once on stderr with its error.
+func TestBrokenPackageIsNamedAndTheRestAnalysed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a module with go list")
+	}
+	t.Chdir("testdata/broken")
+	tests := []struct {
+		args     []string
+		code     int
+		findings []string
+	}{
+		{[]string{"./..."}, 3, []string{"good.go:9:", "ResetToken", "user.go:6:", "compares secret token"}},
+		{[]string{"-json", "./..."}, 3, []string{`"example.com/broken/good"`, `"example.com/broken/user"`}},
+		{[]string{"./broken"}, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run("secretsvet "+strings.Join(tt.args, " ")+" exits "+strconv.Itoa(tt.code), func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := run(tt.args, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, &stdout, &stderr)
+			}
+			all := stdout.String() + stderr.String()
+			for _, want := range tt.findings {
+				if !strings.Contains(all, want) {
+					t.Errorf("output lacks %q:\n%s", want, all)
+				}
+			}
+			if strings.Contains(stdout.String(), "broken.go") {
+				t.Errorf("the broken package's error is on stdout:\n%s", &stdout)
+			}
+			const named = "secretsvet: example.com/broken/broken: not analysed: "
+			if n := strings.Count(stderr.String(), named); n != 1 || !strings.Contains(stderr.String(), "broken.go:5:26: undefined: undefinedName") {
+				t.Errorf("stderr names the broken package %d times, want once with its error:\n%s", n, &stderr)
+			}
+		})
 	}
 }
