@@ -41,6 +41,7 @@ const loadMode = packages.LoadSyntax | packages.NeedModule
 type Options struct {
 	Dir   string // directory to resolve patterns in; "" is the current one
 	JSON  bool   // write go vet's JSON tree instead of text lines
+	SARIF bool   // write a SARIF 2.1.0 log instead of text lines
 	Tests bool   // include test files and test packages
 }
 
@@ -82,29 +83,36 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 			broken.Packages = append(broken.Packages, PackageError{Path: p.PkgPath, Err: oneLine(e.Error())})
 		}
 	}
+	var brokenErr *LoadError
 	if len(broken.Packages) > 0 {
-		err = &broken
+		brokenErr = &broken
 	}
-	if len(roots) == 0 {
-		return 0, err
+	var graph *checker.Graph
+	n := 0
+	if len(roots) > 0 {
+		if graph, err = checker.Analyze(Analyzers, roots, nil); err != nil {
+			return 0, err
+		}
+		if n, err = count(graph); err != nil {
+			return 0, err
+		}
 	}
-	graph, aerr := checker.Analyze(Analyzers, roots, nil)
-	if aerr != nil {
-		return 0, aerr
+	switch {
+	case opts.SARIF:
+		err = writeSARIF(w, graph, brokenErr, opts.Dir)
+	case graph == nil:
+	case opts.JSON:
+		err = graph.PrintJSON(w)
+	default:
+		err = graph.PrintText(w, -1)
 	}
-	n, failed := count(graph)
-	if failed != nil {
-		return 0, failed
+	if err != nil {
+		return n, err
 	}
-	if opts.JSON {
-		aerr = graph.PrintJSON(w)
-	} else {
-		aerr = graph.PrintText(w, -1)
+	if brokenErr != nil {
+		return n, brokenErr
 	}
-	if aerr != nil {
-		return n, aerr
-	}
-	return n, err
+	return n, nil
 }
 
 // firstError returns the error that best describes why p did not load: a

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // buildTool builds secretsvet into a temporary directory.
@@ -164,5 +169,87 @@ func TestBrokenPackageIsNamedAndTheRestAnalysed(t *testing.T) {
 				t.Errorf("stderr names the broken package %d times, want once with its error:\n%s", n, &stderr)
 			}
 		})
+	}
+}
+
+// TestSARIFIsValid runs secretsvet -sarif in-process on testdata/broken and
+// validates the log against the published SARIF 2.1.0 schema: two results
+// with locations relative to the module, and the broken package as an error
+// notification of an unsuccessful invocation.
+func TestSARIFIsValid(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a module with go list")
+	}
+	schemaFile, err := os.Open("testdata/sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer schemaFile.Close()
+	doc, err := jsonschema.UnmarshalJSON(schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	const id = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+	if err := c.AddResource(id, doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Chdir("testdata/broken")
+	var stdout, stderr strings.Builder
+	if code := run([]string{"-sarif", "./..."}, &stdout, &stderr); code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, &stderr)
+	}
+	log, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout.String()))
+	if err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, &stdout)
+	}
+	if err := schema.Validate(log); err != nil {
+		t.Fatalf("the SARIF log does not follow the schema: %v\n%s", err, &stdout)
+	}
+	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(strings.Replace(stdout.String(), `"level": "error"`, `"level": "fatal"`, 1)))
+	if schema.Validate(bad) == nil {
+		t.Fatal("the schema accepts a level that SARIF does not have: the validation proves nothing")
+	}
+
+	var got struct {
+		Runs []struct {
+			Invocations []struct {
+				ExecutionSuccessful        bool
+				ToolExecutionNotifications []struct{ Message struct{ Text string } }
+			}
+			Results []struct {
+				RuleID    string
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI, URIBaseID string }
+						Region           struct{ StartLine, StartColumn int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Runs) != 1 || len(got.Runs[0].Results) != 2 {
+		t.Fatalf("want one run with two results:\n%s", &stdout)
+	}
+	var where []string
+	for _, r := range got.Runs[0].Results {
+		l := r.Locations[0].PhysicalLocation
+		where = append(where, fmt.Sprintf("%s %s:%d:%d", r.RuleID, l.ArtifactLocation.URI, l.Region.StartLine, l.Region.StartColumn))
+	}
+	slices.Sort(where)
+	if want := []string{"timingcompare user/user.go:6:43", "weakrand good/good.go:9:35"}; !slices.Equal(where, want) {
+		t.Errorf("results at %q, want %q", where, want)
+	}
+	inv := got.Runs[0].Invocations[0]
+	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 1 || !strings.Contains(inv.ToolExecutionNotifications[0].Message.Text, "example.com/broken/broken: not analysed") {
+		t.Errorf("invocation %+v: want unsuccessful, naming the broken package", inv)
 	}
 }
