@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -34,7 +35,8 @@ var ErrPattern = errors.New("bad package pattern")
 var ErrLoad = errors.New("packages do not load")
 
 // loadMode loads the named packages from source and their dependencies
-// from export data, which is much faster than type-checking them too.
+// from export data, which is much faster than type-checking them too (see
+// Run for the dependencies loaded from source).
 const loadMode = packages.LoadSyntax | packages.NeedModule
 
 // Options control a run.
@@ -67,6 +69,22 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 	if len(pkgs) == 0 {
 		return 0, fmt.Errorf("%w %s", ErrNoPackages, strings.Join(patterns, " "))
 	}
+	// weakrand follows functions across packages by the facts it exports
+	// about them, which it can only learn from source. The packages of the
+	// main module that the named ones import are loaded from source too
+	// (as extra patterns) and analysed for facts; the rest of the
+	// dependencies, the standard library included, come from export data.
+	if extra := mainModuleDeps(pkgs); len(extra) > 0 {
+		named := map[string]bool{}
+		for _, p := range pkgs {
+			named[p.ID] = true
+		}
+		all, err := packages.Load(cfg, append(slices.Clone(patterns), extra...)...)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrLoad, err)
+		}
+		pkgs = slices.DeleteFunc(all, func(p *packages.Package) bool { return !named[p.ID] })
+	}
 	var roots []*packages.Package
 	var broken LoadError
 	for _, p := range pkgs {
@@ -75,7 +93,6 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 		case e == nil:
 			// A package whose dependency does not type-check is marked
 			// ill-typed too, but its own code type-checked: analyse it.
-			p.IllTyped = false
 			roots = append(roots, p)
 		case e.Kind == packages.ListError && len(p.GoFiles) == 0:
 			return 0, fmt.Errorf("%w: %s", ErrPattern, strings.TrimPrefix(oneLine(e.Error()), "-: "))
@@ -83,6 +100,16 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 			broken.Packages = append(broken.Packages, PackageError{Path: p.PkgPath, Err: oneLine(e.Error())})
 		}
 	}
+	// weakrand also runs on the dependencies, for the facts it exports
+	// about their functions. A dependency that did not type-check is left
+	// without syntax, so that weakrand learns nothing from it instead of
+	// failing, and so failing every package that imports it.
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		if len(p.Errors) > 0 && !slices.Contains(roots, p) {
+			p.Syntax, p.TypesInfo = nil, nil
+		}
+		p.IllTyped = false
+	})
 	var brokenErr *LoadError
 	if len(broken.Packages) > 0 {
 		brokenErr = &broken
@@ -113,6 +140,23 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 		return n, brokenErr
 	}
 	return n, nil
+}
+
+// mainModuleDeps returns the import paths of the packages of the main
+// module that pkgs import, directly or not, and that are not among them.
+func mainModuleDeps(pkgs []*packages.Package) []string {
+	named := map[string]bool{}
+	for _, p := range pkgs {
+		named[p.PkgPath] = true
+	}
+	var deps []string
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		if !named[p.PkgPath] && p.Module != nil && p.Module.Main {
+			named[p.PkgPath] = true
+			deps = append(deps, p.PkgPath)
+		}
+	})
+	return deps
 }
 
 // firstError returns the error that best describes why p did not load: a

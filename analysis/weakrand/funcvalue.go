@@ -38,19 +38,25 @@ func (s *fnState) funcValue(e ast.Expr) *origin {
 		case *types.Func:
 			return s.funcOrigin(obj)
 		case *types.Var:
-			return s.funcVals[obj]
+			return s.varFunc(obj)
 		}
 	case *ast.SelectorExpr:
 		sel := s.info().Selections[x]
 		switch {
-		case sel == nil: // a qualified identifier: rand.Int63
-			if fn, ok := s.info().Uses[x.Sel].(*types.Func); ok {
-				return s.funcOrigin(fn)
+		case sel == nil: // a qualified identifier: rand.Int63, util.SetState
+			switch obj := s.info().Uses[x.Sel].(type) {
+			case *types.Func:
+				return s.funcOrigin(obj)
+			case *types.Var:
+				return s.varFunc(obj)
 			}
 		case sel.Kind() == types.MethodVal:
 			fn, _ := sel.Obj().(*types.Func)
 			if fn != nil && isRandPkg(fn.Pkg()) && !s.isStrong(x.X) {
 				return randOrigin(fn)
+			}
+			if fn != nil {
+				return s.c.weakFunc(fn)
 			}
 		}
 	}
@@ -58,7 +64,7 @@ func (s *fnState) funcValue(e ast.Expr) *origin {
 }
 
 func (s *fnState) funcOrigin(fn *types.Func) *origin {
-	if o := s.c.funcs[fn]; o != nil {
+	if o := s.c.weakFunc(fn); o != nil {
 		return o
 	}
 	if isRandPkg(fn.Pkg()) && fn.Type().(*types.Signature).Recv() == nil && fn.Name() != "Seed" && !strings.HasPrefix(fn.Name(), "New") {
@@ -76,8 +82,22 @@ func (s *fnState) calledValue(fun ast.Expr) *origin {
 		return s.funcValue(x)
 	case *ast.Ident:
 		if v, ok := s.info().ObjectOf(x).(*types.Var); ok {
-			return s.funcVals[v]
+			return s.varFunc(v)
+		}
+	case *ast.SelectorExpr:
+		if v, ok := s.info().Uses[x.Sel].(*types.Var); ok && s.info().Selections[x] == nil {
+			return s.varFunc(v) // util.SetState(…)
 		}
 	}
 	return nil
+}
+
+// varFunc returns the origin of the values returned by the function that
+// variable v holds, if they are weak: a local variable assigned in this
+// body, or a package-level one, of this package or another.
+func (s *fnState) varFunc(v *types.Var) *origin {
+	if o := s.funcVals[v]; o != nil {
+		return o
+	}
+	return s.c.weakFunc(v)
 }

@@ -23,7 +23,7 @@ func (s *fnState) findSeeds() {
 		})
 		return found
 	}
-	ast.Inspect(s.decl.Body, func(n ast.Node) bool {
+	ast.Inspect(s.unit.body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
 			fn := s.callee(n)
@@ -86,7 +86,7 @@ func (s *fnState) source(call *ast.CallExpr) *origin {
 	if fn == nil {
 		return nil
 	}
-	if o := s.c.funcs[fn]; o != nil {
+	if o := s.c.weakFunc(fn); o != nil {
 		return o
 	}
 	if !isRandPkg(fn.Pkg()) {

@@ -22,9 +22,13 @@
 // The value is followed through assignments, conversions, indexing
 // (charset[rand.Intn(n)]), string building (fmt.Sprintf, strings.Builder,
 // append, encoders), byte slices filled by Read (a buffer named as a secret
-// is reported where it is filled), the results of functions of the same
-// package, and function values: a math/rand function or method taken as a
-// value (next := r.Int63) or a closure that returns a weak value. Generators made with rand.New are sources too, except
+// is reported where it is filled), the results of functions, and function
+// values: a math/rand function or method taken as a value (next :=
+// r.Int63), a closure that returns a weak value, or a function literal
+// held in a package-level variable (var SetState = func() string { … }).
+// An exported function whose results are weak carries a fact, so a
+// GetRandomString helper in one package is a source in every package that
+// calls it (the report says "via util.GetRandomString"). Generators made with rand.New are sources too, except
 // a ChaCha8 generator seeded from crypto/rand, which is a cryptographically
 // secure generator. Test files are not checked.
 //
@@ -34,7 +38,10 @@ package weakrand
 
 import (
 	"go/ast"
+	"go/build"
+	"go/token"
 	"go/types"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -50,42 +57,65 @@ var Analyzer = &analysis.Analyzer{
 	Doc:  "report values from math/rand or math/rand/v2 that become secrets (tokens, passwords, keys, cookies, crypto arguments)",
 	URL:  "https://pkg.go.dev/github.com/unguessable/secrets/analysis/weakrand",
 	Run:  run,
+	// The functions whose results are weak, for the packages that call them.
+	FactTypes: []analysis.Fact{new(weakResult)},
 }
 
 // checker holds the state for one package.
 type checker struct {
 	pass      *analysis.Pass
 	rep       *ignore.Reporter
-	funcs     map[*types.Func]*origin // same-package functions that return weak values
+	funcs     map[types.Object]*origin // functions, and variables holding functions, that return weak values
 	reporting bool
 }
 
+// unit is a function body checked on its own: a function or method
+// declaration, or a function literal held in a package-level variable
+// (var SetState = func() string { … }).
+type unit struct {
+	obj  types.Object // the *types.Func, or the *types.Var holding the literal
+	name string
+	sig  *types.Signature
+	body *ast.BlockStmt
+}
+
 func run(pass *analysis.Pass) (any, error) {
-	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[*types.Func]*origin{}}
-	var decls []*ast.FuncDecl
+	if len(pass.Files) == 0 || pass.TypesInfo == nil || inGOROOT(pass) {
+		// A dependency loaded from export data, or the standard library,
+		// which go vet also hands us for facts: math/rand's own functions
+		// are the sources, and no other returns their values.
+		return nil, nil
+	}
+	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}}
+	var units []unit
 	for _, f := range pass.Files {
 		name := pass.Fset.File(f.Pos()).Name()
 		if strings.HasSuffix(name, "_test.go") {
 			continue
 		}
 		for _, d := range f.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
-				decls = append(decls, fd)
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				fn, _ := pass.TypesInfo.Defs[d.Name].(*types.Func)
+				if d.Body != nil && fn != nil {
+					units = append(units, unit{fn, d.Name.Name, fn.Type().(*types.Signature), d.Body})
+				}
+			case *ast.GenDecl:
+				units = append(units, c.funcVars(d)...)
 			}
 		}
 	}
 	// Functions returning weak values taint their callers, which may be
 	// functions themselves: iterate to a fixed point (bounded by the number
 	// of functions, since each round adds at least one).
-	for range len(decls) + 1 {
+	for range len(units) + 1 {
 		changed := false
-		for _, fd := range decls {
-			fn, _ := pass.TypesInfo.Defs[fd.Name].(*types.Func)
-			if fn == nil || c.funcs[fn] != nil {
+		for _, u := range units {
+			if c.funcs[u.obj] != nil {
 				continue
 			}
-			if o := c.checkFunc(fd); o != nil {
-				c.funcs[fn] = o
+			if o := c.checkFunc(u); o != nil {
+				c.funcs[u.obj] = o
 				changed = true
 			}
 		}
@@ -93,18 +123,51 @@ func run(pass *analysis.Pass) (any, error) {
 			break
 		}
 	}
+	c.exportFacts()
 	c.reporting = true
-	for _, fd := range decls {
-		c.checkFunc(fd)
+	for _, u := range units {
+		c.checkFunc(u)
 	}
 	return nil, nil
+}
+
+// inGOROOT reports whether the package is part of the standard library.
+func inGOROOT(pass *analysis.Pass) bool {
+	root := filepath.Clean(build.Default.GOROOT) + string(filepath.Separator)
+	return root != string(filepath.Separator) && strings.HasPrefix(pass.Fset.File(pass.Files[0].Pos()).Name(), root)
+}
+
+// funcVars returns the function literals that d, a package-level var
+// declaration, assigns to variables.
+func (c *checker) funcVars(d *ast.GenDecl) []unit {
+	var units []unit
+	if d.Tok != token.VAR {
+		return nil
+	}
+	for _, spec := range d.Specs {
+		vs := spec.(*ast.ValueSpec)
+		if len(vs.Values) != len(vs.Names) {
+			continue
+		}
+		for i, id := range vs.Names {
+			lit, ok := ast.Unparen(vs.Values[i]).(*ast.FuncLit)
+			v, _ := c.pass.TypesInfo.Defs[id].(*types.Var)
+			if !ok || v == nil {
+				continue
+			}
+			if sig, ok := c.pass.TypesInfo.TypeOf(lit).(*types.Signature); ok {
+				units = append(units, unit{v, id.Name, sig, lit.Body})
+			}
+		}
+	}
+	return units
 }
 
 // fnState is the taint state of one function body, computed without regard
 // to the order of statements: a variable is weak if any assignment to it is.
 type fnState struct {
 	c        *checker
-	decl     *ast.FuncDecl
+	unit     unit
 	vars     map[types.Object]*origin
 	funcVals map[types.Object]*origin // variables holding functions that return weak values
 	strong   map[types.Object]bool    // ChaCha8 generators seeded from crypto/rand
@@ -114,24 +177,24 @@ type fnState struct {
 	changed  bool
 }
 
-// checkFunc computes the taint of fd's body and, when reporting, reports the
-// sinks it reaches. It returns the origin of fd's results if they are weak.
-func (c *checker) checkFunc(fd *ast.FuncDecl) *origin {
-	s := &fnState{c: c, decl: fd, vars: map[types.Object]*origin{}, funcVals: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
+// checkFunc computes the taint of u's body and, when reporting, reports the
+// sinks it reaches. It returns the origin of u's results if they are weak.
+func (c *checker) checkFunc(u unit) *origin {
+	s := &fnState{c: c, unit: u, vars: map[types.Object]*origin{}, funcVals: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
 	s.findSeeds()
 	for range 20 {
 		s.changed = false
-		ast.Inspect(fd.Body, s.propagate)
+		ast.Inspect(u.body, s.propagate)
 		if !s.changed {
 			break
 		}
 	}
 	if c.reporting {
-		ast.Inspect(fd.Body, s.sinks)
+		ast.Inspect(u.body, s.sinks)
 	}
 	var result *origin
 	resultSink := s.resultIsSink()
-	inspectOwn(fd.Body, func(n ast.Node) {
+	inspectOwn(u.body, func(n ast.Node) {
 		ret, ok := n.(*ast.ReturnStmt)
 		if !ok {
 			return
@@ -150,7 +213,7 @@ func (c *checker) checkFunc(fd *ast.FuncDecl) *origin {
 		}
 	})
 	if result != nil && result.via == "" {
-		result.via = fd.Name.Name
+		result.via = u.name
 	}
 	return result
 }
@@ -172,18 +235,15 @@ func inspectOwn(body ast.Node, f func(ast.Node)) {
 // resultIsSink describes the function's result as a sink if its name, or the
 // name of a result, says it is a secret; otherwise it returns "".
 func (s *fnState) resultIsSink() string {
-	fn, _ := s.c.pass.TypesInfo.Defs[s.decl.Name].(*types.Func)
-	if fn == nil {
-		return ""
-	}
-	res := fn.Type().(*types.Signature).Results()
+	name := s.unit.name
+	res := s.unit.sig.Results()
 	for i := range res.Len() {
 		v := res.At(i)
 		if v.Name() != "" && secretname.IsSecret(v.Name(), v.Type()) {
-			return "result " + v.Name() + " of " + fn.Name()
+			return "result " + v.Name() + " of " + name
 		}
-		if secretname.IsSecret(fn.Name(), v.Type()) {
-			return "the result of " + fn.Name()
+		if secretname.IsSecret(name, v.Type()) {
+			return "the result of " + name
 		}
 	}
 	return ""

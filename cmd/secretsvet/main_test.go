@@ -253,3 +253,35 @@ func TestSARIFIsValid(t *testing.T) {
 		t.Errorf("invocation %+v: want unsuccessful, naming the broken package", inv)
 	}
 }
+
+// TestCrossPackage checks that a math/rand helper in one package is followed
+// into its callers in another, both when the helper's package is named on
+// the command line and when only the caller's is, and under go vet.
+func TestCrossPackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a module with go list")
+	}
+	wants := []string{
+		"app.go:8:2: weak random value from math/rand.Intn (via util.GetRandomString) reaches variable nonce",
+		"app.go:13:9: weak random value from math/rand.Int63 (via util.SetState) reaches the result of CSRFToken",
+	}
+	bin := buildTool(t)
+	t.Chdir("testdata/crosspkg")
+	for _, pattern := range []string{"./...", "./app"} {
+		var stdout, stderr strings.Builder
+		if code := run([]string{pattern}, &stdout, &stderr); code != 3 {
+			t.Errorf("secretsvet %s: exit %d, want 3\n%s", pattern, code, &stderr)
+		}
+		for _, want := range wants {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("secretsvet %s: output lacks %q:\n%s", pattern, want, &stderr)
+			}
+		}
+	}
+	out, _ := exec.Command("go", "vet", "-vettool="+bin, "./app").CombinedOutput()
+	for _, want := range wants {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("go vet output lacks %q:\n%s", want, out)
+		}
+	}
+}
