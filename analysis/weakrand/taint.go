@@ -3,6 +3,7 @@ package weakrand
 import (
 	"go/ast"
 	"go/types"
+	"strings"
 
 	"github.com/unguessable/secrets/analysis/internal/secretname"
 )
@@ -14,11 +15,11 @@ func (s *fnState) taint(e ast.Expr) *origin {
 		return s.taint(x.X)
 	case *ast.Ident:
 		if obj := s.info().ObjectOf(x); obj != nil {
-			return s.vars[obj]
+			return s.weakAt(obj, x.Pos())
 		}
 	case *ast.SelectorExpr:
 		if sel := s.info().Selections[x]; sel != nil && sel.Kind() == types.FieldVal {
-			if o := s.vars[sel.Obj()]; o != nil {
+			if o := s.weakAt(sel.Obj(), x.Pos()); o != nil {
 				return o
 			}
 			return s.taint(x.X)
@@ -104,12 +105,14 @@ func (s *fnState) propagate(n ast.Node) bool {
 			r := n.Rhs[0]
 			if len(n.Rhs) == len(n.Lhs) {
 				r = n.Rhs[i]
+			} else if !s.tupleHolds(l, r) {
+				continue
 			}
 			if obj := s.root(l); obj != nil && s.isStrong(r) && !s.strong[obj] {
 				s.strong[obj] = true
 				s.changed = true
 			}
-			s.mark(s.root(l), s.taint(r))
+			s.mark(s.root(l), s.taint(r), n.Pos())
 			s.markFunc(s.root(l), s.funcValue(r))
 		}
 	case *ast.ValueSpec:
@@ -120,6 +123,9 @@ func (s *fnState) propagate(n ast.Node) bool {
 				r = n.Values[i]
 			case len(n.Values) == 1:
 				r = n.Values[0]
+				if len(n.Names) > 1 && !s.tupleHolds(name, r) {
+					continue
+				}
 			default:
 				continue
 			}
@@ -128,16 +134,16 @@ func (s *fnState) propagate(n ast.Node) bool {
 				s.strong[obj] = true
 				s.changed = true
 			}
-			s.mark(obj, s.taint(r))
+			s.mark(obj, s.taint(r), n.Pos())
 			s.markFunc(obj, s.funcValue(r))
 		}
 	case *ast.RangeStmt:
 		if o := s.taint(n.X); o != nil {
 			if n.Key != nil {
-				s.mark(s.root(n.Key), o)
+				s.mark(s.root(n.Key), o, n.Pos())
 			}
 			if n.Value != nil {
-				s.mark(s.root(n.Value), o)
+				s.mark(s.root(n.Value), o, n.Pos())
 			}
 		}
 	case *ast.CallExpr:
@@ -150,7 +156,7 @@ func (s *fnState) propagateCall(call *ast.CallExpr) {
 	fn := s.callee(call)
 	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && id.Name == "copy" && len(call.Args) == 2 {
 		if _, ok := s.info().Uses[id].(*types.Builtin); ok {
-			s.mark(s.root(call.Args[0]), s.taint(call.Args[1]))
+			s.mark(s.root(call.Args[0]), s.taint(call.Args[1]), call.Pos())
 			return
 		}
 	}
@@ -162,13 +168,15 @@ func (s *fnState) propagateCall(call *ast.CallExpr) {
 			// Reported where it is filled (see sinks), and only there.
 			o = o.with(o.indexed, true)
 		}
-		s.mark(obj, o)
+		s.mark(obj, o, call.Pos())
 		return
 	}
-	// A method given a weak value makes its receiver weak:
-	// sb.WriteByte(charset[rand.Intn(n)]), buf.Write(b).
+	// A method that writes or stores a weak value makes its receiver weak
+	// from the call on: sb.WriteByte(charset[rand.Intn(n)]), buf.Write(b),
+	// values.Set("state", s). Any other method (peer.SetDelay(jitter))
+	// leaves its receiver alone.
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !ok || isRandPkg(fn.Pkg()) || isCryptoPkg(fn.Pkg()) {
+	if !ok || isRandPkg(fn.Pkg()) || isCryptoPkg(fn.Pkg()) || !storesArgument(fn.Name()) {
 		return
 	}
 	if _, isMethod := s.info().Selections[sel]; !isMethod {
@@ -176,10 +184,42 @@ func (s *fnState) propagateCall(call *ast.CallExpr) {
 	}
 	for _, a := range call.Args {
 		if o := s.taint(a); o != nil {
-			s.mark(s.root(sel.X), o)
+			s.mark(s.root(sel.X), o, call.Pos())
 			return
 		}
 	}
+}
+
+// storesArgument reports whether a method of this name keeps what it is
+// given in its receiver: Write, WriteString, WriteByte, Append…, and the
+// container methods Add, Set, Put, Store, Push, Insert.
+func storesArgument(name string) bool {
+	switch name {
+	case "Add", "Set", "Put", "Store", "Push", "Insert":
+		return true
+	}
+	return strings.HasPrefix(name, "Write") || strings.HasPrefix(name, "Append")
+}
+
+// tupleHolds reports whether l, assigned one of the results of r (a call,
+// a map index, a type assertion, a receive), can take a weak value from
+// it: an error or a bool (ok) cannot, nor can the count that a Read into a
+// buffer returns (n, err := rand.Read(key): the buffer is what is weak).
+func (s *fnState) tupleHolds(l, r ast.Expr) bool {
+	if call, ok := ast.Unparen(r).(*ast.CallExpr); ok {
+		if obj, _, _ := s.readFill(s.callee(call), call); obj != nil {
+			return false
+		}
+	}
+	t := s.typeOf(l)
+	if t == nil {
+		return true // the blank identifier
+	}
+	if types.Identical(t, types.Universe.Lookup("error").Type()) {
+		return false
+	}
+	b, ok := t.Underlying().(*types.Basic)
+	return !ok || b.Info()&types.IsBoolean == 0
 }
 
 // readFill recognises Read(buf) on a math/rand generator and io.ReadFull(r,

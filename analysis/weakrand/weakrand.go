@@ -32,6 +32,13 @@
 // a ChaCha8 generator seeded from crypto/rand, which is a cryptographically
 // secure generator. Test files are not checked.
 //
+// The order of statements counts: a variable is weak from the first
+// statement that makes it so (anywhere in a loop around that statement). A
+// method makes its receiver weak only when it writes or stores its
+// argument (sb.WriteByte, buf.Write, values.Set); peer.SetDelay(jitter)
+// leaves the peer alone. The count and the error that rand.Read returns
+// are not weak; the buffer it fills is.
+//
 // A report names the source and the sink and what to use instead. A
 // //secretsvet:ignore comment with a reason on the line silences it.
 package weakrand
@@ -163,15 +170,18 @@ func (c *checker) funcVars(d *ast.GenDecl) []unit {
 	return units
 }
 
-// fnState is the taint state of one function body, computed without regard
-// to the order of statements: a variable is weak if any assignment to it is.
+// fnState is the taint state of one function body. A variable is weak from
+// the first statement that makes it weak on (see weakAt): the order of
+// statements counts, except in loops and function literals.
 type fnState struct {
 	c        *checker
 	unit     unit
 	vars     map[types.Object]*origin
-	funcVals map[types.Object]*origin // variables holding functions that return weak values
-	strong   map[types.Object]bool    // ChaCha8 generators seeded from crypto/rand
-	seeded   map[types.Object]bool    // variables filled from crypto/rand or package secrets
+	from     map[types.Object]token.Pos // where each weak variable first became weak
+	loops    []ast.Node                 // loops and function literals of the body: order does not hold inside them
+	funcVals map[types.Object]*origin   // variables holding functions that return weak values
+	strong   map[types.Object]bool      // ChaCha8 generators seeded from crypto/rand
+	seeded   map[types.Object]bool      // variables filled from crypto/rand or package secrets
 	reported map[types.Object]bool
 	lines    map[int]bool // lines with a report: one report a line is enough
 	changed  bool
@@ -180,8 +190,15 @@ type fnState struct {
 // checkFunc computes the taint of u's body and, when reporting, reports the
 // sinks it reaches. It returns the origin of u's results if they are weak.
 func (c *checker) checkFunc(u unit) *origin {
-	s := &fnState{c: c, unit: u, vars: map[types.Object]*origin{}, funcVals: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
+	s := &fnState{c: c, unit: u, vars: map[types.Object]*origin{}, from: map[types.Object]token.Pos{}, funcVals: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
 	s.findSeeds()
+	ast.Inspect(u.body, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.ForStmt, *ast.RangeStmt, *ast.FuncLit:
+			s.loops = append(s.loops, n)
+		}
+		return true
+	})
 	for range 20 {
 		s.changed = false
 		ast.Inspect(u.body, s.propagate)
@@ -284,12 +301,40 @@ func (s *fnState) root(e ast.Expr) types.Object {
 	}
 }
 
-func (s *fnState) mark(obj types.Object, o *origin) {
-	if obj == nil || o == nil || s.vars[obj] != nil {
+// mark records that obj holds a weak value from the statement at at on.
+func (s *fnState) mark(obj types.Object, o *origin, at token.Pos) {
+	if obj == nil || o == nil {
 		return
 	}
-	s.vars[obj] = o
-	s.changed = true
+	if s.vars[obj] == nil {
+		s.vars[obj] = o
+		s.from[obj] = at
+		s.changed = true
+	} else if at < s.from[obj] {
+		s.from[obj] = at
+		s.changed = true
+	}
+}
+
+// weakAt returns the origin of obj's value where it is used at pos: weak
+// once a statement at or before pos made it weak, or anywhere in a loop
+// around that statement, or anywhere in a function literal (which may run
+// at any time). A variable filled by sb.WriteByte(weak) is not weak before.
+func (s *fnState) weakAt(obj types.Object, pos token.Pos) *origin {
+	o := s.vars[obj]
+	if o == nil {
+		return nil
+	}
+	from := s.from[obj]
+	if pos >= from {
+		return o
+	}
+	for _, r := range s.loops {
+		if r.Pos() <= pos && from < r.End() {
+			return o
+		}
+	}
+	return nil
 }
 
 // callee returns the function or method a call calls, or nil.
