@@ -55,7 +55,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || fd.Body == nil {
 				continue
 			}
-			c := &fnChecker{pass: pass, rep: rep, file: f, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}}
+			c := &fnChecker{pass: pass, rep: rep, file: f, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
 			c.collect(fd.Body)
 			c.check(fd.Body)
 		}
@@ -72,6 +72,7 @@ type fnChecker struct {
 	digests    map[types.Object]bool // variables holding a MAC or a SHA-2 digest
 	macDigests map[types.Object]bool // variables holding a MAC
 	requests   map[types.Object]bool // variables holding a value from a request
+	mapKeys    map[types.Object]bool // variables used as map keys
 }
 
 func (c *fnChecker) info() *types.Info { return c.pass.TypesInfo }
@@ -84,6 +85,31 @@ func (c *fnChecker) callee(call *ast.CallExpr) *types.Func {
 // collect finds, without regard to order, the local variables that hold an
 // HMAC, a digest, or a value read from a request.
 func (c *fnChecker) collect(body *ast.BlockStmt) {
+	isMap := func(e ast.Expr) bool {
+		t := c.info().TypeOf(e)
+		if t == nil {
+			return false
+		}
+		_, ok := t.Underlying().(*types.Map)
+		return ok
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		var key ast.Expr
+		switch n := n.(type) {
+		case *ast.RangeStmt:
+			if isMap(n.X) {
+				key = n.Key
+			}
+		case *ast.IndexExpr:
+			if isMap(n.X) {
+				key = n.Index
+			}
+		}
+		if id, ok := key.(*ast.Ident); ok {
+			c.mapKeys[c.info().ObjectOf(id)] = true
+		}
+		return true
+	})
 	for range 3 { // a digest may pass through a couple of variables
 		ast.Inspect(body, func(n ast.Node) bool {
 			var lhs, rhs []ast.Expr
@@ -204,8 +230,8 @@ func (c *fnChecker) isStored(e ast.Expr) bool {
 }
 
 // fromRequest reports whether e reads from an HTTP request: it mentions an
-// *http.Request, its Header or its url.Values, or a variable holding such a
-// value.
+// *http.Request, its Header, a cookie or url.Values, or a variable holding
+// such a value.
 func (c *fnChecker) fromRequest(e ast.Expr) bool {
 	found := false
 	ast.Inspect(e, func(n ast.Node) bool {
@@ -240,7 +266,7 @@ func isRequestType(t types.Type) bool {
 		return false
 	}
 	path, name := n.Obj().Pkg().Path(), n.Obj().Name()
-	return (path == "net/http" && (name == "Request" || name == "Header")) || (path == "net/url" && name == "Values")
+	return (path == "net/http" && (name == "Request" || name == "Header" || name == "Cookie")) || (path == "net/url" && name == "Values")
 }
 
 // nameOf returns the name an operand goes by: the variable, the field, or the
@@ -309,13 +335,46 @@ func (c *fnChecker) secret(e, other ast.Expr) string {
 	if name == "" {
 		return ""
 	}
-	if secretname.IsSecret(name, t) {
+	if secretname.IsSecret(name, t) && c.secretByName(e, name, t, other) {
 		return "secret " + types.ExprString(e)
 	}
 	if secretname.IsDigest(name, t) && c.fromRequest(other) {
 		return "digest " + types.ExprString(e)
 	}
 	return ""
+}
+
+// secretByName reports whether e, whose name says secret, is one in a
+// comparison with other. A comparison leaks something only if one side is
+// secret and the other chosen by an attacker, so the names that mean a
+// secret only now and then need evidence: a key (a map key, a
+// configuration key's name and a public key are keys too) and a session id
+// count only when other comes from a request; the id of a token or a key
+// never does (it looks a row up); a map key or a public key never does.
+func (c *fnChecker) secretByName(e ast.Expr, name string, t types.Type, other ast.Expr) bool {
+	switch {
+	case c.isMapKey(e), isPublicKey(t):
+		return false
+	case secretname.IsIdentifier(name):
+		return secretname.IsSessionID(name) && c.fromRequest(other)
+	case secretname.KeyOnly(name, t):
+		return c.fromRequest(other)
+	}
+	return true
+}
+
+// isMapKey reports whether e is a variable that the function uses as a
+// map key: it ranges over a map's keys or indexes a map.
+func (c *fnChecker) isMapKey(e ast.Expr) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	return ok && c.mapKeys[c.info().ObjectOf(id)]
+}
+
+// isPublicKey reports whether t is a public key type, such as
+// ed25519.PublicKey (a byte slice).
+func isPublicKey(t types.Type) bool {
+	n, ok := t.(*types.Named)
+	return ok && strings.Contains(n.Obj().Name(), "Public")
 }
 
 func (c *fnChecker) check(body *ast.BlockStmt) {

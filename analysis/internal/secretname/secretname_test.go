@@ -58,6 +58,11 @@ func TestIsSecret(t *testing.T) {
 		{"genKey", bytes, true},
 		{"tokenGen", str, false},
 		{"keyGen", bytes, false},
+		{"replyToken", str, false},
+		{"inboxToken", str, false},
+		{"publicKey", bytes, false},
+		{"pubKey", bytes, false},
+		{"signingKey", bytes, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" of type "+tt.t.String(), func(t *testing.T) {
@@ -78,5 +83,36 @@ func TestIsDigestAndTokenName(t *testing.T) {
 	}
 	if !IsTokenName("resetToken") || IsTokenName("nonce") || IsTokenName("salt") {
 		t.Error("IsTokenName disagrees with its documentation")
+	}
+}
+
+func TestKeyOnlyIdentifierAndSessionID(t *testing.T) {
+	str := types.Typ[types.String]
+	tests := []struct {
+		name                      string
+		keyOnly, ident, sessionID bool
+	}{
+		{"key", true, false, false},
+		{"signingKey", true, false, false},
+		{"apiKey", false, false, false},
+		{"secretKey", false, false, false},
+		{"keyID", true, true, false},
+		{"tokenID", false, true, false},
+		{"sessionID", false, true, true},
+		{"session_ids", false, true, true},
+		{"token", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" is told apart", func(t *testing.T) {
+			if got := KeyOnly(tt.name, str); got != tt.keyOnly {
+				t.Errorf("KeyOnly(%q) = %v, want %v", tt.name, got, tt.keyOnly)
+			}
+			if got := IsIdentifier(tt.name); got != tt.ident {
+				t.Errorf("IsIdentifier(%q) = %v, want %v", tt.name, got, tt.ident)
+			}
+			if got := IsSessionID(tt.name); got != tt.sessionID {
+				t.Errorf("IsSessionID(%q) = %v, want %v", tt.name, got, tt.sessionID)
+			}
+		})
 	}
 }
