@@ -87,11 +87,8 @@ type unit struct {
 }
 
 func run(pass *analysis.Pass) (any, error) {
-	if len(pass.Files) == 0 || pass.TypesInfo == nil || inGOROOT(pass) {
-		// A dependency loaded from export data, or the standard library,
-		// which go vet also hands us for facts: math/rand's own functions
-		// are the sources, and no other returns their values.
-		return nil, nil
+	if len(pass.Files) == 0 || pass.TypesInfo == nil {
+		return nil, nil // a dependency loaded from export data: nothing to learn
 	}
 	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}}
 	var units []unit
@@ -130,7 +127,11 @@ func run(pass *analysis.Pass) (any, error) {
 			break
 		}
 	}
-	c.exportFacts()
+	if !inGOROOT(pass) {
+		// math/rand's own functions are the sources, known by name; the
+		// rest of the standard library returns none of their values.
+		c.exportFacts()
+	}
 	c.reporting = true
 	for _, u := range units {
 		c.checkFunc(u)
