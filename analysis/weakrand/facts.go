@@ -1,7 +1,9 @@
 package weakrand
 
 import (
+	"fmt"
 	"go/types"
+	"slices"
 	"strings"
 )
 
@@ -58,4 +60,71 @@ func (c *checker) exportFacts() {
 		}
 		c.pass.ExportObjectFact(obj, &weakResult{Pkg: o.pkg, Recv: o.recv, Name: o.name, Via: via, Indexed: o.indexed, Reported: o.reported})
 	}
+	for obj, sinks := range c.paramSinks {
+		if obj.Pkg() == c.pass.Pkg && obj.Exported() && slices.ContainsFunc(sinks, func(s string) bool { return s != "" }) {
+			c.pass.ExportObjectFact(obj, &paramSinks{Sinks: sinks})
+		}
+	}
+}
+
+// paramSinks is the fact that arguments passed to some parameters of a
+// function reach a sink inside it: Sinks[i] describes the sink parameter i
+// reaches, or is "". func SetSession(w http.ResponseWriter, v string) that
+// puts v in a cookie makes SetSession(w, weak) a report in its callers.
+type paramSinks struct {
+	Sinks []string
+}
+
+func (*paramSinks) AFact() {}
+
+func (f *paramSinks) String() string { return fmt.Sprintf("paramSinks(%q)", f.Sinks) }
+
+// recordParamSink records that parameter i of u reaches sink (the first
+// sink found for it stays).
+func (c *checker) recordParamSink(u unit, i int, sink string) {
+	sinks := c.paramSinks[u.obj]
+	if sinks == nil {
+		sinks = make([]string, u.sig.Params().Len())
+		c.paramSinks[u.obj] = sinks
+	}
+	if i < len(sinks) && sinks[i] == "" {
+		sinks[i] = sink
+	}
+}
+
+func (c *checker) paramSinkCount() int {
+	n := 0
+	for _, sinks := range c.paramSinks {
+		for _, s := range sinks {
+			if s != "" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// paramSink returns the sink that parameter i of fn reaches, or "".
+func (c *checker) paramSink(fn *types.Func, i int) string {
+	sinks, ok := c.paramSinks[fn]
+	if !ok && fn.Pkg() != nil && fn.Pkg() != c.pass.Pkg {
+		var f paramSinks
+		if c.pass.ImportObjectFact(fn, &f) {
+			sinks = f.Sinks
+		}
+		c.paramSinks[fn] = sinks
+	}
+	if i < len(sinks) {
+		return sinks[i]
+	}
+	return ""
+}
+
+// funcName names fn in a report: qualified by its package when it is
+// another package's.
+func (c *checker) funcName(fn *types.Func) string {
+	if fn.Pkg() == nil || fn.Pkg() == c.pass.Pkg {
+		return fn.Name()
+	}
+	return fn.Pkg().Name() + "." + fn.Name()
 }

@@ -15,6 +15,7 @@ type origin struct {
 	via      string // the function whose result carried the value, if any
 	indexed  bool   // it picked characters out of a charset
 	reported bool   // already reported at an earlier sink (a function's result)
+	param    int    // while summarizing a function: 1 + the index of the parameter it is
 }
 
 // randOrigin is the origin of a value drawn by fn, a function or method of

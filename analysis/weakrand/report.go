@@ -8,6 +8,15 @@ import (
 // report reports o reaching sink at pos; t is the sink's type, which picks
 // the replacement to suggest.
 func (s *fnState) report(pos token.Pos, o *origin, sink string, t types.Type) {
+	if s.c.summarizing {
+		if o.param > 0 {
+			s.c.recordParamSink(s.unit, o.param-1, sink)
+		}
+		return
+	}
+	if o.param > 0 {
+		return
+	}
 	line := s.c.pass.Fset.Position(pos).Line
 	if s.lines[line] {
 		return

@@ -182,6 +182,8 @@ func (s *fnState) callSink(call *ast.CallExpr) {
 		}
 		if p.Name() != "" && secretname.IsSecret(p.Name(), pt) {
 			s.report(a.Pos(), o, "parameter "+p.Name()+" of "+fn.Name(), pt)
+		} else if sink := s.c.paramSink(fn, pi); sink != "" {
+			s.report(a.Pos(), o, sink+" through "+s.c.funcName(fn), pt)
 		}
 	}
 }

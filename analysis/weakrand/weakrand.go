@@ -28,7 +28,12 @@
 // held in a package-level variable (var SetState = func() string { … }).
 // An exported function whose results are weak carries a fact, so a
 // GetRandomString helper in one package is a source in every package that
-// calls it (the report says "via util.GetRandomString"). Generators made with rand.New are sources too, except
+// calls it (the report says "via util.GetRandomString"). The other way
+// round, a parameter whose name says nothing but whose value reaches a sink
+// inside the function (func SetSession(w http.ResponseWriter, v string)
+// that puts v in a cookie) makes a call that passes it a weak value a
+// report ("reaches http.Cookie Value through util.SetSession"), in this
+// package and, by a fact, in others. Generators made with rand.New are sources too, except
 // a ChaCha8 generator seeded from crypto/rand, which is a cryptographically
 // secure generator. Test files are not checked.
 //
@@ -70,10 +75,14 @@ var Analyzer = &analysis.Analyzer{
 
 // checker holds the state for one package.
 type checker struct {
-	pass      *analysis.Pass
-	rep       *ignore.Reporter
-	funcs     map[types.Object]*origin // functions, and variables holding functions, that return weak values
-	reporting bool
+	pass       *analysis.Pass
+	rep        *ignore.Reporter
+	funcs      map[types.Object]*origin  // functions, and variables holding functions, that return weak values
+	paramSinks map[types.Object][]string // for each function, the sink each parameter reaches, or ""
+	// summarizing finds paramSinks: each parameter is a source of its own
+	// (origin.param) and a sink it reaches is recorded, not reported.
+	summarizing bool
+	reporting   bool
 }
 
 // unit is a function body checked on its own: a function or method
@@ -90,7 +99,7 @@ func run(pass *analysis.Pass) (any, error) {
 	if len(pass.Files) == 0 || pass.TypesInfo == nil {
 		return nil, nil // a dependency loaded from export data: nothing to learn
 	}
-	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}}
+	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}, paramSinks: map[types.Object][]string{}}
 	var units []unit
 	for _, f := range pass.Files {
 		name := pass.Fset.File(f.Pos()).Name()
@@ -127,6 +136,20 @@ func run(pass *analysis.Pass) (any, error) {
 			break
 		}
 	}
+	// Then which parameters of each function reach a sink inside it (or
+	// inside a function it passes them to), for the calls that pass a weak
+	// value to a parameter whose name says nothing.
+	c.summarizing = true
+	for range len(units) + 1 {
+		n := c.paramSinkCount()
+		for _, u := range units {
+			c.checkFunc(u)
+		}
+		if c.paramSinkCount() == n {
+			break
+		}
+	}
+	c.summarizing = false
 	if !inGOROOT(pass) {
 		// math/rand's own functions are the sources, known by name; the
 		// rest of the standard library returns none of their values.
@@ -207,8 +230,27 @@ func (c *checker) checkFunc(u unit) *origin {
 			break
 		}
 	}
-	if c.reporting {
+	if c.summarizing {
+		params := u.sig.Params()
+		for i := range params.Len() {
+			if p := params.At(i); secretname.Holds(p.Type()) {
+				s.vars[p], s.from[p] = &origin{param: i + 1, name: p.Name()}, u.body.Pos()
+			}
+		}
+		s.changed = true
+		for range 20 {
+			if !s.changed {
+				break
+			}
+			s.changed = false
+			ast.Inspect(u.body, s.propagate)
+		}
+	}
+	if c.reporting || c.summarizing {
 		ast.Inspect(u.body, s.sinks)
+	}
+	if c.summarizing {
+		return nil
 	}
 	var result *origin
 	resultSink := s.resultIsSink()

@@ -2,7 +2,9 @@
 package app
 
 import (
+	"math/rand"
 	"net/http"
+	"strconv"
 	"time"
 
 	"crosspkg/util"
@@ -47,4 +49,16 @@ func harmless() {
 	_ = name
 	password := util.Hex(42)
 	_ = password
+}
+
+func session(w http.ResponseWriter) {
+	util.Remember(w, strconv.Itoa(rand.Int())) // want `math/rand.Int reaches http.Cookie Value through SetSession through util.Remember`
+}
+
+func sign(msg []byte) []byte {
+	return util.Sign([]byte(strconv.Itoa(rand.Int())), msg) // want `math/rand.Int reaches an argument of crypto/hmac.New through util.Sign`
+}
+
+func signRandomMessage(key []byte) []byte {
+	return util.Sign(key, []byte(strconv.Itoa(rand.Int()))) // ok: the message may be anything
 }

@@ -4,7 +4,10 @@
 package util
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"math/rand"
+	"net/http"
 	"strconv"
 )
 
@@ -55,4 +58,26 @@ var nextValue = func() string { return strconv.Itoa(rand.Int()) }
 func authorize() string {
 	nonce := nextValue() // want `math/rand.Int \(via nextValue\) reaches variable nonce`
 	return nonce
+}
+
+// SetSession puts v in the session cookie, though v's name says nothing:
+// a caller that passes a weak value is told.
+func SetSession(w http.ResponseWriter, v string) { // want SetSession:`paramSinks\(\["" "http.Cookie Value"\]\)`
+	http.SetCookie(w, &http.Cookie{Name: "session", Value: v})
+}
+
+// Remember passes its v on to SetSession.
+func Remember(w http.ResponseWriter, v string) { // want Remember:`paramSinks\(\["" "http.Cookie Value through SetSession"\]\)`
+	SetSession(w, v)
+}
+
+// Sign keys an HMAC with k; msg may be anything.
+func Sign(k, msg []byte) []byte { // want Sign:`paramSinks\(\["an argument of crypto/hmac.New" ""\]\)`
+	m := hmac.New(sha256.New, k)
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+func remember(w http.ResponseWriter) {
+	SetSession(w, strconv.Itoa(rand.Int())) // want `math/rand.Int reaches http.Cookie Value through SetSession`
 }
