@@ -20,6 +20,9 @@
 // request or a cookie; the id of a token or a key, a variable used as a map
 // key, a value of a public key type and a reply subject never are.
 //
+// A code (registrationCode, loginCode; not a status, error or country code)
+// is reported when it is compared with a value from a request.
+//
 // A loop that compares two secrets a byte at a time and stops at the first
 // difference (if a[i] != b[i] { return false }) is reported like ==. So is
 // a call of a comparison helper, a function that compares two of its
@@ -427,6 +430,9 @@ func (c *fnChecker) secret(e, other ast.Expr) string {
 	}
 	if secretname.IsDigest(name, t) && c.fromRequest(other) {
 		return "digest " + types.ExprString(e)
+	}
+	if secretname.IsCode(name, t) && c.fromRequest(other) {
+		return "code " + types.ExprString(e)
 	}
 	return ""
 }

@@ -189,6 +189,36 @@ func isByte(t types.Type) bool {
 	return ok && (b.Kind() == types.Byte || b.Kind() == types.Uint8)
 }
 
+// codeQualifiers describe a code that is a label, not a credential.
+var codeQualifiers = map[string]bool{
+	"status": true, "error": true, "err": true, "exit": true, "return": true,
+	"response": true, "http": true, "country": true, "lang": true, "language": true,
+	"locale": true, "currency": true, "zip": true, "postal": true, "area": true,
+	"color": true, "colour": true, "key": true, "char": true, "op": true, "reason": true,
+	"source": true, "byte": true, "machine": true, "qr": true, "bar": true,
+}
+
+// IsCode reports whether name of type t names a code that may be a
+// credential (registrationCode, loginCode, smsCode, code), as opposed to a
+// status, error, country or key code. A code is a secret only where it is
+// checked against what a request presents; timingcompare asks for that.
+func IsCode(name string, t types.Type) bool {
+	if !Holds(t) {
+		return false
+	}
+	words := Words(name)
+	found := false
+	for _, w := range words {
+		if notSecretWords[w] || codeQualifiers[w] {
+			return false
+		}
+		if singular(w) == "code" {
+			found = true
+		}
+	}
+	return found
+}
+
 // KeyOnly reports whether name is a secret of type t only by the word key
 // (signingKey, key): a key may just as well be a map key, the name of a
 // configuration key or a public key, so timingcompare wants more evidence

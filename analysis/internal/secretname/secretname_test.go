@@ -86,6 +86,33 @@ func TestIsDigestAndTokenName(t *testing.T) {
 	}
 }
 
+func TestIsCode(t *testing.T) {
+	str, integer := types.Typ[types.String], types.Typ[types.Int]
+	tests := []struct {
+		name string
+		t    types.Type
+		want bool
+	}{
+		{"code", str, true},
+		{"registrationCode", str, true},
+		{"loginCode", integer, true},
+		{"sms_code", str, true},
+		{"statusCode", integer, false},
+		{"errorCode", str, false},
+		{"countryCode", str, false},
+		{"codeLength", integer, false},
+		{"codec", str, false},
+		{"code", types.Typ[types.Bool], false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" of type "+tt.t.String(), func(t *testing.T) {
+			if got := IsCode(tt.name, tt.t); got != tt.want {
+				t.Errorf("IsCode(%q, %v) = %v, want %v", tt.name, tt.t, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestKeyOnlyIdentifierAndSessionID(t *testing.T) {
 	str := types.Typ[types.String]
 	tests := []struct {
