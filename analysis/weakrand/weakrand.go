@@ -223,27 +223,20 @@ func (c *checker) checkFunc(u unit) *origin {
 		}
 		return true
 	})
+	if c.summarizing {
+		// Each parameter that can hold a secret is a source of its own.
+		params := u.sig.Params()
+		for i := range params.Len() {
+			if p := params.At(i); secretname.Holds(p.Type()) {
+				s.mark(p, &origin{param: i + 1, name: p.Name()}, u.body.Pos())
+			}
+		}
+	}
 	for range 20 {
 		s.changed = false
 		ast.Inspect(u.body, s.propagate)
 		if !s.changed {
 			break
-		}
-	}
-	if c.summarizing {
-		params := u.sig.Params()
-		for i := range params.Len() {
-			if p := params.At(i); secretname.Holds(p.Type()) {
-				s.vars[p], s.from[p] = &origin{param: i + 1, name: p.Name()}, u.body.Pos()
-			}
-		}
-		s.changed = true
-		for range 20 {
-			if !s.changed {
-				break
-			}
-			s.changed = false
-			ast.Inspect(u.body, s.propagate)
 		}
 	}
 	if c.reporting || c.summarizing {
