@@ -84,7 +84,7 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 		}
 	}
-	checkAll := func() {
+	checkAll := func(decls []decl) {
 		for _, d := range decls {
 			fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func)
 			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
@@ -94,9 +94,16 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	// First find the comparison helpers, which may call one another, then
 	// report.
+	// Only a function with two byte or string parameters can be one.
+	var candidates []decl
+	for _, d := range decls {
+		if fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func); fn != nil && bytesParams(fn) >= 2 {
+			candidates = append(candidates, d)
+		}
+	}
 	for range 3 {
 		n := len(p.helpers)
-		checkAll()
+		checkAll(candidates)
 		if len(p.helpers) == n {
 			break
 		}
@@ -109,8 +116,19 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 	p.reporting = true
-	checkAll()
+	checkAll(decls)
 	return nil, nil
+}
+
+func bytesParams(fn *types.Func) int {
+	n := 0
+	params := fn.Type().(*types.Signature).Params()
+	for i := range params.Len() {
+		if secretname.IsBytesOrString(params.At(i).Type()) {
+			n++
+		}
+	}
+	return n
 }
 
 // inGOROOT reports whether the package is part of the standard library.

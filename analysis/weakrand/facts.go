@@ -89,19 +89,8 @@ func (c *checker) recordParamSink(u unit, i int, sink string) {
 	}
 	if i < len(sinks) && sinks[i] == "" {
 		sinks[i] = sink
+		c.sinksFound[u.obj] = true
 	}
-}
-
-func (c *checker) paramSinkCount() int {
-	n := 0
-	for _, sinks := range c.paramSinks {
-		for _, s := range sinks {
-			if s != "" {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // paramSink returns the sink that parameter i of fn reaches, or "".

@@ -83,6 +83,25 @@ type checker struct {
 	// (origin.param) and a sink it reaches is recorded, not reported.
 	summarizing bool
 	reporting   bool
+	bodies      map[*ast.BlockStmt]body
+	sinksFound  map[types.Object]bool // the functions given a new parameter sink in this round
+}
+
+// body holds what checkFunc finds in a body regardless of taint.
+type body struct {
+	seeded map[types.Object]bool
+	loops  []ast.Node
+	uses   map[types.Object]bool // the package-level functions and variables, and methods, it uses
+}
+
+// uses reports whether u's body uses one of objs.
+func (c *checker) uses(u unit, objs map[types.Object]bool) bool {
+	for obj := range c.bodies[u.body].uses {
+		if objs[obj] {
+			return true
+		}
+	}
+	return false
 }
 
 // unit is a function body checked on its own: a function or method
@@ -99,7 +118,7 @@ func run(pass *analysis.Pass) (any, error) {
 	if len(pass.Files) == 0 || pass.TypesInfo == nil {
 		return nil, nil // a dependency loaded from export data: nothing to learn
 	}
-	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}, paramSinks: map[types.Object][]string{}}
+	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}, paramSinks: map[types.Object][]string{}, bodies: map[*ast.BlockStmt]body{}}
 	var units []unit
 	for _, f := range pass.Files {
 		name := pass.Fset.File(f.Pos()).Name()
@@ -120,34 +139,51 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	// Functions returning weak values taint their callers, which may be
 	// functions themselves: iterate to a fixed point (bounded by the number
-	// of functions, since each round adds at least one).
+	// of functions, since each round adds at least one). After the first
+	// round only the functions that use one found in the last are checked.
+	var last map[types.Object]bool
 	for range len(units) + 1 {
-		changed := false
+		found := map[types.Object]bool{}
 		for _, u := range units {
-			if c.funcs[u.obj] != nil {
+			if c.funcs[u.obj] != nil || (last != nil && !c.uses(u, last)) {
 				continue
 			}
 			if o := c.checkFunc(u); o != nil {
 				c.funcs[u.obj] = o
-				changed = true
+				found[u.obj] = true
 			}
 		}
-		if !changed {
+		if len(found) == 0 {
 			break
 		}
+		last = found
 	}
 	// Then which parameters of each function reach a sink inside it (or
 	// inside a function it passes them to), for the calls that pass a weak
 	// value to a parameter whose name says nothing.
 	c.summarizing = true
-	for range len(units) + 1 {
-		n := c.paramSinkCount()
-		for _, u := range units {
-			c.checkFunc(u)
+	var summarized []unit
+	for _, u := range units {
+		params := u.sig.Params()
+		for i := range params.Len() {
+			if secretname.Holds(params.At(i).Type()) {
+				summarized = append(summarized, u)
+				break
+			}
 		}
-		if c.paramSinkCount() == n {
+	}
+	last = nil
+	for range len(summarized) + 1 {
+		c.sinksFound = map[types.Object]bool{}
+		for _, u := range summarized {
+			if last == nil || c.uses(u, last) {
+				c.checkFunc(u)
+			}
+		}
+		if len(c.sinksFound) == 0 {
 			break
 		}
+		last = c.sinksFound
 	}
 	c.summarizing = false
 	if !inGOROOT(pass) {
@@ -215,14 +251,26 @@ type fnState struct {
 // sinks it reaches. It returns the origin of u's results if they are weak.
 func (c *checker) checkFunc(u unit) *origin {
 	s := &fnState{c: c, unit: u, vars: map[types.Object]*origin{}, from: map[types.Object]token.Pos{}, funcVals: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
-	s.findSeeds()
-	ast.Inspect(u.body, func(n ast.Node) bool {
-		switch n.(type) {
-		case *ast.ForStmt, *ast.RangeStmt, *ast.FuncLit:
-			s.loops = append(s.loops, n)
-		}
-		return true
-	})
+	// A body is checked several times (to a fixed point, summarised,
+	// reported); what does not depend on taint is found once.
+	if b, ok := c.bodies[u.body]; ok {
+		s.seeded, s.loops = b.seeded, b.loops
+	} else {
+		s.findSeeds()
+		uses := map[types.Object]bool{}
+		ast.Inspect(u.body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ForStmt, *ast.RangeStmt, *ast.FuncLit:
+				s.loops = append(s.loops, n)
+			case *ast.Ident:
+				if obj := c.pass.TypesInfo.Uses[n]; obj != nil && obj.Pkg() == c.pass.Pkg {
+					uses[obj] = true
+				}
+			}
+			return true
+		})
+		c.bodies[u.body] = body{s.seeded, s.loops, uses}
+	}
 	if c.summarizing {
 		// Each parameter that can hold a secret is a source of its own.
 		params := u.sig.Params()
