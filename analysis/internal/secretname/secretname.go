@@ -54,6 +54,8 @@ var notSecretWords = map[string]bool{
 	"reply": true, "inbox": true, "subject": true, "route": true, "routing": true,
 	// A public key is public.
 	"public": true, "pub": true,
+	// An error about a secret (smpSecretMissingError, errBadToken).
+	"error": true, "err": true,
 }
 
 // Words splits an identifier into lower-case words at underscores, digits

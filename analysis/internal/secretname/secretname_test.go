@@ -63,6 +63,8 @@ func TestIsSecret(t *testing.T) {
 		{"publicKey", bytes, false},
 		{"pubKey", bytes, false},
 		{"signingKey", bytes, true},
+		{"smpSecretMissingError", str, false},
+		{"errBadToken", str, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" of type "+tt.t.String(), func(t *testing.T) {

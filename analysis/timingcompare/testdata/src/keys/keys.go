@@ -97,3 +97,11 @@ func sessionCookie(r *http.Request, sessionID string) bool {
 func apiKey(presented, apiKey string) bool {
 	return presented == apiKey // want `== compares secret apiKey`
 }
+
+type failure string
+
+var errBadToken = failure("bad token")
+
+func badToken(err failure) bool {
+	return err == errBadToken // ok: an error about a token is not one
+}
