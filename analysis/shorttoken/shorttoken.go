@@ -29,8 +29,8 @@ import (
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/types/typeutil"
 
-	"github.com/unguessable/secrets/analysis/ignore"
-	"github.com/unguessable/secrets/analysis/secretname"
+	"github.com/unguessable/secrets/analysis/internal/ignore"
+	"github.com/unguessable/secrets/analysis/internal/secretname"
 )
 
 // Analyzer reports tokens made from fewer than 16 random bytes.

@@ -14,6 +14,22 @@
 // an HMAC's Sum or of a SHA-256 or SHA-512 Sum function. Comparisons with nil,
 // "" and other constants are not reported.
 //
+// Names that mean a secret only now and then need evidence: a key
+// (signingKey; a map key, a configuration key and a public key are keys
+// too) and a session id are reported only when the other side comes from a
+// request or a cookie; the id of a token or a key, a variable used as a map
+// key, a value of a public key type and a reply subject never are.
+//
+// A code (registrationCode, loginCode; not a status, error or country code)
+// is reported when it is compared with a value from a request.
+//
+// A loop that compares two secrets a byte at a time and stops at the first
+// difference (if a[i] != b[i] { return false }) is reported like ==. So is
+// a call of a comparison helper, a function that compares two of its
+// parameters in variable time under names that say nothing (func
+// safeEqual(a, b string) bool), when it is passed a secret; an exported
+// helper carries a fact, so its callers in other packages are checked too.
+//
 // For ==, != and bytes.Equal a suggested fix rewrites the comparison to
 // subtle.ConstantTimeCompare(a, b) == 1, or to secrets.CompareDigest when the
 // file already imports github.com/unguessable/secrets. A
@@ -24,17 +40,19 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/format"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/types/typeutil"
 
-	"github.com/unguessable/secrets/analysis/ignore"
-	"github.com/unguessable/secrets/analysis/secretname"
+	"github.com/unguessable/secrets/analysis/internal/ignore"
+	"github.com/unguessable/secrets/analysis/internal/secretname"
 )
 
 // Analyzer reports secrets compared in variable time.
@@ -43,35 +61,126 @@ var Analyzer = &analysis.Analyzer{
 	Doc:  "report secrets (tokens, passwords, MACs, digests) compared with ==, bytes.Equal and other variable-time functions",
 	URL:  "https://pkg.go.dev/github.com/unguessable/secrets/analysis/timingcompare",
 	Run:  run,
+	// The functions that compare their parameters in variable time.
+	FactTypes: []analysis.Fact{new(compareHelper)},
 }
 
 const secretsPath = "github.com/unguessable/secrets"
 
 func run(pass *analysis.Pass) (any, error) {
-	rep := ignore.NewReporter(pass)
+	if len(pass.Files) == 0 || pass.TypesInfo == nil {
+		return nil, nil // a dependency loaded from export data: nothing to learn
+	}
+	p := &pkgChecker{pass: pass, rep: ignore.NewReporter(pass), helpers: map[*types.Func]*compareHelper{}}
+	type decl struct {
+		file *ast.File
+		fd   *ast.FuncDecl
+	}
+	var decls []decl
 	for _, f := range pass.Files {
 		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+				decls = append(decls, decl{f, fd})
 			}
-			c := &fnChecker{pass: pass, rep: rep, file: f, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}}
-			c.collect(fd.Body)
-			c.check(fd.Body)
 		}
 	}
+	checkAll := func(decls []decl) {
+		for _, d := range decls {
+			fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func)
+			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
+			c.collect(d.fd.Body)
+			c.check(d.fd.Body)
+		}
+	}
+	// First find the comparison helpers, which may call one another, then
+	// report.
+	// Only a function with two byte or string parameters can be one.
+	var candidates []decl
+	for _, d := range decls {
+		if fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func); fn != nil && bytesParams(fn) >= 2 {
+			candidates = append(candidates, d)
+		}
+	}
+	for range 3 {
+		n := len(p.helpers)
+		checkAll(candidates)
+		if len(p.helpers) == n {
+			break
+		}
+	}
+	// The standard library's comparison functions (bytes.Equal) are known
+	// by name, with their own messages and fixes.
+	for fn, h := range p.helpers {
+		if fn.Exported() && !inGOROOT(pass) {
+			pass.ExportObjectFact(fn, h)
+		}
+	}
+	p.reporting = true
+	checkAll(decls)
 	return nil, nil
+}
+
+func bytesParams(fn *types.Func) int {
+	n := 0
+	params := fn.Type().(*types.Signature).Params()
+	for i := range params.Len() {
+		if secretname.IsBytesOrString(params.At(i).Type()) {
+			n++
+		}
+	}
+	return n
+}
+
+// inGOROOT reports whether the package is part of the standard library.
+func inGOROOT(pass *analysis.Pass) bool {
+	root := filepath.Clean(build.Default.GOROOT) + string(filepath.Separator)
+	return root != string(filepath.Separator) && strings.HasPrefix(pass.Fset.File(pass.Files[0].Pos()).Name(), root)
+}
+
+// compareHelper is the fact that a function compares two of its
+// parameters, A and B, in variable time (with ==, bytes.Equal or a loop
+// that returns at the first differing byte) without being reported for it,
+// since their names say nothing: func safeEqual(a, b string) bool. A call
+// that passes a secret to it is reported.
+type compareHelper struct{ A, B int }
+
+func (*compareHelper) AFact() {}
+
+func (h *compareHelper) String() string { return fmt.Sprintf("compareHelper(%d, %d)", h.A, h.B) }
+
+// pkgChecker holds the state of one package.
+type pkgChecker struct {
+	pass      *analysis.Pass
+	rep       *ignore.Reporter
+	helpers   map[*types.Func]*compareHelper // this package's comparison helpers
+	reporting bool
+}
+
+// helper returns the comparison helper fact of fn, or nil.
+func (p *pkgChecker) helper(fn *types.Func) *compareHelper {
+	if fn == nil {
+		return nil
+	}
+	if h := p.helpers[fn]; h != nil || fn.Pkg() == p.pass.Pkg {
+		return h
+	}
+	var h compareHelper
+	if p.pass.ImportObjectFact(fn, &h) {
+		return &h
+	}
+	return nil
 }
 
 // fnChecker checks one function body.
 type fnChecker struct {
-	pass       *analysis.Pass
-	rep        *ignore.Reporter
+	*pkgChecker
+	fn         *types.Func // the function checked
 	file       *ast.File
 	macs       map[types.Object]bool // hash.Hash values made by hmac.New
 	digests    map[types.Object]bool // variables holding a MAC or a SHA-2 digest
 	macDigests map[types.Object]bool // variables holding a MAC
 	requests   map[types.Object]bool // variables holding a value from a request
+	mapKeys    map[types.Object]bool // variables used as map keys
 }
 
 func (c *fnChecker) info() *types.Info { return c.pass.TypesInfo }
@@ -84,6 +193,31 @@ func (c *fnChecker) callee(call *ast.CallExpr) *types.Func {
 // collect finds, without regard to order, the local variables that hold an
 // HMAC, a digest, or a value read from a request.
 func (c *fnChecker) collect(body *ast.BlockStmt) {
+	isMap := func(e ast.Expr) bool {
+		t := c.info().TypeOf(e)
+		if t == nil {
+			return false
+		}
+		_, ok := t.Underlying().(*types.Map)
+		return ok
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		var key ast.Expr
+		switch n := n.(type) {
+		case *ast.RangeStmt:
+			if isMap(n.X) {
+				key = n.Key
+			}
+		case *ast.IndexExpr:
+			if isMap(n.X) {
+				key = n.Index
+			}
+		}
+		if id, ok := key.(*ast.Ident); ok {
+			c.mapKeys[c.info().ObjectOf(id)] = true
+		}
+		return true
+	})
 	for range 3 { // a digest may pass through a couple of variables
 		ast.Inspect(body, func(n ast.Node) bool {
 			var lhs, rhs []ast.Expr
@@ -204,8 +338,8 @@ func (c *fnChecker) isStored(e ast.Expr) bool {
 }
 
 // fromRequest reports whether e reads from an HTTP request: it mentions an
-// *http.Request, its Header or its url.Values, or a variable holding such a
-// value.
+// *http.Request, its Header, a cookie or url.Values, or a variable holding
+// such a value.
 func (c *fnChecker) fromRequest(e ast.Expr) bool {
 	found := false
 	ast.Inspect(e, func(n ast.Node) bool {
@@ -240,7 +374,7 @@ func isRequestType(t types.Type) bool {
 		return false
 	}
 	path, name := n.Obj().Pkg().Path(), n.Obj().Name()
-	return (path == "net/http" && (name == "Request" || name == "Header")) || (path == "net/url" && name == "Values")
+	return (path == "net/http" && (name == "Request" || name == "Header" || name == "Cookie")) || (path == "net/url" && name == "Values")
 }
 
 // nameOf returns the name an operand goes by: the variable, the field, or the
@@ -309,13 +443,49 @@ func (c *fnChecker) secret(e, other ast.Expr) string {
 	if name == "" {
 		return ""
 	}
-	if secretname.IsSecret(name, t) {
+	if secretname.IsSecret(name, t) && c.secretByName(e, name, t, other) {
 		return "secret " + types.ExprString(e)
 	}
 	if secretname.IsDigest(name, t) && c.fromRequest(other) {
 		return "digest " + types.ExprString(e)
 	}
+	if secretname.IsCode(name, t) && c.fromRequest(other) {
+		return "code " + types.ExprString(e)
+	}
 	return ""
+}
+
+// secretByName reports whether e, whose name says secret, is one in a
+// comparison with other. A comparison leaks something only if one side is
+// secret and the other chosen by an attacker, so the names that mean a
+// secret only now and then need evidence: a key (a map key, a
+// configuration key's name and a public key are keys too) and a session id
+// count only when other comes from a request; the id of a token or a key
+// never does (it looks a row up); a map key or a public key never does.
+func (c *fnChecker) secretByName(e ast.Expr, name string, t types.Type, other ast.Expr) bool {
+	switch {
+	case c.isMapKey(e), isPublicKey(t):
+		return false
+	case secretname.IsIdentifier(name):
+		return secretname.IsSessionID(name) && c.fromRequest(other)
+	case secretname.KeyOnly(name, t):
+		return c.fromRequest(other)
+	}
+	return true
+}
+
+// isMapKey reports whether e is a variable that the function uses as a
+// map key: it ranges over a map's keys or indexes a map.
+func (c *fnChecker) isMapKey(e ast.Expr) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	return ok && c.mapKeys[c.info().ObjectOf(id)]
+}
+
+// isPublicKey reports whether t is a public key type, such as
+// ed25519.PublicKey (a byte slice).
+func isPublicKey(t types.Type) bool {
+	n, ok := t.(*types.Named)
+	return ok && strings.Contains(n.Obj().Name(), "Public")
 }
 
 func (c *fnChecker) check(body *ast.BlockStmt) {
@@ -335,8 +505,14 @@ func (c *fnChecker) check(body *ast.BlockStmt) {
 			if n.Op == token.EQL || n.Op == token.NEQ {
 				c.compare(n, n.Op.String(), n.X, n.Y, parent)
 			}
+		case *ast.IfStmt:
+			c.earlyExit(n, stack)
 		case *ast.CallExpr:
 			fn := c.callee(n)
+			if h := c.helper(fn); h != nil && max(h.A, h.B) < len(n.Args) && !n.Ellipsis.IsValid() {
+				c.compare(n, fn.Name(), n.Args[h.A], n.Args[h.B], parent)
+				break
+			}
 			if len(n.Args) != 2 {
 				break
 			}
@@ -351,6 +527,73 @@ func (c *fnChecker) check(body *ast.BlockStmt) {
 		}
 		return true
 	})
+}
+
+// earlyExit reports a loop that compares two secrets a byte at a time and
+// stops at the first difference: if a[i] != b[i] { return false }.
+func (c *fnChecker) earlyExit(n *ast.IfStmt, stack []ast.Node) {
+	cond, ok := ast.Unparen(n.Cond).(*ast.BinaryExpr)
+	if !ok || cond.Op != token.NEQ {
+		return
+	}
+	x, okx := ast.Unparen(cond.X).(*ast.IndexExpr)
+	y, oky := ast.Unparen(cond.Y).(*ast.IndexExpr)
+	if !okx || !oky || !secretname.IsBytesOrString(c.info().TypeOf(x.X)) || !secretname.IsBytesOrString(c.info().TypeOf(y.X)) {
+		return
+	}
+	inLoop := false
+	for _, s := range stack {
+		switch s.(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			inLoop = true
+		case *ast.FuncLit:
+			inLoop = false
+		}
+	}
+	exits := false
+	ast.Inspect(n.Body, func(m ast.Node) bool {
+		switch m := m.(type) {
+		case *ast.ReturnStmt:
+			exits = true
+		case *ast.BranchStmt:
+			exits = exits || m.Tok == token.BREAK || m.Tok == token.GOTO
+		case *ast.FuncLit:
+			return false
+		}
+		return !exits
+	})
+	if inLoop && exits {
+		c.compare(cond, "a loop that stops at the first differing byte", x.X, y.X, nil)
+	}
+}
+
+// paramIndex returns the index of the parameter of the checked function
+// that e is, through conversions and slicing ([]byte(a), a[:]), or -1.
+func (c *fnChecker) paramIndex(e ast.Expr) int {
+	if c.fn == nil {
+		return -1
+	}
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.CallExpr:
+			if tv, ok := c.info().Types[x.Fun]; !ok || !tv.IsType() || len(x.Args) != 1 {
+				return -1
+			}
+			e = x.Args[0]
+			continue
+		case *ast.SliceExpr:
+			e = x.X
+			continue
+		case *ast.Ident:
+			params := c.fn.Type().(*types.Signature).Params()
+			for i := range params.Len() {
+				if params.At(i) == c.info().Uses[x] {
+					return i
+				}
+			}
+		}
+		return -1
+	}
 }
 
 // comparedWithZero reports whether parent is an == or != comparison, the
@@ -369,6 +612,13 @@ func (c *fnChecker) compare(n ast.Expr, op string, a, b ast.Expr, parent ast.Nod
 		why = c.secret(b, a)
 	}
 	if why == "" {
+		i, j := c.paramIndex(a), c.paramIndex(b)
+		if i >= 0 && j >= 0 && i != j && !c.reporting && c.fn != nil && c.helpers[c.fn] == nil {
+			c.helpers[c.fn] = &compareHelper{i, j}
+		}
+		return
+	}
+	if !c.reporting {
 		return
 	}
 	d := analysis.Diagnostic{

@@ -27,7 +27,9 @@ func newEntropyCmd(s Streams) *cobra.Command {
 		Long: `Print the entropy in bits of a secret this project generates, the
 guesses an attacker needs on average ((2^bits + 1) / 2), and the time
 those take at --rate guesses a second: by default 10^12, an offline attack
-on a leaked fast hash; --online means 10, a rate-limited login.
+on a leaked fast hash by a rack of GPUs; --online means 10, a
+rate-limited login. For --password, zxcvbn's four scenarios are shown
+too, each with its own rate.
 
 --password reads a password a person chose from standard input (never from
 an argument, which would land in the shell history; on a terminal it is
@@ -181,7 +183,7 @@ func describeRate(r float64) string {
 	}
 	switch r {
 	case entropy.OfflineRate:
-		return s + " guesses a second (offline, fast hash)"
+		return s + " guesses a second (offline, a fast hash on a rack of GPUs)"
 	case entropy.OnlineRate:
 		return s + " guesses a second (online, rate-limited)"
 	}
@@ -241,7 +243,8 @@ func estimatePassword(s Streams, rate float64, asJSON bool) error {
 		{"online, throttled (100 an hour)", 100.0 / 3600},
 		{"online, unthrottled (10 a second)", 10},
 		{"offline, slow hash (10^4 a second)", 1e4},
-		{"offline, fast hash (10^10 a second)", 1e10},
+		{"offline, fast hash on one machine (10^10 a second)", 1e10},
+		{"offline, fast hash on a rack of GPUs (10^12 a second)", 1e12},
 	}
 	if asJSON {
 		type scenario struct {
@@ -274,7 +277,7 @@ func estimatePassword(s Streams, rate float64, asJSON bool) error {
 		return err
 	}
 	w := bufio.NewWriter(s.Out)
-	fmt.Fprintf(w, "score:          %d of 4 (%s)\n", ps.Score, scoreNames[ps.Score])
+	fmt.Fprintf(w, "score:          %d of 4 (%s, zxcvbn's scale, made for online guessing and slow hashes)\n", ps.Score, scoreNames[ps.Score])
 	fmt.Fprintf(w, "guesses:        %s (zxcvbn's estimate)\n", formatLog10(e.GuessesLog10))
 	fmt.Fprintf(w, "bits:           %.1f (log2 of the guesses)\n", e.Bits)
 	fmt.Fprintf(w, "time to crack:  %s at %s\n", entropy.Duration(e.SecondsLog10()), describeRate(rate))

@@ -120,3 +120,31 @@ func TestEntropyBadInput(t *testing.T) {
 		})
 	}
 }
+
+// Each guessing rate the output names has one description: the default
+// 10^12 and zxcvbn's 10^10 were both called "offline, fast hash".
+func TestEntropyPasswordNamesEachRateOnce(t *testing.T) {
+	r := run(t, "Tr0ub4dor&3\n", "entropy", "--password")
+	rateOf := map[string]string{}
+	for _, line := range strings.Split(r.out, "\n") {
+		var name, rate string
+		switch {
+		case strings.Contains(line, "guesses a second ("):
+			i := strings.Index(line, " at ")
+			rate, name = strings.Fields(line[i+4:])[0], line[strings.LastIndex(line, "(")+1:len(line)-1]
+		case strings.Contains(line, " a second):"):
+			name, rate = line[:strings.Index(line, " (")], line[strings.Index(line, "(")+1:strings.Index(line, " a second")]
+			name = strings.TrimSpace(name)
+		default:
+			continue
+		}
+		name = strings.TrimPrefix(strings.TrimPrefix(name, "offline, a "), "offline, ")
+		if prev, ok := rateOf[name]; ok && prev != rate {
+			t.Errorf("%q names both %s and %s", name, prev, rate)
+		}
+		rateOf[name] = rate
+	}
+	if len(rateOf) < 3 {
+		t.Fatalf("found %d named rates in %s", len(rateOf), r.out)
+	}
+}

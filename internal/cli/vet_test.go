@@ -90,3 +90,21 @@ func TestVetOfAMissingDirectoryIsAUsageError(t *testing.T) {
 	vetModule(t, "package m\n")
 	wantUsageError(t, run(t, "", "vet", "./nothere"), "nothere")
 }
+
+func TestVetOfAModuleWithOneBrokenPackageReportsTheRest(t *testing.T) {
+	dir := vetModule(t, vetBad)
+	if err := os.Mkdir(filepath.Join(dir, "broken"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "broken", "broken.go"), "package broken\n\nfunc f() int { return undefined }\n")
+	r := run(t, "", "vet", "./...")
+	if r.code != exitFindings {
+		t.Fatalf("exit status %d, want %d (stderr %q)", r.code, exitFindings, r.err)
+	}
+	if !strings.Contains(r.out, "m.go:8:") || !strings.Contains(r.out, "m.go:10:") {
+		t.Errorf("output %q lacks the findings in the package that type-checks", r.out)
+	}
+	if !strings.Contains(r.err, "secrets: vet: example.com/m/broken: not analysed: ") || !strings.Contains(r.err, "undefined: undefined") {
+		t.Errorf("stderr %q does not name the broken package and its error", r.err)
+	}
+}

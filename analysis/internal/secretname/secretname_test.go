@@ -58,6 +58,13 @@ func TestIsSecret(t *testing.T) {
 		{"genKey", bytes, true},
 		{"tokenGen", str, false},
 		{"keyGen", bytes, false},
+		{"replyToken", str, false},
+		{"inboxToken", str, false},
+		{"publicKey", bytes, false},
+		{"pubKey", bytes, false},
+		{"signingKey", bytes, true},
+		{"smpSecretMissingError", str, false},
+		{"errBadToken", str, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" of type "+tt.t.String(), func(t *testing.T) {
@@ -78,5 +85,63 @@ func TestIsDigestAndTokenName(t *testing.T) {
 	}
 	if !IsTokenName("resetToken") || IsTokenName("nonce") || IsTokenName("salt") {
 		t.Error("IsTokenName disagrees with its documentation")
+	}
+}
+
+func TestIsCode(t *testing.T) {
+	str, integer := types.Typ[types.String], types.Typ[types.Int]
+	tests := []struct {
+		name string
+		t    types.Type
+		want bool
+	}{
+		{"code", str, true},
+		{"registrationCode", str, true},
+		{"loginCode", integer, true},
+		{"sms_code", str, true},
+		{"statusCode", integer, false},
+		{"errorCode", str, false},
+		{"countryCode", str, false},
+		{"codeLength", integer, false},
+		{"codec", str, false},
+		{"code", types.Typ[types.Bool], false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" of type "+tt.t.String(), func(t *testing.T) {
+			if got := IsCode(tt.name, tt.t); got != tt.want {
+				t.Errorf("IsCode(%q, %v) = %v, want %v", tt.name, tt.t, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeyOnlyIdentifierAndSessionID(t *testing.T) {
+	str := types.Typ[types.String]
+	tests := []struct {
+		name                      string
+		keyOnly, ident, sessionID bool
+	}{
+		{"key", true, false, false},
+		{"signingKey", true, false, false},
+		{"apiKey", false, false, false},
+		{"secretKey", false, false, false},
+		{"keyID", true, true, false},
+		{"tokenID", false, true, false},
+		{"sessionID", false, true, true},
+		{"session_ids", false, true, true},
+		{"token", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" is told apart", func(t *testing.T) {
+			if got := KeyOnly(tt.name, str); got != tt.keyOnly {
+				t.Errorf("KeyOnly(%q) = %v, want %v", tt.name, got, tt.keyOnly)
+			}
+			if got := IsIdentifier(tt.name); got != tt.ident {
+				t.Errorf("IsIdentifier(%q) = %v, want %v", tt.name, got, tt.ident)
+			}
+			if got := IsSessionID(tt.name); got != tt.sessionID {
+				t.Errorf("IsSessionID(%q) = %v, want %v", tt.name, got, tt.sessionID)
+			}
+		})
 	}
 }

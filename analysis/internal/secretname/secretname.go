@@ -49,6 +49,13 @@ var notSecretWords = map[string]bool{
 	"file": true, "dir": true, "store": true, "manager": true, "provider": true,
 	"generator": true, "gen": true, "rng": true, "rand": true, "source": true,
 	"etag": true, // a hash the server hands to every client
+	// A reply subject or inbox is a routing token (NATS's _INBOX.<token>):
+	// it says where an answer goes, and anyone on the bus sees it.
+	"reply": true, "inbox": true, "subject": true, "route": true, "routing": true,
+	// A public key is public.
+	"public": true, "pub": true,
+	// An error about a secret (smpSecretMissingError, errBadToken).
+	"error": true, "err": true,
 }
 
 // Words splits an identifier into lower-case words at underscores, digits
@@ -182,4 +189,59 @@ func IsBytesOrString(t types.Type) bool {
 func isByte(t types.Type) bool {
 	b, ok := t.Underlying().(*types.Basic)
 	return ok && (b.Kind() == types.Byte || b.Kind() == types.Uint8)
+}
+
+// codeQualifiers describe a code that is a label, not a credential.
+var codeQualifiers = map[string]bool{
+	"status": true, "error": true, "err": true, "exit": true, "return": true,
+	"response": true, "http": true, "country": true, "lang": true, "language": true,
+	"locale": true, "currency": true, "zip": true, "postal": true, "area": true,
+	"color": true, "colour": true, "key": true, "char": true, "op": true, "reason": true,
+	"source": true, "byte": true, "machine": true, "qr": true, "bar": true,
+}
+
+// IsCode reports whether name of type t names a code that may be a
+// credential (registrationCode, loginCode, smsCode, code), as opposed to a
+// status, error, country or key code. A code is a secret only where it is
+// checked against what a request presents; timingcompare asks for that.
+func IsCode(name string, t types.Type) bool {
+	if !Holds(t) {
+		return false
+	}
+	words := Words(name)
+	found := false
+	for _, w := range words {
+		if notSecretWords[w] || codeQualifiers[w] {
+			return false
+		}
+		if singular(w) == "code" {
+			found = true
+		}
+	}
+	return found
+}
+
+// KeyOnly reports whether name is a secret of type t only by the word key
+// (signingKey, key): a key may just as well be a map key, the name of a
+// configuration key or a public key, so timingcompare wants more evidence
+// than the name. apiKey, secretKey and tokenKey are secrets by another word.
+func KeyOnly(name string, t types.Type) bool {
+	return IsSecret(name, t) && !match(name, secretWords, false)
+}
+
+// IsIdentifier reports whether name, a secret by its words, names the
+// identifier of a secret rather than the secret: its last word is id or
+// ids (tokenID, keyID, session_ids). A session's id is its bearer secret
+// too; see IsSessionID.
+func IsIdentifier(name string) bool {
+	w := Words(name)
+	return len(w) > 1 && (w[len(w)-1] == "id" || w[len(w)-1] == "ids")
+}
+
+// IsSessionID reports whether name names a session id (sessionID, sid is
+// not matched: too short to tell), which is the secret a session cookie
+// carries.
+func IsSessionID(name string) bool {
+	w := Words(name)
+	return IsIdentifier(name) && singular(w[len(w)-2]) == "session"
 }
