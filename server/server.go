@@ -52,7 +52,7 @@ type Options struct {
 	// SECRETS_ADMIN_KEY, or the admin key of a database made before access
 	// keys). Every other caller presents an access key (package access).
 	AdminKeyDigest [32]byte
-	// Pepper keys the HMACs of new codes; see [Pepper]. At least
+	// Pepper keys the HMACs of new codes; see [LoadPeppers]. At least
 	// code.MinPepperBytes bytes.
 	Pepper []byte
 	// OldPeppers check the codes they keyed until those expire (a pepper

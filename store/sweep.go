@@ -26,8 +26,8 @@ type Sweeper struct {
 	// less than Retention.
 	AuditRetention time.Duration
 	Interval       time.Duration // time between sweeps; default 1 minute
-	Batch     int           // rows per delete statement; default 500
-	Clock     Clock         // default SystemClock
+	Batch          int           // rows per delete statement; default 500
+	Clock          Clock         // default SystemClock
 	// OnError, if set, is called with each failed sweep's error; Run goes
 	// on and tries again after Interval.
 	OnError func(error)
