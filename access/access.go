@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unguessable/secrets/apikey"
@@ -120,9 +121,9 @@ type Manager struct {
 	clock store.Clock
 	ttl   time.Duration
 
-	mu      sync.Mutex
-	cache   map[[32]byte]cached
-	touched map[string]time.Time // when last_used_at was last written, per key
+	mu      sync.RWMutex
+	cache   map[[32]byte]*cached
+	touched sync.Map // key id → *atomic.Int64: when last_used_at was last written, Unix ms
 }
 
 type cached struct {
@@ -142,7 +143,7 @@ func New(st store.Store, opts Options) *Manager {
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = DefaultTTL
 	}
-	return &Manager{st: st, clock: opts.Clock, ttl: opts.CacheTTL, cache: map[[32]byte]cached{}, touched: map[string]time.Time{}}
+	return &Manager{st: st, clock: opts.Clock, ttl: opts.CacheTTL, cache: map[[32]byte]*cached{}}
 }
 
 func invalid(field, reason string) error {
@@ -270,15 +271,15 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (Key, erro
 	}
 	sum := sha256.Sum256([]byte(presented))
 	now := m.clock.Now()
-	m.mu.Lock()
+	m.mu.RLock()
 	c, ok := m.cache[sum]
-	m.mu.Unlock()
+	m.mu.RUnlock()
 	if !ok || m.ttl < 0 || now.Sub(c.readAt) >= m.ttl || now.Before(c.readAt) {
 		k, err := m.st.AccessKeyByHash(ctx, sum[:])
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return Key{}, fmt.Errorf("access: authenticate: %w", err)
 		}
-		c = cached{k: k, found: err == nil, readAt: now}
+		c = &cached{k: k, found: err == nil, readAt: now}
 		if m.ttl > 0 {
 			m.mu.Lock()
 			if len(m.cache) >= 10000 {
@@ -297,14 +298,11 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (Key, erro
 
 // touch writes the key's last use, at most once per touchEvery.
 func (m *Manager) touch(ctx context.Context, id string, now time.Time) {
-	m.mu.Lock()
-	last, ok := m.touched[id]
-	due := !ok || now.Sub(last) >= touchEvery
-	if due {
-		m.touched[id] = now
-	}
-	m.mu.Unlock()
-	if due {
+	v, _ := m.touched.LoadOrStore(id, new(atomic.Int64))
+	last := v.(*atomic.Int64)
+	prev := last.Load()
+	due := prev == 0 || now.UnixMilli()-prev >= touchEvery.Milliseconds()
+	if due && last.CompareAndSwap(prev, now.UnixMilli()) {
 		// A failed write loses a last-use time, never an authentication.
 		_ = m.st.TouchAccessKey(context.WithoutCancel(ctx), id, now)
 	}

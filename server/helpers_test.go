@@ -9,17 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/unguessable/secrets"
 	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/server"
 	"github.com/unguessable/secrets/store"
@@ -55,58 +49,15 @@ func (b backend) open(t testing.TB) store.Store {
 	return st
 }
 
-// postgresURL returns SECRETS_TEST_POSTGRES_URL, or "" with a log line
-// saying the PostgreSQL half is skipped.
-func postgresURL(t testing.TB) string {
-	u := os.Getenv("SECRETS_TEST_POSTGRES_URL")
-	if u == "" {
-		t.Log("SECRETS_TEST_POSTGRES_URL is not set: skipping PostgreSQL " +
-			"(e.g. SECRETS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return u
-}
-
 // newSQLite returns a backend on a new SQLite file.
 func newSQLite(t testing.TB) backend {
-	return backend{name: "SQLite", dsn: filepath.Join(t.TempDir(), "secrets.db")}
+	return backend{name: "SQLite", dsn: backendtest.SQLite().NewDB(t).DSN}
 }
 
 // newPostgres returns a backend on a schema of its own, dropped at cleanup,
 // or skips the test when there is no PostgreSQL to test on.
 func newPostgres(t testing.TB) backend {
-	u := postgresURL(t)
-	if u == "" {
-		t.Skip("no PostgreSQL")
-	}
-	ctx := context.Background()
-	schema := "secrets_srv_" + secrets.TokenHex(8)
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	pu, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := pu.Query()
-	q.Set("search_path", schema)
-	pu.RawQuery = q.Encode()
-	return backend{name: "PostgreSQL", dsn: pu.String()}
+	return backend{name: "PostgreSQL", dsn: backendtest.Postgres(nil).NewDB(t).DSN}
 }
 
 // eachBackend runs f on SQLite and on PostgreSQL, each in a subtest with a

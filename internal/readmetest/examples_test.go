@@ -11,7 +11,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,9 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/internal/backendtest"
 )
 
 // The files whose examples are run: README.md and docs/*.md.
@@ -644,35 +642,7 @@ func postgresSchema(t *testing.T) (string, string) {
 		}
 		return "", "SECRETS_TEST_POSTGRES_URL is not set"
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to SECRETS_TEST_POSTGRES_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	schema := "secrets_docs_" + secrets.TokenHex(16)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), ""
+	return backendtest.Postgres(nil).NewDB(t).DSN, ""
 }
 
 // program builds the Go program of b against this module and runs it in
