@@ -263,18 +263,24 @@ const touchEvery = time.Minute
 // Authenticate returns the live access key whose plaintext is presented,
 // or ErrUnauthenticated. A malformed key costs no database read.
 func (m *Manager) Authenticate(ctx context.Context, presented string) (Key, error) {
+	return m.AuthenticateDigest(ctx, presented, sha256.Sum256([]byte(presented)))
+}
+
+// AuthenticateDigest is Authenticate for a caller that has already computed
+// sum, the SHA-256 of presented.
+func (m *Manager) AuthenticateDigest(ctx context.Context, presented string, sum [32]byte) (Key, error) {
 	if !strings.HasPrefix(presented, Prefix) {
 		return Key{}, ErrUnauthenticated
 	}
-	if _, err := apikey.Parse(presented); err != nil {
-		return Key{}, ErrUnauthenticated
-	}
-	sum := sha256.Sum256([]byte(presented))
 	now := m.clock.Now()
 	m.mu.RLock()
 	c, ok := m.cache[sum]
 	m.mu.RUnlock()
 	if !ok || m.ttl < 0 || now.Sub(c.readAt) >= m.ttl || now.Before(c.readAt) {
+		// Only a key of the right format is worth a read.
+		if _, err := apikey.Parse(presented); err != nil {
+			return Key{}, ErrUnauthenticated
+		}
 		k, err := m.st.AccessKeyByHash(ctx, sum[:])
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return Key{}, fmt.Errorf("access: authenticate: %w", err)
@@ -298,7 +304,10 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (Key, erro
 
 // touch writes the key's last use, at most once per touchEvery.
 func (m *Manager) touch(ctx context.Context, id string, now time.Time) {
-	v, _ := m.touched.LoadOrStore(id, new(atomic.Int64))
+	v, ok := m.touched.Load(id)
+	if !ok {
+		v, _ = m.touched.LoadOrStore(id, new(atomic.Int64))
+	}
 	last := v.(*atomic.Int64)
 	prev := last.Load()
 	due := prev == 0 || now.UnixMilli()-prev >= touchEvery.Milliseconds()

@@ -39,7 +39,7 @@ func (s *Server) authenticate(r *http.Request) (access.Key, error) {
 	if scheme == 0 || !strings.HasPrefix(presented, access.Prefix) {
 		return access.Key{}, errUnauthorized
 	}
-	k, err := s.access.Authenticate(r.Context(), presented)
+	k, err := s.access.AuthenticateDigest(r.Context(), presented, sum)
 	if errors.Is(err, access.ErrUnauthenticated) {
 		return access.Key{}, errUnauthorized
 	}
