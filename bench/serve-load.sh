@@ -127,7 +127,7 @@ waitfor() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1$2"
 
 # outcome OPERATION STATUS: the count of a verify outcome from /metrics.
 outcome() {
-	curl -fs "http://127.0.0.1:$SPORT/metrics" | awk -v op="$1" -v st="$2" '
+	curl -fs -H "Authorization: Bearer $BENCH_ADMIN" "http://127.0.0.1:$SPORT/metrics" | awk -v op="$1" -v st="$2" '
 		index($0, "secrets_verify_outcomes_total{operation=\"" op "\",status=\"" st "\"}") == 1 { n = $2 } END { print n + 0 }'
 }
 
