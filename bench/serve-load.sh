@@ -9,7 +9,8 @@
 # the run makes and drops a schema of its own).
 #
 # Each workload calls with an access key that holds only its scope
-# (keys:verify, tokens:verify, codes:verify).
+# (keys:verify, tokens:verify, codes:verify); AS_ROOT=1 calls with the root
+# key instead, to compare.
 # Workloads, each run with wrk at $CONNS connections for $DURATION:
 #   verify  POST /v1/keys/verify of plain keys (no use count, no rate limit),
 #           cycling through $KEYS of them, so no lookup repeats the last
@@ -175,6 +176,9 @@ bench_backend() { # NAME DSN
 	BENCH_VERIFY_KEY=$(access_key keys:verify)
 	BENCH_TOKENS_KEY=$(access_key tokens:verify)
 	BENCH_CODES_KEY=$(access_key codes:verify)
+	if [ "${AS_ROOT:-}" = 1 ]; then # for comparison: every call with the root key
+		BENCH_VERIFY_KEY=$BENCH_ADMIN BENCH_TOKENS_KEY=$BENCH_ADMIN BENCH_CODES_KEY=$BENCH_ADMIN
+	fi
 	# The preparation wrote hundreds of thousands of rows. On PostgreSQL,
 	# vacuum and checkpoint now, which it would otherwise do in the
 	# background during the first runs.

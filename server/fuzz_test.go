@@ -111,6 +111,13 @@ func BenchmarkVerifyPlainKeyHandler(b *testing.B) {
 	var created struct{ Key string }
 	json.Unmarshal(rec.Body.Bytes(), &created)
 	body := []byte(`{"key":"` + created.Key + `"}`)
+	req = httptest.NewRequest("POST", "/v1/access-keys", bytes.NewReader([]byte(`{"name":"b","scopes":["keys:verify"],"namespaces":["*"]}`)))
+	req.Header.Set("Authorization", "Bearer "+testAdminKey)
+	req.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var ak struct{ Key string }
+	json.Unmarshal(rec.Body.Bytes(), &ak)
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Key string `json:"key"`
@@ -125,12 +132,13 @@ func BenchmarkVerifyPlainKeyHandler(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		h    http.Handler
-	}{{"bare JSON handler", bare}, {"service handler", h}} {
+		key  string
+	}{{"bare JSON handler", bare, testAdminKey}, {"service handler", h, testAdminKey}, {"service handler, access key", h, ak.Key}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					req := httptest.NewRequest("POST", "/v1/keys/verify", bytes.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+testAdminKey)
+					req.Header.Set("Authorization", "Bearer "+c.key)
 					req.Header.Set("Content-Type", "application/json")
 					rec := httptest.NewRecorder()
 					c.h.ServeHTTP(rec, req)
