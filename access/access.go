@@ -109,8 +109,9 @@ type Created struct {
 type Options struct {
 	Clock store.Clock // default store.SystemClock
 	// CacheTTL is how long Authenticate trusts what it read of a key;
-	// default DefaultTTL. Another instance's revocation holds here within
-	// it. A negative value caches nothing.
+	// default DefaultTTL. A negative value caches nothing. On the system
+	// clock, Revoke waits this long before it returns, so that no instance
+	// still trusts the key by then.
 	CacheTTL time.Duration
 }
 
@@ -242,7 +243,13 @@ func (m *Manager) List(ctx context.Context, after string, limit int) ([]Key, err
 	return out, nil
 }
 
-// Revoke revokes the access key with this id, at once for this Manager.
+// Revoke revokes the access key with this id. It holds at once for this
+// Manager; on the system clock Revoke returns only after the cache's
+// lifetime has passed since the revocation was written, so that from then
+// on no instance on the same database authenticates the key either: every
+// instance's cached copy was read before the write, and has expired. If
+// ctx ends during that wait, the key is revoked and Revoke returns the
+// key with ctx's error.
 func (m *Manager) Revoke(ctx context.Context, id string) (Key, error) {
 	k, err := m.st.RevokeAccessKey(ctx, id, m.clock.Now())
 	if errors.Is(err, store.ErrNotFound) {
@@ -251,9 +258,21 @@ func (m *Manager) Revoke(ctx context.Context, id string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("access: revoke: %w", err)
 	}
+	written := time.Now()
 	m.mu.Lock()
 	clear(m.cache)
 	m.mu.Unlock()
+	// A test's clock moves when the test says; only real time can be
+	// waited out.
+	if _, real := m.clock.(store.SystemClock); real && m.ttl > 0 {
+		t := time.NewTimer(m.ttl - time.Since(written))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fromStore(k), fmt.Errorf("access: revoked, but other instances may trust the key for up to %v more: %w", m.ttl, ctx.Err())
+		}
+	}
 	return fromStore(k), nil
 }
 

@@ -122,6 +122,31 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 			t.Fatalf("a revoked key, a cache lifetime later on another instance: %v", err)
 		}
 	})
+	t.Run("on the system clock, no instance trusts a key once its revocation has returned", func(t *testing.T) {
+		pa, pb := pair(t)
+		const ttl = 300 * time.Millisecond
+		a := access.New(pa.st, access.Options{CacheTTL: ttl})
+		b := access.New(pb.st, access.Options{CacheTTL: ttl})
+		c := backendtest.Must[access.Created](t)(a.Create(ctx, "k", []string{access.KeysRead}, []string{"*"}))
+		backendtest.Must[access.Key](t)(b.Authenticate(ctx, c.Plaintext)) // b caches it
+		backendtest.Must[access.Key](t)(a.Revoke(ctx, c.ID))
+		if _, err := b.Authenticate(ctx, c.Plaintext); !errors.Is(err, access.ErrUnauthenticated) {
+			t.Fatalf("another instance, right after the revocation returned: %v", err)
+		}
+	})
+	t.Run("a revocation whose wait is cut short is written, and says so", func(t *testing.T) {
+		pa, _ := pair(t)
+		a := access.New(pa.st, access.Options{CacheTTL: time.Hour})
+		c := backendtest.Must[access.Created](t)(a.Create(ctx, "k", []string{access.KeysRead}, []string{"*"}))
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if _, err := a.Revoke(short, c.ID); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("revoke with a context that ends during the wait: %v", err)
+		}
+		if k := backendtest.Must[access.Key](t)(a.Get(ctx, c.ID)); k.RevokedAt.IsZero() {
+			t.Fatal("the key is not revoked")
+		}
+	})
 }
 
 func testPlaintext(t *testing.T, e *env, contents func() []byte) {
