@@ -85,6 +85,9 @@ instance on one database needs a copy of the same file.
 The database, pepper and key files must be private to their owner (mode
 0600): serve refuses to start otherwise, unless --insecure-permissions.
 
+The garbage collector runs with GOGC=400 and a soft memory limit of
+256 MiB (GOMEMLIMIT=256MiB) unless the environment sets them.
+
 Logs go to standard error, one line per request, and never hold a secret.
 SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 		Example: `  secrets serve                                   # 127.0.0.1:8427, ./secrets.db
@@ -175,6 +178,7 @@ func isPostgres(db string) bool {
 const secretHint = "use a random value such as the output of: secrets urlsafe"
 
 func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
+	tuneGC()
 	var tlsConfig *tls.Config
 	if c.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
