@@ -158,9 +158,10 @@ func newAccessRevokeCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke an access key",
-		Long: `Revoke the access key with this id (see secrets access list). A running
-secrets serve refuses it within a second. Revoking a revoked key changes
-nothing.`,
+		Long: `Revoke the access key with this id (see secrets access list). The command
+returns a second after the revocation is written, once no running secrets
+serve still trusts its cached copy of the key: from then on every instance
+refuses it. Revoking a revoked key changes nothing.`,
 		Example: `  secrets access revoke ak_…`,
 		Args:    exactArgs(1, "ID"),
 	}

@@ -47,6 +47,8 @@ HTTP API that issues and verifies them.`,
 		newEntropyCmd(s),
 		newServeCmd(s),
 		newAccessCmd(s),
+		newBackupCmd(s),
+		newRestoreCmd(s),
 		newVetCmd(s),
 		newCrackCmd(s),
 	)
