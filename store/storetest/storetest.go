@@ -907,6 +907,36 @@ func testAtomic(t *testing.T, pair func(*testing.T) (store.Store, store.Store)) 
 			t.Fatalf("%d uses admitted", n)
 		}
 	})
+	t.Run("a key with 100 uses spent 300 times at once through its old keys while it is rerolled twice is spent exactly 100 times", func(t *testing.T) {
+		a, b := pair(t)
+		noErr(t, a.InsertKey(ctx, key("k", i64(100), nil)))
+		nk := func(id string) store.Key {
+			return store.Key{ID: id, Hash: hash("key:" + id), Prefix: "sk_", Start: "sk_", CreatedAt: t0, UpdatedAt: t0}
+		}
+		must[store.Key](t)(a.RerollKey(ctx, "k", nk("k2"), t0.Add(time.Hour)))
+		var mu sync.Mutex
+		i := 0
+		if n := parallel(t, 301, a, b, func(st store.Store) (bool, error) {
+			mu.Lock()
+			i++
+			call := i
+			mu.Unlock()
+			if call == 150 {
+				if _, err := st.RerollKey(ctx, "k2", nk("k3"), t0.Add(time.Hour)); err != nil {
+					return false, err
+				}
+				_, err := st.RerollKey(ctx, "k3", nk("k4"), t0.Add(time.Hour))
+				return false, err
+			}
+			_, ok, err := st.UseKey(ctx, []string{"k", "k2"}[call%2], 1, t0)
+			return ok, err
+		}); n != 100 {
+			t.Fatalf("%d uses admitted", n)
+		}
+		if k := must[store.Key](t)(a.KeyByID(ctx, "k4")); *k.Remaining != 0 {
+			t.Fatalf("the newest key has %d uses left", *k.Remaining)
+		}
+	})
 	t.Run("a key with 100 uses spent 1000 times at once is spent exactly 100 times", func(t *testing.T) {
 		a, b := pair(t)
 		noErr(t, a.InsertKey(ctx, key("k", i64(100), nil)))
