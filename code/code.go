@@ -5,10 +5,17 @@
 // digits), far too few to survive an offline attack on a plain hash, so the
 // store keeps only HMAC-SHA-256 under a server-side pepper. Online guessing
 // is bounded by a short lifetime (10 minutes by default), an attempt limit
-// (5 by default) counted in one atomic database step, and a send throttle (5
-// codes per subject and purpose in 10 minutes). A new code cancels the
-// pending one. Outcomes are a [Status]; errors mean the system failed or
-// the send throttle refused.
+// per code (5 by default), a failure budget per subject and purpose that
+// new codes do not refill (10 wrong attempts an hour by default), both
+// counted in one atomic database step, and a send throttle (5 codes per
+// subject and purpose in 10 minutes). A new code cancels the pending one.
+// Outcomes are a [Status]; errors mean the system failed or the send
+// throttle refused.
+//
+// With the defaults, a guesser gets at most 10 wrong attempts an hour, 250
+// in any day, per subject and purpose, whatever the number of codes sent:
+// a 6-digit code falls to such a guesser with probability at most
+// 250/10^6 = 1 in 4,000 a day.
 //
 // The codes are drawn by [github.com/unguessable/secrets/otp.Code]; TOTP
 // for authenticator apps is in package otp too.
@@ -24,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode"
 
 	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/otp"
@@ -37,10 +45,17 @@ const (
 	MaxTTL             = 24 * time.Hour
 	DefaultMaxAttempts = 5
 	MaxMaxAttempts     = 100
-	DefaultSendWindow  = 10 * time.Minute
-	DefaultMaxSends    = 5
-	MinPepperBytes     = 32
-	MaxNameBytes       = store.MaxNameBytes // purpose and subject
+	// The failure budget: wrong attempts per subject and purpose, across
+	// codes, in a window.
+	DefaultMaxFailures   = 10
+	MaxMaxFailures       = 100
+	DefaultFailureWindow = time.Hour
+	MinFailureWindow     = 10 * time.Minute
+	MaxFailureWindow     = 24 * time.Hour
+	DefaultSendWindow    = 10 * time.Minute
+	DefaultMaxSends      = 5
+	MinPepperBytes       = 32
+	MaxNameBytes         = store.MaxNameBytes // purpose and subject
 )
 
 // Status is the outcome of checking a code.
@@ -51,7 +66,7 @@ const (
 	Approved    Status = iota + 1 // the right code, in time; it is now spent
 	Invalid                       // a wrong code; AttemptsLeft says how many remain
 	Expired                       // the pending code is past its expiry
-	MaxAttempts                   // the attempts are spent: the code is dead, right or wrong
+	MaxAttempts                   // the code's attempts, or the subject's failure budget, are spent: right or wrong, the code is refused
 	NotFound                      // no pending code for this purpose and subject
 )
 
@@ -160,9 +175,25 @@ func New(st store.Store, pepper []byte, opts Options) (*Manager, error) {
 
 // IssueOptions are the optional settings of a code.
 type IssueOptions struct {
-	Digits      int           // default DefaultDigits, otp.MinDigits to otp.MaxDigits
+	// Digits is the code's length: default DefaultDigits, otp.MinDigits
+	// (4) to otp.MaxDigits (10). Each digit fewer makes a guess ten times
+	// likelier to succeed: under the default failure budget (at most 250
+	// wrong attempts a day), a guesser takes a 4-digit code with
+	// probability up to 250/10^4 = 1 in 40 a day, a 5-digit one 1 in 400,
+	// against 1 in 4,000 for 6 digits. The service (secrets serve) refuses
+	// fewer than 6.
+	Digits      int
 	TTL         time.Duration // default DefaultTTL, at most MaxTTL
-	MaxAttempts int           // default DefaultMaxAttempts, at most MaxMaxAttempts
+	MaxAttempts int           // per code: default DefaultMaxAttempts, at most MaxMaxAttempts
+	// MaxFailures and FailureWindow are the failure budget of the subject
+	// and purpose while this code is the latest: after MaxFailures wrong
+	// attempts (across codes) in a window of FailureWindow, which starts at
+	// the first wrong attempt after the previous window ended, every check
+	// is MaxAttempts until the window ends. Default DefaultMaxFailures (1
+	// to MaxMaxFailures) in DefaultFailureWindow (MinFailureWindow to
+	// MaxFailureWindow).
+	MaxFailures   int
+	FailureWindow time.Duration
 }
 
 // Issued is a new code. Code is the plaintext, stored nowhere: send it and
@@ -215,6 +246,18 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 	if opts.MaxAttempts < 1 || opts.MaxAttempts > MaxMaxAttempts {
 		return Issued{}, invalid("max_attempts", fmt.Sprintf("%d is outside [1, %d]", opts.MaxAttempts, MaxMaxAttempts))
 	}
+	if opts.MaxFailures == 0 {
+		opts.MaxFailures = DefaultMaxFailures
+	}
+	if opts.MaxFailures < 1 || opts.MaxFailures > MaxMaxFailures {
+		return Issued{}, invalid("max_failures", fmt.Sprintf("%d is outside [1, %d]", opts.MaxFailures, MaxMaxFailures))
+	}
+	if opts.FailureWindow == 0 {
+		opts.FailureWindow = DefaultFailureWindow
+	}
+	if opts.FailureWindow < MinFailureWindow || opts.FailureWindow > MaxFailureWindow || opts.FailureWindow%time.Millisecond != 0 {
+		return Issued{}, invalid("failure_window", fmt.Sprintf("%v is outside [%v, %v] or not whole milliseconds", opts.FailureWindow, MinFailureWindow, MaxFailureWindow))
+	}
 	now := m.opts.Clock.Now().Truncate(time.Millisecond)
 	plain := otp.Code(opts.Digits)
 	c := store.Code{
@@ -226,6 +269,10 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(opts.TTL),
 		MaxAttempts: opts.MaxAttempts,
+		Digits:      opts.Digits,
+
+		BudgetLimit:  opts.MaxFailures,
+		BudgetWindow: opts.FailureWindow,
 	}
 	retryAt, err := m.st.InsertCode(ctx, c, m.opts.SendWindow, m.opts.MaxSends)
 	if errors.Is(err, store.ErrThrottled) {
@@ -238,22 +285,27 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 	return Issued{ID: c.ID, Code: plain, Purpose: purpose, Subject: subject, CreatedAt: now, ExpiresAt: c.ExpiresAt, AttemptsLeft: c.MaxAttempts}, nil
 }
 
-// Check compares presented with the subject's pending code, counting one attempt
-// whether right or wrong. The comparison is of HMACs, inside the atomic
-// update that counts the attempt, so a burst of guesses never gets more than
-// the attempts allowed.
+// Check compares presented with the subject's pending code, counting one
+// attempt whether right or wrong, and a wrong one against the subject's
+// failure budget. Spaces and hyphens in presented are ignored ("123 456",
+// "123-456"); input of another length than the code's, or with anything
+// but digits, is Invalid and counts nothing. The comparison is of HMACs,
+// inside the atomic step that counts the attempt, so a burst of guesses
+// never gets more than the attempts and the budget allow.
 func (m *Manager) Check(ctx context.Context, purpose, subject, presented string) (Result, error) {
 	if argcheck.Name("code", "purpose", purpose, true) != nil || argcheck.Name("code", "subject", subject, true) != nil {
 		return Result{Status: NotFound}, nil
 	}
-	macs := make([]store.PepperMAC, len(m.peppers))
+	presented, digits := normalize(presented)
+	a := store.CodeAttempt{Digits: digits, MACs: make([]store.PepperMAC, len(m.peppers))}
 	for i, p := range m.peppers {
-		macs[i] = store.PepperMAC{PepperID: p.id, MAC: mac(p.key, purpose, subject, presented)}
+		a.MACs[i] = store.PepperMAC{PepperID: p.id, MAC: mac(p.key, purpose, subject, presented)}
 	}
 	// A refusal of a code that looks checkable means a new code replaced it
 	// between the two statements; check again against the new one.
 	for range 3 {
-		c, counted, approved, err := m.st.CheckCode(ctx, purpose, subject, macs, m.opts.Clock.Now())
+		now := m.opts.Clock.Now()
+		c, res, err := m.st.CheckCode(ctx, purpose, subject, a, now)
 		if errors.Is(err, store.ErrNotFound) {
 			return Result{Status: NotFound}, nil
 		}
@@ -261,20 +313,49 @@ func (m *Manager) Check(ctx context.Context, purpose, subject, presented string)
 			return Result{}, fmt.Errorf("code: check: %w", err)
 		}
 		left := max(c.MaxAttempts-c.Attempts, 0)
+		if budget := max(c.BudgetLimit-res.Failures, 0); now.UnixMilli() < res.BudgetEnd.UnixMilli() && budget < left {
+			left = budget
+		}
 		switch {
-		case counted && approved:
+		case res.Counted && res.Approved:
 			return Result{Status: Approved, ID: c.ID, AttemptsLeft: left}, nil
-		case counted:
+		case res.Counted:
 			return Result{Status: Invalid, ID: c.ID, AttemptsLeft: left}, nil
 		case !c.ApprovedAt.IsZero() || !c.CancelledAt.IsZero():
 			return Result{Status: NotFound}, nil
-		case c.Attempts >= c.MaxAttempts:
+		case c.Attempts >= c.MaxAttempts || c.BudgetSpent(res, now):
 			return Result{Status: MaxAttempts, ID: c.ID}, nil
-		case m.opts.Clock.Now().UnixMilli() >= c.ExpiresAt.UnixMilli():
+		case now.UnixMilli() >= c.ExpiresAt.UnixMilli():
 			return Result{Status: Expired, ID: c.ID, AttemptsLeft: left}, nil
+		case digits == 0 || (c.Digits != 0 && c.Digits != digits):
+			return Result{Status: Invalid, ID: c.ID, AttemptsLeft: left}, nil
 		}
 	}
 	return Result{}, errors.New("code: check: the pending code kept changing")
+}
+
+// normalize returns presented without spaces and hyphens, and its length if
+// it is then a code's (otp.MinDigits to otp.MaxDigits decimal digits), or
+// 0.
+func normalize(presented string) (string, int) {
+	if len(presented) > 4*otp.MaxDigits {
+		return presented, 0
+	}
+	b := make([]byte, 0, otp.MaxDigits)
+	digits := true
+	for _, r := range presented {
+		switch {
+		case r == '-' || unicode.IsSpace(r):
+		case r >= '0' && r <= '9':
+			b = append(b, byte(r))
+		default:
+			digits = false
+		}
+	}
+	if !digits || len(b) < otp.MinDigits || len(b) > otp.MaxDigits {
+		return presented, 0
+	}
+	return string(b), len(b)
 }
 
 // mac is HMAC-SHA-256 under pepper of purpose, subject and the code

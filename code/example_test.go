@@ -35,7 +35,7 @@ func Example() {
 	}
 	fmt.Println(len(iss.Code), "digits,", iss.AttemptsLeft, "attempts")
 
-	wrong := "x" + iss.Code[1:]
+	wrong := string('0'+(iss.Code[0]-'0'+1)%10) + iss.Code[1:] // another code of the same length
 	r, _ := m.Check(ctx, "login", "+15550100", wrong)
 	fmt.Println(r.Status, r.AttemptsLeft)
 	r, _ = m.Check(ctx, "login", "+15550100", iss.Code)

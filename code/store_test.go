@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 		e := fresh(t)
 		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{Digits: 8, MaxAttempts: 3}))
 		check(t, e, "u", wrong(iss.Code), code.Invalid, 2)
-		check(t, e, "u", "not a code", code.Invalid, 1)
+		check(t, e, "u", wrong(iss.Code), code.Invalid, 1)
 		check(t, e, "u", wrong(iss.Code), code.Invalid, 0)
 		check(t, e, "u", iss.Code, code.MaxAttempts, 0)
 	})
@@ -157,10 +158,59 @@ func testCodes(t *testing.T, fresh func(*testing.T) *env) {
 			t.Fatalf("a short old pepper: %v", err)
 		}
 	})
+	t.Run("spaces and hyphens in a submitted code are ignored", func(t *testing.T) {
+		e := fresh(t)
+		for _, format := range []func(string) string{
+			func(c string) string { return c[:3] + " " + c[3:] },
+			func(c string) string { return c[:3] + "-" + c[3:] },
+			func(c string) string { return " " + c[:2] + "-" + c[2:4] + "\t" + c[4:] + "\n" },
+		} {
+			iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+			check(t, e, "u", format(iss.Code), code.Approved, 4)
+		}
+	})
+	t.Run("a submission of another length or with letters is INVALID and spends neither an attempt nor the budget", func(t *testing.T) {
+		e := fresh(t)
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{MaxAttempts: 3, MaxFailures: 3}))
+		for _, bad := range []string{"not a code", iss.Code[:5], iss.Code + "0", iss.Code[:5] + "a", "１２３４５６", "", "0x1234", strings.Repeat("1", 1000)} {
+			check(t, e, "u", bad, code.Invalid, 3)
+		}
+		check(t, e, "u", wrong(iss.Code), code.Invalid, 2)
+		check(t, e, "u", iss.Code, code.Approved, 1)
+	})
+	t.Run("new codes do not refill the failure budget: after 10 wrong attempts in an hour, even the right code is MAX_ATTEMPTS until the hour ends", func(t *testing.T) {
+		e := fresh(t)
+		for i := range 2 {
+			iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+			for j := range code.DefaultMaxAttempts {
+				check(t, e, "u", wrong(iss.Code), code.Invalid, min(code.DefaultMaxAttempts, code.DefaultMaxFailures-5*i)-j-1)
+			}
+			e.clock.Advance(10 * time.Minute)
+		}
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+		check(t, e, "u", iss.Code, code.MaxAttempts, 0)
+		check(t, e, "someone else", iss.Code, code.NotFound, 0)
+		e.clock.Advance(40*time.Minute - time.Millisecond)
+		check(t, e, "u", iss.Code, code.MaxAttempts, 0)
+		e.clock.Advance(time.Millisecond)
+		iss = backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{}))
+		check(t, e, "u", iss.Code, code.Approved, 4)
+	})
+	t.Run("a code's failure budget is set when it is issued", func(t *testing.T) {
+		e := fresh(t)
+		iss := backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{MaxFailures: 2, FailureWindow: 15 * time.Minute}))
+		check(t, e, "u", wrong(iss.Code), code.Invalid, 1)
+		check(t, e, "u", wrong(iss.Code), code.Invalid, 0)
+		check(t, e, "u", iss.Code, code.MaxAttempts, 0)
+		e.clock.Advance(15 * time.Minute)
+		iss = backendtest.Must[code.Issued](t)(e.codes.Issue(ctx, "login", "u", code.IssueOptions{MaxFailures: 2, FailureWindow: 15 * time.Minute}))
+		check(t, e, "u", iss.Code, code.Approved, 4)
+	})
 	t.Run("bad options are an InvalidError naming the field", func(t *testing.T) {
 		e := fresh(t)
 		for field, opts := range map[string]code.IssueOptions{
 			"digits": {Digits: 3}, "ttl": {TTL: 25 * time.Hour}, "max_attempts": {MaxAttempts: -1},
+			"max_failures": {MaxFailures: code.MaxMaxFailures + 1}, "failure_window": {FailureWindow: code.MinFailureWindow - time.Second},
 		} {
 			_, err := e.codes.Issue(ctx, "p", "s", opts)
 			var ie *store.InvalidError
@@ -185,12 +235,29 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 		if got[code.Invalid] != code.DefaultMaxAttempts || got[code.MaxAttempts] != 500-code.DefaultMaxAttempts {
 			t.Fatalf("outcomes %v, want %d INVALID and the rest MAX_ATTEMPTS", got, code.DefaultMaxAttempts)
 		}
-		c, counted, _, err := a.st.CheckCode(ctx, "login", "u", nil, a.clock.Now())
-		if err != nil || counted || c.Attempts != code.DefaultMaxAttempts {
-			t.Fatalf("stored attempts %d (counted %v, %v), want %d", c.Attempts, counted, err, code.DefaultMaxAttempts)
+		c, res, err := a.st.CheckCode(ctx, "login", "u", store.CodeAttempt{}, a.clock.Now())
+		if err != nil || res.Counted || c.Attempts != code.DefaultMaxAttempts {
+			t.Fatalf("stored attempts %d (counted %v, %v), want %d", c.Attempts, res.Counted, err, code.DefaultMaxAttempts)
 		}
 		if r := backendtest.Must[code.Result](t)(b.codes.Check(ctx, "login", "u", iss.Code)); r.Status != code.MaxAttempts {
 			t.Fatalf("the right code after the burst: %v", r.Status)
+		}
+	})
+	t.Run("100 concurrent wrong guesses on two instances spend exactly the failure budget of 10, and the right code then gets MAX_ATTEMPTS", func(t *testing.T) {
+		a, b := pair(t)
+		iss := backendtest.Must[code.Issued](t)(a.codes.Issue(ctx, "login", "u", code.IssueOptions{MaxAttempts: 100}))
+		wrong := []byte(iss.Code)
+		wrong[0] = '0' + (wrong[0]-'0'+1)%10
+		got := backendtest.Parallel(t, 100, []*env{a, b}, func(e *env) (code.Status, error) {
+			r, err := e.codes.Check(ctx, "login", "u", string(wrong))
+			return r.Status, err
+		})
+		if got[code.Invalid] != code.DefaultMaxFailures || got[code.MaxAttempts] != 100-code.DefaultMaxFailures {
+			t.Fatalf("outcomes %v, want %d INVALID and the rest MAX_ATTEMPTS", got, code.DefaultMaxFailures)
+		}
+		nw := backendtest.Must[code.Issued](t)(b.codes.Issue(ctx, "login", "u", code.IssueOptions{MaxAttempts: 100}))
+		if r := backendtest.Must[code.Result](t)(a.codes.Check(ctx, "login", "u", nw.Code)); r.Status != code.MaxAttempts {
+			t.Fatalf("the right new code after the burst: %v", r.Status)
 		}
 	})
 	t.Run("of 40 concurrent sends of a code to one subject exactly 5 are sent and the rest throttled", func(t *testing.T) {

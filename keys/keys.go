@@ -85,6 +85,11 @@ var (
 	ErrNotFound = errors.New("keys: no key with this id")
 	// ErrRevoked is returned by Reroll and Update for a revoked key.
 	ErrRevoked = errors.New("keys: the key is revoked")
+	// ErrRerolled is returned by Reroll for a key that was rerolled
+	// already: reroll the key that replaced it.
+	ErrRerolled = errors.New("keys: the key was rerolled already")
+	// ErrExpired is returned by Reroll for a key past its expiry.
+	ErrExpired = errors.New("keys: the key has expired")
 )
 
 // invalid is the [*store.InvalidError] of a bad argument.
@@ -346,6 +351,10 @@ func (m *Manager) wrap(op string, err error) error {
 		return ErrNotFound
 	case errors.Is(err, store.ErrRevoked):
 		return ErrRevoked
+	case errors.Is(err, store.ErrRerolled):
+		return ErrRerolled
+	case errors.Is(err, store.ErrExpired):
+		return ErrExpired
 	}
 	return fmt.Errorf("keys: %s: %w", op, err)
 }
@@ -442,9 +451,12 @@ func (m *Manager) Revoke(ctx context.Context, id string) (Info, error) {
 // Reroll replaces key id with a new key of the same prefix that carries over
 // its namespace, owner, name, metadata, enabled flag, expiry, remaining uses
 // and rate limit. The old key keeps working for overlap (0: it stops now),
-// then expires; if it was to expire sooner, it still does. Uses spent
-// through the old key during the overlap are not taken from the new key's
-// count.
+// then expires; if it was to expire sooner, it still does. During the
+// overlap both keys spend from one count of remaining uses and one rate
+// limit, the new key's, so a reroll never adds uses. A key is rerolled once:
+// Reroll returns ErrRerolled for a key that was rerolled already (of
+// concurrent rerolls of one key, one succeeds), and ErrRevoked or
+// ErrExpired for a key that is revoked or past its expiry.
 func (m *Manager) Reroll(ctx context.Context, id string, overlap time.Duration) (Created, error) {
 	if overlap < 0 || overlap > MaxLifetime {
 		return Created{}, invalid("overlap", fmt.Sprintf("%v is negative or too long", overlap))

@@ -374,6 +374,66 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			t.Fatalf("reroll unknown: %v", err)
 		}
 	})
+	t.Run("a key is rerolled once; a rerolled, revoked or expired key is not rerolled", func(t *testing.T) {
+		e := fresh(t)
+		k := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Hour)}))
+		nw := backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, k.ID, time.Minute))
+		if _, err := e.keys.Reroll(ctx, k.ID, time.Minute); !errors.Is(err, keys.ErrRerolled) {
+			t.Fatalf("a second reroll of the old key, during the overlap: %v", err)
+		}
+		e.clock.Advance(time.Minute)
+		if _, err := e.keys.Reroll(ctx, k.ID, 0); !errors.Is(err, keys.ErrRerolled) {
+			t.Fatalf("a second reroll of the old key, after the overlap: %v", err)
+		}
+		backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, nw.ID, 0))
+		short := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{ExpiresAt: e.clock.Now().Add(time.Minute)}))
+		e.clock.Advance(time.Minute)
+		if _, err := e.keys.Reroll(ctx, short.ID, 0); !errors.Is(err, keys.ErrExpired) {
+			t.Fatalf("a reroll of an expired key: %v", err)
+		}
+	})
+	t.Run("four rerolls of a key with 3 uses give 3 uses in all, through the old keys and the new", func(t *testing.T) {
+		e := fresh(t)
+		k := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(3)}))
+		all := []keys.Created{k}
+		for range 4 {
+			all = append(all, backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, all[len(all)-1].ID, time.Hour)))
+		}
+		valid := 0
+		for range 3 {
+			for _, c := range all {
+				r := backendtest.Must[keys.Result](t)(e.keys.Verify(ctx, c.Key, "", 1))
+				switch r.Status {
+				case keys.Valid:
+					valid++
+				case keys.UsageExceeded:
+				default:
+					t.Fatalf("verify through %s: %v", c.ID, r.Status)
+				}
+				if r.ID != c.ID || r.Remaining == nil || *r.Remaining != int64(3-valid) {
+					t.Fatalf("verify through %s after %d uses: %+v", c.ID, valid, r)
+				}
+			}
+		}
+		if valid != 3 {
+			t.Fatalf("%d uses through five keys of one line, want 3", valid)
+		}
+	})
+	t.Run("an old key and its reroll share one rate limit", func(t *testing.T) {
+		e := fresh(t)
+		k := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{RateLimit: &store.RateLimit{Limit: 2, Window: time.Minute}}))
+		verify(t, e, k.Key, "", 1, keys.Valid)
+		nw := backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, k.ID, time.Hour))
+		verify(t, e, nw.Key, "", 1, keys.Valid)
+		verify(t, e, k.Key, "", 1, keys.RateLimited)
+		r := verify(t, e, nw.Key, "", 1, keys.RateLimited)
+		if r.RateLimit == nil || r.RateLimit.Remaining != 0 {
+			t.Fatalf("the new key's window: %+v", r.RateLimit)
+		}
+		e.clock.Advance(time.Minute)
+		verify(t, e, k.Key, "", 2, keys.Valid)
+		verify(t, e, nw.Key, "", 1, keys.RateLimited)
+	})
 	t.Run("bad options are an InvalidError naming the field", func(t *testing.T) {
 		e := fresh(t)
 		for field, opts := range map[string]keys.CreateOptions{
@@ -415,6 +475,38 @@ func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 		})
 		if got[keys.Valid] != 100 || got[keys.UsageExceeded] != 900 {
 			t.Fatalf("outcomes %v, want 100 VALID and 900 USAGE_EXCEEDED", got)
+		}
+	})
+	t.Run("of 20 concurrent rerolls of one key on two instances exactly one succeeds, and the rest are ErrRerolled", func(t *testing.T) {
+		a, b := pair(t)
+		three := int64(3)
+		c := backendtest.Must[keys.Created](t)(a.keys.Create(ctx, keys.CreateOptions{Remaining: &three}))
+		var mu sync.Mutex
+		var made []keys.Created
+		got := backendtest.Parallel(t, 20, []*env{a, b}, func(e *env) (string, error) {
+			nw, err := e.keys.Reroll(ctx, c.ID, time.Hour)
+			if errors.Is(err, keys.ErrRerolled) {
+				return "rerolled already", nil
+			}
+			mu.Lock()
+			made = append(made, nw)
+			mu.Unlock()
+			return "rerolled", err
+		})
+		if got["rerolled"] != 1 || got["rerolled already"] != 19 {
+			t.Fatalf("outcomes %v, want 1 rerolled and 19 refused", got)
+		}
+		i := 0
+		uses := backendtest.Parallel(t, 40, []*env{a, b}, func(e *env) (keys.Status, error) {
+			mu.Lock()
+			i++
+			key := []string{c.Key, made[0].Key}[i%2]
+			mu.Unlock()
+			r, err := e.keys.Verify(ctx, key, "", 1)
+			return r.Status, err
+		})
+		if uses[keys.Valid] != 3 {
+			t.Fatalf("outcomes %v through the old and the new key, want 3 VALID", uses)
 		}
 	})
 	t.Run("a rate limit of 50 per window admits 50 of 300 concurrent verifications, then 50 more in the next window", func(t *testing.T) {

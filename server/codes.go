@@ -12,12 +12,21 @@ import (
 
 var maxCodeSeconds = int64(code.MaxTTL / time.Second)
 
+// minCodeDigits is the shortest code the service issues: 4 and 5 digits
+// are for programs that bound guessing further themselves (package code
+// says what they cost).
+const minCodeDigits = 6
+
 type issueCodeRequest struct {
 	Purpose     string `json:"purpose"`
 	Subject     string `json:"subject"`
 	Digits      *int   `json:"digits"`
 	ExpiresIn   *int64 `json:"expires_in"`
 	MaxAttempts *int   `json:"max_attempts"`
+	// MaxFailures and FailureWindow (seconds) are the failure budget of
+	// the purpose and subject while this code is the latest.
+	MaxFailures   *int   `json:"max_failures"`
+	FailureWindow *int64 `json:"failure_window"`
 }
 
 type issueCodeResponse struct {
@@ -40,8 +49,8 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	var opts code.IssueOptions
 	if req.Digits != nil {
-		if *req.Digits < otp.MinDigits || *req.Digits > otp.MaxDigits {
-			return invalid("digits", "digits must be between %d and %d", otp.MinDigits, otp.MaxDigits)
+		if *req.Digits < minCodeDigits || *req.Digits > otp.MaxDigits {
+			return invalid("digits", "digits must be between %d and %d", minCodeDigits, otp.MaxDigits)
 		}
 		opts.Digits = *req.Digits
 	}
@@ -57,6 +66,19 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request) error {
 			return invalid("max_attempts", "max_attempts must be between 1 and %d", code.MaxMaxAttempts)
 		}
 		opts.MaxAttempts = *req.MaxAttempts
+	}
+	if req.MaxFailures != nil {
+		if *req.MaxFailures < 1 || *req.MaxFailures > code.MaxMaxFailures {
+			return invalid("max_failures", "max_failures must be between 1 and %d", code.MaxMaxFailures)
+		}
+		opts.MaxFailures = *req.MaxFailures
+	}
+	if req.FailureWindow != nil {
+		d, err := seconds("failure_window", *req.FailureWindow, int64(code.MinFailureWindow/time.Second), int64(code.MaxFailureWindow/time.Second))
+		if err != nil {
+			return err
+		}
+		opts.FailureWindow = d
 	}
 	c, err := s.codes.Issue(r.Context(), req.Purpose, req.Subject, opts)
 	if err != nil {

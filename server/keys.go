@@ -357,7 +357,8 @@ func forbiddenNamespace(ns string) *apiError {
 }
 
 // keysError maps the errors of package keys: bad arguments to 400, an
-// unknown id to 404, a revoked key to 409; anything else is internal.
+// unknown id to 404, a revoked key (or, for a reroll, an expired one or one
+// rerolled already) to 409; anything else is internal.
 func keysError(err error) error {
 	var ie *store.InvalidError
 	switch {
@@ -367,6 +368,10 @@ func keysError(err error) error {
 		return notFound("no key with this id")
 	case errors.Is(err, keys.ErrRevoked):
 		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key is revoked"}
+	case errors.Is(err, keys.ErrRerolled):
+		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key was rerolled already; reroll the key that replaced it"}
+	case errors.Is(err, keys.ErrExpired):
+		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key has expired"}
 	}
 	return err
 }

@@ -32,6 +32,11 @@ var (
 	// ErrRevoked is returned by RerollKey and UpdateKey when the key is
 	// revoked.
 	ErrRevoked = errors.New("store: key is revoked")
+	// ErrRerolled is returned by RerollKey when the key was rerolled
+	// already: a key is replaced once.
+	ErrRerolled = errors.New("store: key was rerolled already")
+	// ErrExpired is returned by RerollKey when the key has expired.
+	ErrExpired = errors.New("store: key has expired")
 	// ErrDuplicate is returned when an insert collides with an existing id
 	// or hash, which for random values means a bug, not bad luck.
 	ErrDuplicate = errors.New("store: duplicate id or hash")
@@ -64,6 +69,39 @@ type Code struct {
 	ApprovedAt  time.Time // zero until the right code was checked in time
 	CancelledAt time.Time // zero unless a newer code replaced it
 	PepperID    string    // which pepper keyed MAC; "" for codes from before peppers had ids
+	Digits      int       // the code's length; 0 for codes from before lengths were kept (any length is checked)
+	// BudgetLimit and BudgetWindow are the failure budget of the code's
+	// purpose and subject while it is the latest: at most BudgetLimit wrong
+	// attempts, across codes, in a window of BudgetWindow that starts at
+	// the first failure after the previous window ended.
+	BudgetLimit  int
+	BudgetWindow time.Duration
+}
+
+// CodeAttempt is what CheckCode is given of a presented code.
+type CodeAttempt struct {
+	// MACs are the presented code's MAC under each pepper.
+	MACs []PepperMAC
+	// Digits is the presented code's length; 0 for input that is no code
+	// (a letter, a length no code has), which counts nothing.
+	Digits int
+}
+
+// CodeCheck is what CheckCode did.
+type CodeCheck struct {
+	Counted  bool // an attempt was counted against the code
+	Approved bool // the counted attempt was the right code
+	// Failures and BudgetEnd are the subject's failure budget after the
+	// check: the wrong attempts counted in the window that ends at
+	// BudgetEnd (none once it has ended).
+	Failures  int
+	BudgetEnd time.Time
+}
+
+// BudgetSpent reports whether c's failure budget, as check left it, refuses
+// attempts at now.
+func (c Code) BudgetSpent(check CodeCheck, now time.Time) bool {
+	return now.UnixMilli() < check.BudgetEnd.UnixMilli() && check.Failures >= c.BudgetLimit
 }
 
 // PepperMAC is the MAC of a presented code under one pepper, for CheckCode.
@@ -110,8 +148,8 @@ type AuditFilter struct {
 	Limit                 int
 }
 
-// Cutoffs say what Sweep deletes: tokens and codes finished before
-// Records; API keys and access keys expired or revoked before Tombstones
+// Cutoffs say what Sweep deletes: tokens and codes finished, and code
+// failure budgets whose window ended, before Records; API keys and access keys expired or revoked before Tombstones
 // (a revoked key answers REVOKED for as long as the audit trail can name
 // it); audit records older than Audit.
 type Cutoffs struct {
@@ -154,6 +192,12 @@ type Key struct {
 	// uses counted in it.
 	RateStart time.Time
 	RateCount int64
+	// Successor is, for a key that was rerolled, the id of the newest key
+	// that replaced it (through any number of rerolls): while the old key
+	// lasts, its uses are spent from the successor's remaining uses and
+	// rate limit, and the old key's own are as they were at the reroll.
+	// "" for a key that was never rerolled.
+	Successor string
 }
 
 // Clone returns a copy of k that shares no memory with it.
@@ -172,8 +216,8 @@ func (k Key) Clone() Key {
 }
 
 // Limited reports whether verifying k must write: it has a use count or a
-// rate limit.
-func (k Key) Limited() bool { return k.Remaining != nil || k.RateLimit != nil }
+// rate limit, or was rerolled (its successor's limits are what count).
+func (k Key) Limited() bool { return k.Remaining != nil || k.RateLimit != nil || k.Successor != "" }
 
 // KeyFilter selects keys for ListKeys: by owner and/or namespace (empty
 // matches any), ordered by id, starting after the id After, at most Limit.
@@ -199,7 +243,9 @@ type KeyUpdate struct {
 // Times are stored to the millisecond.
 type Store interface {
 	// InsertToken stores t. With revokeOthers, it first revokes, in the same
-	// transaction, the unused tokens of t's subject with the same purpose.
+	// transaction, the unused tokens of t's subject with the same purpose:
+	// one indexed step through the subject's live tokens, however many
+	// used or revoked ones it has.
 	InsertToken(ctx context.Context, t Token, revokeOthers bool) error
 	// GetToken returns the token with this purpose and hash, or ErrNotFound.
 	GetToken(ctx context.Context, purpose string, hash []byte) (Token, error)
@@ -216,16 +262,22 @@ type Store interface {
 	// and subject: refusing with ErrThrottled if maxSends codes were already
 	// created within window before c.CreatedAt (retryAt is then when the
 	// next one may be sent), and cancelling the subject's earlier codes, so
-	// that at most one is uncancelled.
+	// that at most one is uncancelled. The subject's failure budget carries
+	// over from code to code.
 	InsertCode(ctx context.Context, c Code, window time.Duration, maxSends int) (retryAt time.Time, err error)
 	// CheckCode counts one attempt against the subject's latest uncancelled
-	// code, in one atomic step, if it is unapproved, unexpired at now and has
-	// attempts left; approved reports whether mac matched, counted whether
-	// the attempt was made. The code is returned after the attempt, or as it
-	// stands if none was counted; ErrNotFound if the subject has none.
-	// The attempt is approved if one of macs has the code's pepper id and
-	// its MAC (a code with no pepper id matches any of them).
-	CheckCode(ctx context.Context, purpose, subject string, macs []PepperMAC, now time.Time) (c Code, counted, approved bool, err error)
+	// code, in one transaction serialised per purpose and subject, if the
+	// code is unapproved, unexpired at now, has attempts left and has
+	// a.Digits digits (any, for a code of unknown length), and the
+	// subject's failure budget is not spent (Code.BudgetSpent); a wrong
+	// attempt is counted in the budget too, so that of any number of
+	// concurrent checks in any number of processes, no more wrong
+	// attempts are counted than the code's and the budget's limits. The
+	// attempt is approved if one of a.MACs has the code's pepper id and its
+	// MAC (a code with no pepper id matches any of them). The code is
+	// returned after the attempt, or as it stands if none was counted;
+	// ErrNotFound if the subject has none.
+	CheckCode(ctx context.Context, purpose, subject string, a CodeAttempt, now time.Time) (Code, CodeCheck, error)
 
 	// InsertKey stores k.
 	InsertKey(ctx context.Context, k Key) error
@@ -237,7 +289,9 @@ type Store interface {
 	// UseKey spends cost from key id's remaining uses and rate-limit window
 	// in one atomic step, if the key is enabled, unrevoked, unexpired at now,
 	// has cost uses left and cost fits in the window; ok reports whether it
-	// did. The key is returned after the step, or as it stands if refused.
+	// did. A rerolled key spends from its successor's uses and window, the
+	// ones its successor spends. The key is returned after the step, or as
+	// it stands if refused, with the uses and window it spends from.
 	UseKey(ctx context.Context, id string, cost int64, now time.Time) (k Key, ok bool, err error)
 	// ListKeys returns keys matching f in id order.
 	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)
@@ -247,10 +301,14 @@ type Store interface {
 	// RevokeKey revokes key id (idempotently) and returns it, or ErrNotFound.
 	RevokeKey(ctx context.Context, id string, now time.Time) (Key, error)
 	// RerollKey stores nk, which takes from key oldID its namespace, owner,
-	// name, metadata, enabled flag, expiry, remaining uses and rate limit,
-	// and makes the old key expire at oldExpiresAt or its own expiry if
-	// sooner, all in one transaction. It returns the new key as stored;
-	// ErrNotFound or ErrRevoked for an old key that cannot be rerolled.
+	// name, metadata, enabled flag, expiry, remaining uses and rate limit
+	// (with its current window), makes the old key expire at oldExpiresAt
+	// or its own expiry if sooner, and makes nk the successor of the old key
+	// and of the keys the old key replaced, all in one transaction
+	// serialised on the old key: of concurrent rerolls of one key, in any
+	// number of processes, one succeeds. It returns the new key as stored;
+	// ErrNotFound, ErrRevoked, ErrExpired (at nk.CreatedAt) or ErrRerolled
+	// for an old key that cannot be rerolled.
 	RerollKey(ctx context.Context, oldID string, nk Key, oldExpiresAt time.Time) (Key, error)
 
 	// LoadOrStoreSetting returns the value of setting name, storing value

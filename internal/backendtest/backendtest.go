@@ -180,7 +180,7 @@ func Postgres(params map[string]string) Backend {
 				},
 				Contents: func(tb testing.TB) []byte {
 					var all []string
-					for _, table := range []string{"tokens", "codes", "api_keys", "settings", "schema_migrations", "access_keys", "audit_log"} {
+					for _, table := range []string{"tokens", "codes", "api_keys", "settings", "schema_migrations", "access_keys", "audit_log", "code_budgets"} {
 						rows, err := own(tb).Query(ctx, "SELECT t::text FROM "+table+" t")
 						if err != nil {
 							tb.Fatal(err)

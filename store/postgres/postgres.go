@@ -200,6 +200,11 @@ func (b coreBackend) SecretTx(ctx context.Context, fn func(sqlstore.Querier) err
 	return pgx.BeginFunc(ctx, b.p.pool, func(tx pgx.Tx) error { return fn(querier{tx}) })
 }
 
+// Tx runs fn in a transaction, as SecretTx does.
+func (b coreBackend) Tx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return b.SecretTx(ctx, fn)
+}
+
 // LockSubject takes a transaction-scoped advisory lock on purpose and
 // subject, one lock space for each kind.
 func (coreBackend) LockSubject(ctx context.Context, q sqlstore.Querier, kind sqlstore.Lock, purpose, subject string) error {

@@ -42,7 +42,7 @@ func TestConcurrencyHoldsWhenTheDatabaseDefaultsToRepeatableRead(t *testing.T) {
 func TestManyInstancesMigrateAtOnce(t *testing.T) {
 	db := backendtest.Postgres(nil).NewDB(t)
 	first := db.Open(t).(*postgres.Postgres)
-	if _, err := first.Pool().Exec(context.Background(), "DROP TABLE schema_migrations, tokens, codes, api_keys, settings, access_keys, audit_log"); err != nil {
+	if _, err := first.Pool().Exec(context.Background(), "DROP TABLE schema_migrations, tokens, codes, api_keys, settings, access_keys, audit_log, code_budgets"); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -217,4 +217,47 @@ func migrations(t *testing.T, dialect string) int {
 		t.Fatal(err)
 	}
 	return len(ms)
+}
+
+// TestRevokingASubjectsTokensReadsItsLiveTokensAlone checks the plan of the
+// revocation that every token issue makes, custom and generic: a scan of
+// the index of live tokens, whatever history of used and revoked tokens
+// the subject has.
+func TestRevokingASubjectsTokensReadsItsLiveTokensAlone(t *testing.T) {
+	ctx := context.Background()
+	p := newStore(t)
+	if _, err := p.Pool().Exec(ctx, `INSERT INTO tokens (id, hash, purpose, subject, created_at, expires_at, revoked_at)
+		SELECT 'tok_' || i, sha256(convert_to('tok_' || i, 'UTF8')), 'reset', CASE WHEN i % 10 = 0 THEN 'v' || i ELSE 'u' END, 0, 1, 1
+		FROM generate_series(1, 20000) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Pool().Exec(ctx, "ANALYZE tokens"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := p.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "PREPARE revoke_tokens AS "+sqlstore.RevokeTokensSQL); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DEALLOCATE revoke_tokens")
+	defer conn.Exec(ctx, "RESET plan_cache_mode")
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE revoke_tokens(2, 'reset', 'u')", pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan := strings.Join(lines, "\n"); !strings.Contains(plan, "tokens_live") || strings.Contains(plan, "Seq Scan") {
+			t.Errorf("%s: the revocation does not scan the index of live tokens:\n%s", mode, plan)
+		}
+	}
 }

@@ -221,6 +221,12 @@ func (b coreBackend) SecretTx(ctx context.Context, fn func(sqlstore.Querier) err
 	return b.s.tx(ctx, true, fn)
 }
 
+// Tx runs fn in an immediate transaction committed with
+// synchronous=NORMAL.
+func (b coreBackend) Tx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return b.s.tx(ctx, false, fn)
+}
+
 // tx runs fn in an immediate transaction on the writer, committed with
 // synchronous=FULL if durable.
 func (s *SQLite) tx(ctx context.Context, durable bool, fn func(sqlstore.Querier) error) error {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,4 +149,41 @@ func migrations(t *testing.T, dialect string) int {
 		t.Fatal(err)
 	}
 	return len(ms)
+}
+
+// TestRevokingASubjectsTokensReadsItsLiveTokensAlone checks the plan of the
+// revocation that every token issue makes: a search of the index of live
+// tokens, whatever history of used and revoked tokens the subject has.
+func TestRevokingASubjectsTokensReadsItsLiveTokensAlone(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.w.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+		INSERT INTO tokens (id, hash, purpose, subject, created_at, expires_at, revoked_at)
+		SELECT 'tok_' || i, randomblob(32), 'reset', 'u', 0, 1, 1 FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.w.QueryContext(ctx, "EXPLAIN QUERY PLAN "+sqlstore.RevokeTokensSQL, 2, "reset", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan += detail + "\n"
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "USING INDEX tokens_live (purpose=? AND subject=?)") {
+		t.Fatalf("the revocation does not search the index of live tokens:\n%s", plan)
+	}
 }

@@ -189,7 +189,14 @@ func testTokens(t *testing.T, fresh func(*testing.T) store.Store) {
 }
 
 func code(id, subject string, mac string, created time.Time) store.Code {
-	return store.Code{ID: id, Purpose: "login", Subject: subject, MAC: hash("mac:" + mac), CreatedAt: created, ExpiresAt: created.Add(10 * time.Minute), MaxAttempts: 3, PepperID: "p1"}
+	return store.Code{ID: id, Purpose: "login", Subject: subject, MAC: hash("mac:" + mac), CreatedAt: created, ExpiresAt: created.Add(10 * time.Minute), MaxAttempts: 3, PepperID: "p1",
+		Digits: 6, BudgetLimit: 100, BudgetWindow: time.Hour}
+}
+
+// checkCode is st.CheckCode of a 6-digit attempt with these MACs.
+func checkCode(ctx context.Context, st store.Store, purpose, subject string, macs []store.PepperMAC, now time.Time) (store.Code, bool, bool, error) {
+	c, res, err := st.CheckCode(ctx, purpose, subject, store.CodeAttempt{MACs: macs, Digits: 6}, now)
+	return c, res.Counted, res.Approved, err
 }
 
 // pepper1 is mac under the pepper "p1" of the codes of these tests.
@@ -203,18 +210,18 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		if _, err := st.InsertCode(ctx, c, 10*time.Minute, 5); err != nil {
 			t.Fatal(err)
 		}
-		got, counted, approved, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:wrong")), t0.Add(time.Second))
+		got, counted, approved, err := checkCode(ctx, st, "login", "u", pepper1(hash("mac:wrong")), t0.Add(time.Second))
 		if err != nil || !counted || approved || got.Attempts != 1 || got.MaxAttempts != 3 || got.ID != "c1" {
 			t.Fatalf("wrong MAC: %+v, counted %v, approved %v, %v", got, counted, approved, err)
 		}
-		got, counted, approved, err = st.CheckCode(ctx, "login", "u", pepper1(c.MAC), t0.Add(2*time.Second))
+		got, counted, approved, err = checkCode(ctx, st, "login", "u", pepper1(c.MAC), t0.Add(2*time.Second))
 		if err != nil || !counted || !approved || got.Attempts != 2 || !got.ApprovedAt.Equal(t0.Add(2*time.Second)) {
 			t.Fatalf("right MAC: %+v, counted %v, approved %v, %v", got, counted, approved, err)
 		}
-		if _, counted, approved, err = st.CheckCode(ctx, "login", "u", pepper1(c.MAC), t0.Add(3*time.Second)); err != nil || counted || approved {
+		if _, counted, approved, err = checkCode(ctx, st, "login", "u", pepper1(c.MAC), t0.Add(3*time.Second)); err != nil || counted || approved {
 			t.Fatalf("after approval: counted %v, approved %v, %v", counted, approved, err)
 		}
-		if _, _, _, err := st.CheckCode(ctx, "login", "nobody", pepper1(c.MAC), t0); !errors.Is(err, store.ErrNotFound) {
+		if _, _, _, err := checkCode(ctx, st, "login", "nobody", pepper1(c.MAC), t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a subject without codes: %v", err)
 		}
 	})
@@ -222,16 +229,16 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		st := fresh(t)
 		c := code("c1", "u", "right", t0)
 		must[time.Time](t)(st.InsertCode(ctx, c, 10*time.Minute, 5))
-		if _, counted, _, _ := st.CheckCode(ctx, "login", "u", pepper1(c.MAC), c.ExpiresAt); counted {
+		if _, counted, _, _ := checkCode(ctx, st, "login", "u", pepper1(c.MAC), c.ExpiresAt); counted {
 			t.Fatal("counted at the expiry")
 		}
 		for i := range 4 {
-			got, counted, _, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:wrong")), t0)
+			got, counted, _, err := checkCode(ctx, st, "login", "u", pepper1(hash("mac:wrong")), t0)
 			if err != nil || counted != (i < 3) || got.Attempts != min(i+1, 3) {
 				t.Fatalf("attempt %d: counted %v, %d attempts, %v", i+1, counted, got.Attempts, err)
 			}
 		}
-		if _, counted, approved, _ := st.CheckCode(ctx, "login", "u", pepper1(c.MAC), t0); counted || approved {
+		if _, counted, approved, _ := checkCode(ctx, st, "login", "u", pepper1(c.MAC), t0); counted || approved {
 			t.Fatal("the right MAC was approved after the attempts ran out")
 		}
 	})
@@ -241,20 +248,20 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		c.PepperID = "p2"
 		must[time.Time](t)(st.InsertCode(ctx, c, 10*time.Minute, 5))
 		both := []store.PepperMAC{{PepperID: "p1", MAC: c.MAC}, {PepperID: "p3", MAC: hash("mac:other")}}
-		if _, counted, approved, err := st.CheckCode(ctx, "login", "u", both, t0); err != nil || !counted || approved {
+		if _, counted, approved, err := checkCode(ctx, st, "login", "u", both, t0); err != nil || !counted || approved {
 			t.Fatalf("the right MAC under another pepper: counted %v, approved %v, %v", counted, approved, err)
 		}
 		both = append(both, store.PepperMAC{PepperID: "p2", MAC: c.MAC})
-		if got, _, approved, err := st.CheckCode(ctx, "login", "u", both, t0); err != nil || !approved || got.PepperID != "p2" {
+		if got, _, approved, err := checkCode(ctx, st, "login", "u", both, t0); err != nil || !approved || got.PepperID != "p2" {
 			t.Fatalf("the right MAC under its pepper: approved %v, %+v, %v", approved, got, err)
 		}
 		legacy := code("c2", "v", "right", t0)
 		legacy.PepperID = ""
 		must[time.Time](t)(st.InsertCode(ctx, legacy, 10*time.Minute, 5))
-		if _, _, approved, err := st.CheckCode(ctx, "login", "v", pepper1(legacy.MAC), t0); err != nil || !approved {
+		if _, _, approved, err := checkCode(ctx, st, "login", "v", pepper1(legacy.MAC), t0); err != nil || !approved {
 			t.Fatalf("a code from before pepper ids: approved %v, %v", approved, err)
 		}
-		if _, counted, approved, err := st.CheckCode(ctx, "login", "u", nil, t0); err != nil || counted || approved {
+		if _, counted, approved, err := checkCode(ctx, st, "login", "u", nil, t0); err != nil || counted || approved {
 			t.Fatalf("no MACs at all: counted %v, approved %v, %v", counted, approved, err)
 		}
 	})
@@ -270,7 +277,7 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		if !errors.Is(err, store.ErrThrottled) || !retry.Equal(t0.Add(10*time.Minute)) {
 			t.Fatalf("the fourth code in the window: %v, retry at %v", err, retry)
 		}
-		got, counted, approved, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:m1")), t0.Add(3*time.Minute))
+		got, counted, approved, err := checkCode(ctx, st, "login", "u", pepper1(hash("mac:m1")), t0.Add(3*time.Minute))
 		if err != nil || got.ID != "c2" || !counted || approved {
 			t.Fatalf("an earlier code's MAC checked against %s: counted %v, approved %v, %v", got.ID, counted, approved, err)
 		}
@@ -279,6 +286,77 @@ func testCodes(t *testing.T, fresh func(*testing.T) store.Store) {
 		}
 		if _, err := st.InsertCode(ctx, code("c4", "v", "m5", t0), 10*time.Minute, 3); !errors.Is(err, store.ErrDuplicate) {
 			t.Fatalf("a second code with the same id: %v", err)
+		}
+	})
+	t.Run("a code reads back its length and failure budget", func(t *testing.T) {
+		st := fresh(t)
+		c := code("c1", "u", "right", t0)
+		c.Digits, c.BudgetLimit, c.BudgetWindow = 8, 7, 90*time.Minute
+		must[time.Time](t)(st.InsertCode(ctx, c, 10*time.Minute, 5))
+		got, res, err := st.CheckCode(ctx, "login", "u", store.CodeAttempt{MACs: pepper1(hash("mac:wrong")), Digits: 8}, t0)
+		if err != nil || got.Digits != 8 || got.BudgetLimit != 7 || got.BudgetWindow != 90*time.Minute || !res.Counted {
+			t.Fatalf("%+v, %+v, %v", got, res, err)
+		}
+		if res.Failures != 1 || !res.BudgetEnd.Equal(t0.Add(90*time.Minute)) {
+			t.Fatalf("the budget after one failure: %+v", res)
+		}
+	})
+	t.Run("an attempt of another length than the code's counts nothing; a code of unknown length takes any", func(t *testing.T) {
+		st := fresh(t)
+		must[time.Time](t)(st.InsertCode(ctx, code("c1", "u", "right", t0), 10*time.Minute, 5))
+		for _, digits := range []int{0, 5, 7} {
+			got, res, err := st.CheckCode(ctx, "login", "u", store.CodeAttempt{MACs: pepper1(hash("mac:right")), Digits: digits}, t0)
+			if err != nil || res.Counted || res.Approved || got.Attempts != 0 || res.Failures != 0 {
+				t.Fatalf("%d digits against a 6-digit code: %+v, %+v, %v", digits, got, res, err)
+			}
+		}
+		legacy := code("c2", "v", "right", t0)
+		legacy.Digits = 0
+		must[time.Time](t)(st.InsertCode(ctx, legacy, 10*time.Minute, 5))
+		if _, res, err := st.CheckCode(ctx, "login", "v", store.CodeAttempt{MACs: pepper1(legacy.MAC), Digits: 7}, t0); err != nil || !res.Approved {
+			t.Fatalf("a code of unknown length: %+v, %v", res, err)
+		}
+	})
+	t.Run("the failure budget counts wrong attempts across codes, not right ones, and refuses until its window ends", func(t *testing.T) {
+		st := fresh(t)
+		wrong := store.CodeAttempt{MACs: pepper1(hash("mac:wrong")), Digits: 6}
+		newCode := func(id string, at time.Time) store.Code {
+			c := code(id, "u", id, at)
+			c.BudgetLimit, c.BudgetWindow = 4, time.Hour
+			must[time.Time](t)(st.InsertCode(ctx, c, time.Minute, 5))
+			return c
+		}
+		c1 := newCode("c1", t0)
+		for i := range 3 {
+			if _, res, err := st.CheckCode(ctx, "login", "u", wrong, t0.Add(time.Duration(i)*time.Second)); err != nil || !res.Counted || res.Failures != i+1 || !res.BudgetEnd.Equal(t0.Add(time.Hour)) {
+				t.Fatalf("failure %d: %+v, %v", i+1, res, err)
+			}
+		}
+		if _, res, _ := st.CheckCode(ctx, "login", "u", store.CodeAttempt{MACs: pepper1(c1.MAC), Digits: 6}, t0); res.Counted {
+			t.Fatal("a fourth attempt at a code of 3")
+		}
+		c2 := newCode("c2", t0.Add(5*time.Minute))
+		if _, res, err := st.CheckCode(ctx, "login", "u", wrong, t0.Add(6*time.Minute)); err != nil || !res.Counted || res.Failures != 4 {
+			t.Fatalf("the fourth failure, on a new code: %+v, %v", res, err)
+		}
+		got, res, err := st.CheckCode(ctx, "login", "u", store.CodeAttempt{MACs: pepper1(c2.MAC), Digits: 6}, t0.Add(7*time.Minute))
+		if err != nil || res.Counted || res.Approved || got.Attempts != 1 || !got.BudgetSpent(res, t0.Add(7*time.Minute)) {
+			t.Fatalf("the right code with the budget spent: %+v, %+v, %v", got, res, err)
+		}
+		c3 := newCode("c3", t0.Add(59*time.Minute))
+		if _, res, _ := st.CheckCode(ctx, "login", "u", wrong, t0.Add(time.Hour-time.Millisecond)); res.Counted {
+			t.Fatal("a new code refilled the budget")
+		}
+		if _, res, err := st.CheckCode(ctx, "login", "u", wrong, t0.Add(time.Hour)); err != nil || !res.Counted || res.Failures != 1 || !res.BudgetEnd.Equal(t0.Add(2*time.Hour)) {
+			t.Fatalf("a failure once the window ended: %+v, %v", res, err)
+		}
+		if _, res, err := st.CheckCode(ctx, "login", "u", store.CodeAttempt{MACs: pepper1(c3.MAC), Digits: 6}, t0.Add(time.Hour)); err != nil || !res.Approved || res.Failures != 1 {
+			t.Fatalf("the right code is not a failure: %+v, %v", res, err)
+		}
+		other := code("o", "someone else", "o", t0)
+		must[time.Time](t)(st.InsertCode(ctx, other, time.Minute, 5))
+		if _, res, err := st.CheckCode(ctx, "login", "someone else", wrong, t0.Add(7*time.Minute)); err != nil || !res.Counted || res.Failures != 1 {
+			t.Fatalf("another subject's budget: %+v, %v", res, err)
 		}
 	})
 }
@@ -297,7 +375,7 @@ func sameKey(a, b store.Key) bool {
 		a.ExpiresAt.Equal(b.ExpiresAt) && a.RevokedAt.Equal(b.RevokedAt) &&
 		(a.Remaining == nil) == (b.Remaining == nil) && (a.Remaining == nil || *a.Remaining == *b.Remaining) &&
 		(a.RateLimit == nil) == (b.RateLimit == nil) && (a.RateLimit == nil || *a.RateLimit == *b.RateLimit) &&
-		a.RateStart.Equal(b.RateStart) && a.RateCount == b.RateCount
+		a.RateStart.Equal(b.RateStart) && a.RateCount == b.RateCount && a.Successor == b.Successor
 }
 
 func testKeys(t *testing.T, fresh func(*testing.T) store.Store) {
@@ -450,6 +528,7 @@ func testKeys(t *testing.T, fresh func(*testing.T) store.Store) {
 		got := must[store.Key](t)(st.RerollKey(ctx, "old", nk, t0.Add(time.Hour)))
 		want := old
 		want.ID, want.Hash, want.Start, want.CreatedAt, want.UpdatedAt, want.Remaining = "new", nk.Hash, "sk_new", nk.CreatedAt, nk.UpdatedAt, i64(8)
+		want.RateStart, want.RateCount = t0, 1 // the window goes on
 		if !sameKey(got, want) || !sameKey(must[store.Key](t)(st.KeyByHash(ctx, nk.Hash)), want) {
 			t.Fatalf("rerolled\n%+v\nwant\n%+v", got, want)
 		}
@@ -471,6 +550,77 @@ func testKeys(t *testing.T, fresh func(*testing.T) store.Store) {
 		}
 		if _, err := st.KeyByID(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a refused reroll stored its key: %v", err)
+		}
+	})
+	t.Run("a key is rerolled once, and an expired key not at all", func(t *testing.T) {
+		st := fresh(t)
+		noErr(t, st.InsertKey(ctx, key("k1", nil, nil)))
+		nk := func(id string) store.Key {
+			return store.Key{ID: id, Hash: hash("key:" + id), Prefix: "sk_", Start: "sk_" + id, CreatedAt: t0, UpdatedAt: t0}
+		}
+		if got := must[store.Key](t)(st.RerollKey(ctx, "k1", nk("k2"), t0.Add(time.Hour))); got.Successor != "" {
+			t.Fatalf("the new key has a successor: %q", got.Successor)
+		}
+		if o := must[store.Key](t)(st.KeyByID(ctx, "k1")); o.Successor != "k2" {
+			t.Fatalf("the old key's successor: %q", o.Successor)
+		}
+		if _, err := st.RerollKey(ctx, "k1", nk("k2b"), t0.Add(time.Hour)); !errors.Is(err, store.ErrRerolled) {
+			t.Fatalf("a second reroll of one key: %v", err)
+		}
+		must[store.Key](t)(st.RerollKey(ctx, "k2", nk("k3"), t0.Add(time.Hour)))
+		for _, id := range []string{"k1", "k2"} {
+			if o := must[store.Key](t)(st.KeyByHash(ctx, hash("key:"+id))); o.Successor != "k3" {
+				t.Fatalf("%s's successor after two rerolls: %q", id, o.Successor)
+			}
+		}
+		short := key("short", nil, nil)
+		short.ExpiresAt = t0.Add(time.Minute)
+		noErr(t, st.InsertKey(ctx, short))
+		late := nk("late")
+		late.CreatedAt, late.UpdatedAt = t0.Add(time.Minute), t0.Add(time.Minute)
+		if _, err := st.RerollKey(ctx, "short", late, t0.Add(time.Hour)); !errors.Is(err, store.ErrExpired) {
+			t.Fatalf("a reroll of an expired key: %v", err)
+		}
+		for _, id := range []string{"k2b", "late"} {
+			if _, err := st.KeyByID(ctx, id); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("a refused reroll stored %s: %v", id, err)
+			}
+		}
+	})
+	t.Run("rerolled keys spend one count of uses and one rate limit, the newest key's", func(t *testing.T) {
+		st := fresh(t)
+		noErr(t, st.InsertKey(ctx, key("k1", i64(10), &store.RateLimit{Limit: 4, Window: time.Minute})))
+		use(t, st, "k1", 1, t0)
+		nk := func(id string) store.Key {
+			return store.Key{ID: id, Hash: hash("key:" + id), Prefix: "sk_", Start: "sk_" + id, CreatedAt: t0, UpdatedAt: t0}
+		}
+		must[store.Key](t)(st.RerollKey(ctx, "k1", nk("k2"), t0.Add(time.Hour)))
+		must[store.Key](t)(st.RerollKey(ctx, "k2", nk("k3"), t0.Add(time.Hour)))
+		for i, id := range []string{"k1", "k2", "k3"} {
+			k, ok, err := st.UseKey(ctx, id, 1, t0.Add(time.Second))
+			if err != nil || !ok || k.ID != id || *k.Remaining != int64(8-i) || k.RateCount != int64(2+i) || !k.RateStart.Equal(t0) {
+				t.Fatalf("use through %s: ok %v, %+v, %v", id, ok, k, err)
+			}
+		}
+		for _, id := range []string{"k1", "k2", "k3"} {
+			if k, ok, err := st.UseKey(ctx, id, 1, t0.Add(2*time.Second)); err != nil || ok || k.RateCount != 4 || *k.Remaining != 6 {
+				t.Fatalf("a use through %s past the shared rate limit: ok %v, %+v, %v", id, ok, k, err)
+			}
+		}
+		if k := must[store.Key](t)(st.KeyByID(ctx, "k3")); *k.Remaining != 6 || k.RateCount != 4 {
+			t.Fatalf("the newest key's counts: %d remaining, %d in the window", *k.Remaining, k.RateCount)
+		}
+		for i, id := range []string{"k1", "k3"} {
+			k, ok, err := st.UseKey(ctx, id, 3, t0.Add(time.Duration(i+1)*time.Minute))
+			if err != nil || !ok || *k.Remaining != int64(3-3*i) {
+				t.Fatalf("%s spends 3 of the last 6 uses in a new window: ok %v, %+v, %v", id, ok, k, err)
+			}
+		}
+		if _, ok, _ := st.UseKey(ctx, "k1", 1, t0.Add(3*time.Minute)); ok {
+			t.Fatal("the old key spent a use the new one had spent")
+		}
+		if _, ok, _ := st.UseKey(ctx, "k1", 0, t0.Add(time.Hour)); ok {
+			t.Fatal("the old key was used after its overlap")
 		}
 	})
 }
@@ -585,7 +735,7 @@ func testSweep(t *testing.T, st store.Store) {
 	if _, err := st.KeyByID(ctx, "forever"); err != nil {
 		t.Errorf("the live key: %v", err)
 	}
-	if c, _, _, err := st.CheckCode(ctx, "login", "b", pepper1(long.MAC), t0.Add(day+2*time.Hour)); err != nil || c.ID != "long" {
+	if c, _, _, err := checkCode(ctx, st, "login", "b", pepper1(long.MAC), t0.Add(day+2*time.Hour)); err != nil || c.ID != "long" {
 		t.Errorf("the live code: %v", err)
 	}
 	// Reads go on while a sweep of many records runs in batches.
@@ -603,8 +753,8 @@ func testSweep(t *testing.T, st store.Store) {
 	for done := false; !done; {
 		select {
 		case n := <-swept:
-			if n != 301 {
-				t.Errorf("swept %d records, want the 300 expired tokens and the long code", n)
+			if n != 302 {
+				t.Errorf("swept %d records, want the 300 expired tokens, the long code and the failure budget of its subject", n)
 			}
 			done = true
 		default:
@@ -679,7 +829,7 @@ func testAtomic(t *testing.T, pair func(*testing.T) (store.Store, store.Store)) 
 		a, b := pair(t)
 		must[time.Time](t)(a.InsertCode(ctx, code("c", "u", "right", t0), time.Minute, 5))
 		if n := parallel(t, 300, a, b, func(st store.Store) (bool, error) {
-			_, counted, _, err := st.CheckCode(ctx, "login", "u", pepper1(hash("mac:wrong")), t0)
+			_, counted, _, err := checkCode(ctx, st, "login", "u", pepper1(hash("mac:wrong")), t0)
 			return counted, err
 		}); n != 3 {
 			t.Fatalf("%d attempts counted", n)
@@ -701,6 +851,90 @@ func testAtomic(t *testing.T, pair func(*testing.T) (store.Store, store.Store)) 
 			return err == nil, err
 		}); n != 5 {
 			t.Fatalf("%d codes stored", n)
+		}
+	})
+	t.Run("of 100 concurrent wrong checks of codes with 100 attempts, a failure budget of 10 counts exactly 10", func(t *testing.T) {
+		a, b := pair(t)
+		c := code("c", "u", "right", t0)
+		c.MaxAttempts, c.BudgetLimit = 100, 10
+		must[time.Time](t)(a.InsertCode(ctx, c, time.Minute, 5))
+		if n := parallel(t, 100, a, b, func(st store.Store) (bool, error) {
+			_, counted, _, err := checkCode(ctx, st, "login", "u", pepper1(hash("mac:wrong")), t0)
+			return counted, err
+		}); n != 10 {
+			t.Fatalf("%d attempts counted", n)
+		}
+		c2 := code("c2", "u", "right2", t0)
+		c2.MaxAttempts, c2.BudgetLimit = 100, 10
+		must[time.Time](t)(b.InsertCode(ctx, c2, time.Minute, 5))
+		if _, counted, _, err := checkCode(ctx, a, "login", "u", pepper1(c2.MAC), t0); err != nil || counted {
+			t.Fatalf("the right code after the budget was spent: counted %v, %v", counted, err)
+		}
+	})
+	t.Run("of 20 concurrent rerolls of one key exactly one succeeds", func(t *testing.T) {
+		a, b := pair(t)
+		noErr(t, a.InsertKey(ctx, key("k", i64(3), nil)))
+		var mu sync.Mutex
+		i := 0
+		if n := parallel(t, 20, a, b, func(st store.Store) (bool, error) {
+			mu.Lock()
+			i++
+			id := fmt.Sprint("new", i)
+			mu.Unlock()
+			_, err := st.RerollKey(ctx, "k", store.Key{ID: id, Hash: hash("key:" + id), Prefix: "sk_", Start: "sk_", CreatedAt: t0, UpdatedAt: t0}, t0.Add(time.Hour))
+			if errors.Is(err, store.ErrRerolled) {
+				return false, nil
+			}
+			return err == nil, err
+		}); n != 1 {
+			t.Fatalf("%d rerolls succeeded", n)
+		}
+	})
+	t.Run("a key with 100 uses, rerolled, spent 1000 times at once through both keys is spent exactly 100 times", func(t *testing.T) {
+		a, b := pair(t)
+		noErr(t, a.InsertKey(ctx, key("k", i64(100), nil)))
+		must[store.Key](t)(a.RerollKey(ctx, "k", store.Key{ID: "k2", Hash: hash("key:k2"), Prefix: "sk_", Start: "sk_", CreatedAt: t0, UpdatedAt: t0}, t0.Add(time.Hour)))
+		var mu sync.Mutex
+		i := 0
+		if n := parallel(t, 1000, a, b, func(st store.Store) (bool, error) {
+			mu.Lock()
+			i++
+			id := []string{"k", "k2"}[i%2]
+			mu.Unlock()
+			_, ok, err := st.UseKey(ctx, id, 1, t0)
+			return ok, err
+		}); n != 100 {
+			t.Fatalf("%d uses admitted", n)
+		}
+	})
+	t.Run("a key with 100 uses spent 300 times at once through its old keys while it is rerolled twice is spent exactly 100 times", func(t *testing.T) {
+		a, b := pair(t)
+		noErr(t, a.InsertKey(ctx, key("k", i64(100), nil)))
+		nk := func(id string) store.Key {
+			return store.Key{ID: id, Hash: hash("key:" + id), Prefix: "sk_", Start: "sk_", CreatedAt: t0, UpdatedAt: t0}
+		}
+		must[store.Key](t)(a.RerollKey(ctx, "k", nk("k2"), t0.Add(time.Hour)))
+		var mu sync.Mutex
+		i := 0
+		if n := parallel(t, 301, a, b, func(st store.Store) (bool, error) {
+			mu.Lock()
+			i++
+			call := i
+			mu.Unlock()
+			if call == 150 {
+				if _, err := st.RerollKey(ctx, "k2", nk("k3"), t0.Add(time.Hour)); err != nil {
+					return false, err
+				}
+				_, err := st.RerollKey(ctx, "k3", nk("k4"), t0.Add(time.Hour))
+				return false, err
+			}
+			_, ok, err := st.UseKey(ctx, []string{"k", "k2"}[call%2], 1, t0)
+			return ok, err
+		}); n != 100 {
+			t.Fatalf("%d uses admitted", n)
+		}
+		if k := must[store.Key](t)(a.KeyByID(ctx, "k4")); *k.Remaining != 0 {
+			t.Fatalf("the newest key has %d uses left", *k.Remaining)
 		}
 	})
 	t.Run("a key with 100 uses spent 1000 times at once is spent exactly 100 times", func(t *testing.T) {

@@ -10,20 +10,23 @@ import (
 )
 
 // KeyCols are the columns of an API key, in the order [Core.ScanKey] reads.
-const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count"
+const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor"
 
 // ScanKey reads the columns of KeyCols; a row that matched nothing is
 // store.ErrNotFound.
 func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var k store.Key
-	var meta *string
+	var meta, successor *string
 	var created, updated, rlStart int64
 	var expires, revoked, remaining, rlLimit, rlWindow *int64
 	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount); err != nil {
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor); err != nil {
 		return store.Key{}, c.row("key", err)
 	}
 	k.Meta = bytesOf(meta)
+	if successor != nil {
+		k.Successor = *successor
+	}
 	k.CreatedAt, k.UpdatedAt = fromMillis(&created), fromMillis(&updated)
 	k.ExpiresAt, k.RevokedAt = fromMillis(expires), fromMillis(revoked)
 	k.Remaining = remaining
@@ -62,12 +65,16 @@ func keyArgs(k store.Key) []any {
 	if !k.RateStart.IsZero() {
 		rlStart = k.RateStart.UnixMilli()
 	}
+	var successor any
+	if k.Successor != "" {
+		successor = k.Successor
+	}
 	return []any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
 		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), millis(k.ExpiresAt), millis(k.RevokedAt),
-		remaining, limit, window, rlStart, k.RateCount}
+		remaining, limit, window, rlStart, k.RateCount, successor}
 }
 
-const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 
 // InsertKey stores k.
 func (c *Core) InsertKey(ctx context.Context, k store.Key) error {
@@ -90,24 +97,83 @@ func (c *Core) KeyByID(ctx context.Context, id string) (store.Key, error) {
 // starting one. A window only moves forward: a caller whose clock is
 // behind the stored window (another instance, a little skewed) counts in
 // it rather than starting another.
+//
+// A rerolled key's own state (enabled, revoked, expiry) decides whether it
+// may be used, and its successor's row holds the uses and the window. The
+// statement updates only a row without a successor: if a reroll moved the
+// counts on between finding the successor and updating it, nothing is
+// spent and the step is tried again.
 func (c *Core) UseKey(ctx context.Context, id string, cost int64, now time.Time) (store.Key, bool, error) {
 	const active = `CAST($3 AS BIGINT) < rl_start + rl_window`
-	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET
+	for try := 0; ; try++ {
+		ctr, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET
 			remaining = CASE WHEN remaining IS NULL THEN NULL ELSE remaining - CAST($2 AS BIGINT) END,
 			rl_count = CASE WHEN rl_limit IS NULL THEN rl_count
 				WHEN `+active+` THEN rl_count + CAST($2 AS BIGINT)
 				WHEN CAST($2 AS BIGINT) = 0 THEN rl_count ELSE CAST($2 AS BIGINT) END,
 			rl_start = CASE WHEN rl_limit IS NULL OR `+active+` OR CAST($2 AS BIGINT) = 0 THEN rl_start
 				ELSE CAST($3 AS BIGINT) END
-		WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > CAST($3 AS BIGINT))
+		WHERE id = (SELECT COALESCE(successor, id) FROM api_keys
+				WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > CAST($3 AS BIGINT)))
+			AND successor IS NULL
 			AND (remaining IS NULL OR remaining >= CAST($2 AS BIGINT))
 			AND (rl_limit IS NULL OR (CASE WHEN `+active+` THEN rl_count ELSE 0 END) + CAST($2 AS BIGINT) <= rl_limit)
 		RETURNING `+KeyCols, id, cost, now.UnixMilli()))
-	if err != store.ErrNotFound {
-		return k, err == nil, err
+		if err == nil && ctr.ID == id {
+			return ctr, true, nil
+		}
+		if err != nil && err != store.ErrNotFound {
+			return store.Key{}, false, err
+		}
+		k, err2 := c.ScanKey(c.w.QueryRow(ctx, keyByID, id))
+		if err2 != nil || k.Successor == "" {
+			return k, false, err2
+		}
+		if err == nil {
+			return withCounts(k, ctr), true, nil
+		}
+		ctr, err = c.ScanKey(c.w.QueryRow(ctx, keyByID, k.Successor))
+		if err == store.ErrNotFound {
+			return k, false, nil // the successor is gone: nothing to spend
+		}
+		if err != nil {
+			return store.Key{}, false, err
+		}
+		k = withCounts(k, ctr)
+		if try < 3 && (ctr.Successor != "" || admits(k, cost, now)) {
+			continue // a reroll moved the counts on meanwhile
+		}
+		return k, false, nil
 	}
-	k, err = c.ScanKey(c.w.QueryRow(ctx, keyByID, id))
-	return k, false, err
+}
+
+// withCounts returns k with the uses and rate-limit window of ctr, the key
+// it spends from.
+func withCounts(k, ctr store.Key) store.Key {
+	ctr = ctr.Clone()
+	k.Remaining, k.RateLimit, k.RateStart, k.RateCount = ctr.Remaining, ctr.RateLimit, ctr.RateStart, ctr.RateCount
+	return k
+}
+
+// admits reports whether UseKey's statement would spend cost from k at now.
+func admits(k store.Key, cost int64, now time.Time) bool {
+	ms := now.UnixMilli()
+	if !k.Enabled || !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && k.ExpiresAt.UnixMilli() <= ms) {
+		return false
+	}
+	if k.Remaining != nil && *k.Remaining < cost {
+		return false
+	}
+	if rl := k.RateLimit; rl != nil {
+		used := int64(0)
+		if ms < k.RateStart.UnixMilli()+rl.Window.Milliseconds() {
+			used = k.RateCount
+		}
+		if used+cost > rl.Limit {
+			return false
+		}
+	}
+	return true
 }
 
 // ListKeys returns keys matching f in id order.
@@ -163,23 +229,33 @@ func (c *Core) RevokeKey(ctx context.Context, id string, now time.Time) (store.K
 		WHERE id = $1 RETURNING `+KeyCols, id, now.UnixMilli()))
 }
 
-// RerollKey stores nk in place of oldID, which expires at oldExpiresAt.
+// RerollKey stores nk in place of oldID, which expires at oldExpiresAt and
+// spends from nk from now on, as do the keys it replaced.
 func (c *Core) RerollKey(ctx context.Context, oldID string, nk store.Key, oldExpiresAt time.Time) (store.Key, error) {
 	err := c.b.SecretTx(ctx, func(q Querier) error {
+		// The lock on the old key's row serialises its rerolls; SQLite has
+		// one writer.
 		old, err := c.ScanKey(q.QueryRow(ctx, keyByID+c.d.ForUpdate, oldID))
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if !old.RevokedAt.IsZero() {
+		case !old.RevokedAt.IsZero():
 			return store.ErrRevoked
+		case old.Successor != "":
+			return store.ErrRerolled
+		case !old.ExpiresAt.IsZero() && old.ExpiresAt.UnixMilli() <= nk.CreatedAt.UnixMilli():
+			return store.ErrExpired
 		}
 		nk = inherit(nk, old)
 		if _, err := q.Exec(ctx, insertKey, keyArgs(nk)...); err != nil {
 			return c.insertErr("insert key", err)
 		}
-		if _, err := q.Exec(ctx, `UPDATE api_keys SET expires_at = $2, updated_at = $3 WHERE id = $1`,
-			oldID, millis(sooner(old.ExpiresAt, oldExpiresAt)), nk.CreatedAt.UnixMilli()); err != nil {
+		if _, err := q.Exec(ctx, `UPDATE api_keys SET expires_at = $2, updated_at = $3, successor = $4 WHERE id = $1`,
+			oldID, millis(sooner(old.ExpiresAt, oldExpiresAt)), nk.CreatedAt.UnixMilli(), nk.ID); err != nil {
 			return c.errorf("expire old key", err)
+		}
+		if _, err := q.Exec(ctx, `UPDATE api_keys SET successor = $2 WHERE successor = $1`, oldID, nk.ID); err != nil {
+			return c.errorf("pass on the counts", err)
 		}
 		return nil
 	})
@@ -188,13 +264,13 @@ func (c *Core) RerollKey(ctx context.Context, oldID string, nk store.Key, oldExp
 
 // inherit returns nk with what a rerolled key carries over from old: its
 // namespace, owner, name, metadata, enabled flag, expiry, remaining uses and
-// rate limit. The new key starts a fresh rate-limit window.
+// rate limit with its current window, which the old key spends from too.
 func inherit(nk, old store.Key) store.Key {
 	old = old.Clone()
 	nk.Namespace, nk.Owner, nk.Name, nk.Meta, nk.Enabled = old.Namespace, old.Owner, old.Name, old.Meta, old.Enabled
 	nk.ExpiresAt, nk.RevokedAt = old.ExpiresAt, time.Time{}
 	nk.Remaining, nk.RateLimit = old.Remaining, old.RateLimit
-	nk.RateStart, nk.RateCount = time.Time{}, 0
+	nk.RateStart, nk.RateCount, nk.Successor = old.RateStart, old.RateCount, ""
 	return nk
 }
 

@@ -84,6 +84,10 @@ type Backend interface {
 	// it returns: it hands out a secret. fn's error rolls it back and is
 	// returned as it is.
 	SecretTx(ctx context.Context, fn func(q Querier) error) error
+	// Tx runs fn in one transaction whose commit survives a crash of the
+	// process (perhaps not of the machine). fn's error rolls it back and is
+	// returned as it is.
+	Tx(ctx context.Context, fn func(q Querier) error) error
 	// LockSubject serialises, until the transaction q ends, the writes of
 	// this kind to one purpose and subject across every process.
 	LockSubject(ctx context.Context, q Querier, kind Lock, purpose, subject string) error
@@ -182,6 +186,8 @@ func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, 
 		// Never a live code; created_at <= expires_at, so its term only
 		// lets the codes_created index narrow the scan.
 		{`DELETE FROM codes WHERE id IN (SELECT id FROM codes WHERE created_at < $1 AND expires_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
+		{`DELETE FROM code_budgets WHERE (purpose, subject) IN (SELECT purpose, subject FROM code_budgets
+			WHERE window_end < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
 		{`DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys
 			WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},
 		{`DELETE FROM access_keys WHERE id IN (SELECT id FROM access_keys WHERE revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},

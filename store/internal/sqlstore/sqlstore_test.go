@@ -39,13 +39,13 @@ func TestSooner(t *testing.T) {
 	}
 }
 
-func TestInheritCopiesTheLimitsNotTheWindow(t *testing.T) {
+func TestInheritCopiesTheLimitsAndTheWindow(t *testing.T) {
 	r := int64(7)
 	old := store.Key{Namespace: "n", Owner: "o", Name: "x", Meta: []byte(`{}`), Enabled: true, Remaining: &r,
 		RateLimit: &store.RateLimit{Limit: 3, Window: time.Minute}, RateCount: 2, RateStart: time.Unix(60, 0),
 		ExpiresAt: time.Unix(1e9, 0)}
 	nk := inherit(store.Key{ID: "new"}, old)
-	if nk.ID != "new" || nk.Owner != "o" || *nk.Remaining != 7 || nk.RateLimit.Limit != 3 || nk.RateCount != 0 || !nk.ExpiresAt.Equal(old.ExpiresAt) {
+	if nk.ID != "new" || nk.Owner != "o" || *nk.Remaining != 7 || nk.RateLimit.Limit != 3 || nk.RateCount != 2 || !nk.RateStart.Equal(old.RateStart) || !nk.ExpiresAt.Equal(old.ExpiresAt) {
 		t.Fatalf("inherited %+v", nk)
 	}
 	*nk.Remaining = 1

@@ -23,6 +23,13 @@ func (c *Core) scanToken(row Row) (store.Token, error) {
 	return t, nil
 }
 
+// RevokeTokensSQL revokes at $1 the live tokens of purpose $2 and subject
+// $3. Its WHERE is the predicate of the partial index tokens_live, so it
+// reads the subject's live tokens alone, never its history of used and
+// revoked ones (the backends' tests check the plan).
+const RevokeTokensSQL = `UPDATE tokens SET revoked_at = $1
+	WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`
+
 // InsertToken stores t, revoking the subject's unused tokens first if asked.
 func (c *Core) InsertToken(ctx context.Context, t store.Token, revokeOthers bool) error {
 	return c.b.SecretTx(ctx, func(q Querier) error {
@@ -32,9 +39,7 @@ func (c *Core) InsertToken(ctx context.Context, t store.Token, revokeOthers bool
 			if err := c.b.LockSubject(ctx, q, LockTokens, t.Purpose, t.Subject); err != nil {
 				return c.errorf("lock subject", err)
 			}
-			if _, err := q.Exec(ctx, `UPDATE tokens SET revoked_at = $1
-				WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`,
-				t.CreatedAt.UnixMilli(), t.Purpose, t.Subject); err != nil {
+			if _, err := q.Exec(ctx, RevokeTokensSQL, t.CreatedAt.UnixMilli(), t.Purpose, t.Subject); err != nil {
 				return c.errorf("revoke tokens", err)
 			}
 		}
@@ -66,8 +71,7 @@ func (c *Core) RedeemToken(ctx context.Context, purpose string, hash []byte, now
 
 // RevokeTokens revokes the subject's unused tokens for purpose.
 func (c *Core) RevokeTokens(ctx context.Context, purpose, subject string, now time.Time) (int64, error) {
-	n, err := c.w.Exec(ctx, `UPDATE tokens SET revoked_at = $1
-		WHERE purpose = $2 AND subject = $3 AND used_at IS NULL AND revoked_at IS NULL`, now.UnixMilli(), purpose, subject)
+	n, err := c.w.Exec(ctx, RevokeTokensSQL, now.UnixMilli(), purpose, subject)
 	if err != nil {
 		return 0, c.errorf("revoke tokens", err)
 	}
