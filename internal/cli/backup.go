@@ -91,7 +91,7 @@ directory, as for secrets serve. For PostgreSQL, use pg_restore.`,
 		case errors.Is(err, fs.ErrNotExist):
 			return usagef("%s: no such file", from)
 		case errors.Is(err, sqlite.ErrInUse):
-			return withHint(fmt.Errorf("--db %s is open in another process; nothing was changed", *db), "stop every secrets serve on it, then restore")
+			return withFailureHint(fmt.Errorf("--db %s is open in another process; nothing was changed", *db), "stop every secrets serve on it, then restore")
 		case err != nil:
 			return err
 		}

@@ -68,8 +68,12 @@ func execute(ctx context.Context, root *cobra.Command, args []string, s Streams)
 		code = exitFailure
 	}
 	fmt.Fprintf(s.Err, "secrets: error: %s\n", oneLine(err.Error()))
-	if ue != nil && ue.hint != "" {
+	var fh *failureHint
+	switch {
+	case ue != nil && ue.hint != "":
 		fmt.Fprintf(s.Err, "secrets: hint: %s\n", oneLine(ue.hint))
+	case errors.As(err, &fh):
+		fmt.Fprintf(s.Err, "secrets: hint: %s\n", oneLine(fh.hint))
 	}
 	return code
 }
@@ -96,6 +100,19 @@ func withHint(err error, hint string) error {
 	}
 	return &usageError{err: err, hint: hint}
 }
+
+// failureHint is a failure while running (exit status 1), not bad input,
+// with a hint of what to do about it.
+type failureHint struct {
+	err  error
+	hint string
+}
+
+func (e *failureHint) Error() string { return e.err.Error() }
+func (e *failureHint) Unwrap() error { return e.err }
+
+// withFailureHint adds a hint line to a failure that is not a usage error.
+func withFailureHint(err error, hint string) error { return &failureHint{err: err, hint: hint} }
 
 // statusError ends the command with a given status and an optional message
 // that is not an error (for example "key is malformed: bad checksum" from a

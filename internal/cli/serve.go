@@ -27,11 +27,14 @@ import (
 // The keys of serve's own log lines (scripts read "listening addr=");
 // the server's subsystems log under their own.
 const (
-	logAddr  = "addr"
-	logStore = "store"
-	logTLS   = "tls"
-	logFile  = "file" // a path, never a file's contents
-	logMode  = "mode"
+	logAddr    = "addr"
+	logStore   = "store"
+	logTLS     = "tls"
+	logFile    = "file" // a path, never a file's contents
+	logMode    = "mode"
+	logAttempt = "attempt"
+	logIn      = "in"
+	logErr     = "err" // an error's message, which never holds a secret
 )
 
 // Defaults of secrets serve.
@@ -39,6 +42,7 @@ const (
 	defaultServeAddr = "127.0.0.1:8427"
 	defaultServeDB   = "secrets.db"
 	defaultPoolConns = 16 // PostgreSQL connections per instance, unless the URL sets pool_max_conns
+	defaultDBWait    = time.Minute
 )
 
 // serveConfig is what secrets serve was asked to do.
@@ -49,6 +53,7 @@ type serveConfig struct {
 	metricsAddr              string
 	quiet, insecurePerms     bool
 	retention, auditRetain   time.Duration
+	dbWait                   time.Duration
 }
 
 func newServeCmd(s Streams) *cobra.Command {
@@ -89,6 +94,10 @@ The garbage collector runs with GOGC=400 and a soft memory limit of
 256 MiB (GOMEMLIMIT=256MiB) unless the environment sets them.
 
 Logs go to standard error, one line per request, and never hold a secret.
+A PostgreSQL database that does not answer at start is retried, with
+backoff and a log line each time, for --db-wait (a minute by default), so
+that a server started beside its database waits for it.
+
 SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 		Example: `  secrets serve                                   # 127.0.0.1:8427, ./secrets.db
   secrets serve --addr :8443 --db /var/lib/secrets/secrets.db --tls-cert cert.pem --tls-key key.pem
@@ -108,6 +117,7 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with the certificate chain in this PEM `FILE` (with --tls-key)")
 	f.StringVar(&c.tlsKey, "tls-key", "", "the private key of --tls-cert, a PEM `FILE`")
 	f.StringVar(&c.metricsAddr, "metrics-addr", "", "also serve /metrics, without a key, on this `HOST:PORT`")
+	f.DurationVar(&c.dbWait, "db-wait", defaultDBWait, "how long to keep retrying, with backoff, a PostgreSQL database that does not answer at start (0: give up at once)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := c.check(); err != nil {
 			return err
@@ -150,6 +160,9 @@ func (c *serveConfig) check() error {
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if c.dbWait < 0 {
+		return usagef("--db-wait %v is negative; 0 gives up at once", c.dbWait)
 	}
 	if c.adminKeyFile == "" {
 		c.adminKeyFile = besideDB(c.db, ".admin-key", "secrets-admin.key")
@@ -209,7 +222,7 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 		}
 	}
 
-	st, kind, err := openStore(ctx, c.db, true)
+	st, kind, err := openStoreWaiting(ctx, log, c.db, c.dbWait)
 	if err != nil {
 		return err
 	}
