@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -28,6 +29,14 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	// A whole run (no -run, -skip or -short) must have exercised every
+	// route, each answer checked against openapi.json (contract_test.go).
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" && !testing.Short() {
+		if missing := uncoveredOperations(allRoutes()); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "contract: no test got a 2xx answer, checked against openapi.json, from: %s\n", strings.Join(missing, ", "))
+			code = 1
+		}
+	}
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}

@@ -110,7 +110,7 @@ func start(t testing.TB, st store.Store) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(contract(t, srv.Handler()))
 	t.Cleanup(hs.Close)
 	return &instance{client: newClient(hs.URL), srv: srv, st: st, clock: clock, logs: logs}
 }
