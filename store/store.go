@@ -48,6 +48,9 @@ type Token struct {
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero while unused
 	RevokedAt time.Time // zero unless revoked
+	// Delivery, if set, is inserted with the token, in its transaction
+	// (InsertToken only).
+	Delivery *Delivery
 }
 
 // Code is a one-time numeric code: its HMAC under the server's pepper, and
@@ -64,6 +67,9 @@ type Code struct {
 	ApprovedAt  time.Time // zero until the right code was checked in time
 	CancelledAt time.Time // zero unless a newer code replaced it
 	PepperID    string    // which pepper keyed MAC; "" for codes from before peppers had ids
+	// Delivery, if set, is inserted with the code, in its transaction
+	// (InsertCode only).
+	Delivery *Delivery
 }
 
 // PepperMAC is the MAC of a presented code under one pepper, for CheckCode.
