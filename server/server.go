@@ -29,6 +29,7 @@ import (
 	"github.com/unguessable/secrets/access"
 	"github.com/unguessable/secrets/audit"
 	"github.com/unguessable/secrets/code"
+	"github.com/unguessable/secrets/deliver"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/token"
@@ -77,6 +78,11 @@ type Options struct {
 	// before the background sweep deletes them; default 24h. Serve runs the
 	// sweep; Handler alone does not.
 	Retention time.Duration
+	// Deliverer, if set, lets POST /v1/codes and POST /v1/tokens deliver
+	// what they issue (package deliver); Serve runs its dispatcher, tuned
+	// by Dispatch. The Store must be a store.Outbox.
+	Deliverer *deliver.Deliverer
+	Dispatch  deliver.DispatchOptions
 }
 
 // Server is the HTTP service. Its Handler is safe for concurrent use.
@@ -99,6 +105,8 @@ type Server struct {
 	access   *access.Manager
 	auditLog *audit.Log
 	hasRoot  int // 1 if admin is a root key's digest
+
+	outbox *outbox // nil: the service delivers nothing
 
 	mux     *http.ServeMux
 	routes  []string          // every registered pattern, for the OpenAPI test
@@ -156,6 +164,10 @@ func New(opts Options) (*Server, error) {
 	if opts.AdminKeyDigest != ([32]byte{}) {
 		s.hasRoot = 1
 	}
+	deliverLog := opts.Logger.With(logKeySubsystem, subsystemDeliver)
+	if s.outbox, err = newOutbox(opts, func(err error) { deliverLog.Warn("delivery failed", logKeyErr, err) }); err != nil {
+		return nil, err
+	}
 	if opts.QuietRequests {
 		s.reqLvl = slog.LevelDebug
 	}
@@ -192,9 +204,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(swept)
 		_ = sweeper.Run(sweepCtx)
 	}()
+	// The dispatcher stops with the sweep, after in-flight requests.
+	dispatched := s.runDispatcher(sweepCtx)
 	defer func() {
 		stopSweep()
 		<-swept
+		dispatched()
 	}()
 
 	served := make(chan error, 1)
@@ -326,6 +341,8 @@ func (s *Server) registerRoutes() {
 	s.handle("DELETE /v1/access-keys/{id}", route{access.AccessManage, audit.AccessRevoke}, s.revokeAccessKey)
 
 	s.handle("GET /v1/audit", route{scope: access.AuditRead}, s.listAudit)
+
+	s.handle("GET /v1/deliveries/{id}", route{scope: access.DeliveriesRead}, s.getDelivery)
 }
 
 // Scope returns the scope that the route pattern (as Routes lists it)

@@ -49,6 +49,7 @@ type serveConfig struct {
 	metricsAddr              string
 	quiet, insecurePerms     bool
 	retention, auditRetain   time.Duration
+	deliver                  deliverConfig
 }
 
 func newServeCmd(s Streams) *cobra.Command {
@@ -86,10 +87,12 @@ The database, pepper and key files must be private to their owner (mode
 0600): serve refuses to start otherwise, unless --insecure-permissions.
 
 Logs go to standard error, one line per request, and never hold a secret.
-SIGTERM or SIGINT stops the server after in-flight requests finish.`,
+SIGTERM or SIGINT stops the server after in-flight requests finish.` + deliverHelp,
 		Example: `  secrets serve                                   # 127.0.0.1:8427, ./secrets.db
   secrets serve --addr :8443 --db /var/lib/secrets/secrets.db --tls-cert cert.pem --tls-key key.pem
-  secrets serve --db postgres://secrets@db/secrets --log-format json --metrics-addr 127.0.0.1:9427`,
+  secrets serve --db postgres://secrets@db/secrets --log-format json --metrics-addr 127.0.0.1:9427
+  secrets serve --smtp smtps://mailer:PASS@smtp.example.com --mail-from no-reply@example.com \
+      --link reset=https://app.example.com/reset?token={{.Token}}`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
@@ -105,6 +108,7 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with the certificate chain in this PEM `FILE` (with --tls-key)")
 	f.StringVar(&c.tlsKey, "tls-key", "", "the private key of --tls-cert, a PEM `FILE`")
 	f.StringVar(&c.metricsAddr, "metrics-addr", "", "also serve /metrics, without a key, on this `HOST:PORT`")
+	c.deliver.flags(f)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := c.check(); err != nil {
 			return err
@@ -154,7 +158,7 @@ func (c *serveConfig) check() error {
 	if c.pepperFile == "" {
 		c.pepperFile = besideDB(c.db, ".pepper", "secrets.pepper")
 	}
-	return nil
+	return c.deliver.check(c.db)
 }
 
 // besideDB is the default path of a file of the service: the SQLite
@@ -187,6 +191,9 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	private := []string{c.adminKeyFile}
 	if envPepper == "" {
 		private = append(private, c.pepperFile)
+	}
+	if c.deliver.on() {
+		private = append(private, c.deliver.keyFile)
 	}
 	if !isPostgres(c.db) {
 		private = append([]string{c.db}, private...)
@@ -255,8 +262,12 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 		log.Info("the newest pepper of the pepper file keys new codes from now on; the older ones check the codes they keyed", logFile, c.pepperFile)
 	}
 
+	deliverer, err := c.deliver.deliverer(ctx, log, st)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: digest, Pepper: peppers.Current, OldPeppers: peppers.Old,
-		Logger: log, Retention: c.retention, AuditRetention: c.auditRetain, QuietRequests: c.quiet})
+		Logger: log, Retention: c.retention, AuditRetention: c.auditRetain, QuietRequests: c.quiet, Deliverer: deliverer})
 	if err != nil {
 		return err
 	}
