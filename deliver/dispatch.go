@@ -124,6 +124,10 @@ func (p *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("deliver: claim: %w", err)
 	}
+	// A claimed job is attempted to its end, each send bounded by
+	// SendTimeout, even when ctx ends: a send cut short may still have
+	// reached the receiver, and would only be sent again.
+	sendCtx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, p.o.Workers)
 	var mu sync.Mutex
@@ -132,7 +136,7 @@ func (p *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := p.attempt(ctx, j, lease); err != nil {
+			if err := p.attempt(sendCtx, j, lease); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -146,9 +150,7 @@ func (p *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 // attempt sends one claimed job and records the outcome.
 func (p *Dispatcher) attempt(ctx context.Context, j store.Delivery, lease string) error {
 	r := p.send(ctx, j)
-	// Record the outcome even if ctx ended during the send: the message
-	// may have left.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := p.ob.FinishDelivery(fctx, j.ID, lease, r); err != nil {
 		return fmt.Errorf("deliver: finish %s: %w", j.ID, err)

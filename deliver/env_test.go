@@ -152,3 +152,15 @@ func (e *env) runOnce(t testing.TB) int {
 	}
 	return n
 }
+
+// nopSender accepts every message.
+type nopSender struct{}
+
+func (nopSender) Send(context.Context, *deliver.Message) error { return nil }
+
+// newServer serves h on loopback until the test ends and returns its URL.
+func newServer(t testing.TB, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
