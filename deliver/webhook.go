@@ -52,7 +52,7 @@ func NewWebhook(rawURL, secret string, timeout time.Duration, clock store.Clock)
 	b64, ok := strings.CutPrefix(secret, SecretPrefix)
 	key, err := base64.StdEncoding.DecodeString(b64)
 	if !ok || err != nil || len(key) < 24 || len(key) > 64 {
-		return nil, fmt.Errorf("%w: the webhook secret must be %s and 24 to 64 bytes in base64 (make one with: echo %s$(secrets base64 32))", ErrConfig, SecretPrefix, SecretPrefix)
+		return nil, fmt.Errorf("%w: the webhook secret must be %s and 24 to 64 bytes in base64 (make one with: echo %s$(secrets bytes 32 | base64))", ErrConfig, SecretPrefix, SecretPrefix)
 	}
 	if timeout <= 0 {
 		timeout = 10 * time.Second

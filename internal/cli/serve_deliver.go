@@ -27,6 +27,8 @@ type deliverConfig struct {
 	// Made by check, from the flags above.
 	tpl     *deliver.Templates
 	linkSet deliver.Links
+	email   *deliver.SMTP
+	hook    *deliver.Webhook
 }
 
 const deliverHelp = `
@@ -91,6 +93,32 @@ func (c *deliverConfig) check(db string) error {
 	if c.keyFile == "" {
 		c.keyFile = besideDB(db, ".delivery-key", "secrets.delivery-key")
 	}
+	if c.smtp != "" {
+		s, err := deliver.NewSMTP(c.smtp, c.from, 0, nil)
+		if err != nil {
+			return usagef("--smtp: %v", err)
+		}
+		c.email = s
+	}
+	if c.webhook != "" {
+		secret := os.Getenv("SECRETS_WEBHOOK_SECRET")
+		if c.secretFile != "" {
+			b, err := os.ReadFile(c.secretFile)
+			if err != nil {
+				return usagef("--webhook-secret-file: %v", err)
+			}
+			secret = strings.TrimSpace(string(b))
+		}
+		if secret == "" {
+			return withHint(usagef("--webhook needs its signing secret: --webhook-secret-file or SECRETS_WEBHOOK_SECRET"),
+				"make one with: echo whsec_$(secrets bytes 32 | base64)")
+		}
+		w, err := deliver.NewWebhook(c.webhook, secret, 0, nil)
+		if err != nil {
+			return usagef("--webhook: %v", err)
+		}
+		c.hook = w
+	}
 	return nil
 }
 
@@ -100,31 +128,11 @@ func (c *deliverConfig) deliverer(ctx context.Context, log *slog.Logger, st stor
 		return nil, nil
 	}
 	opts := deliver.Options{Templates: c.tpl, Links: c.linkSet, MaxAttempts: c.attempts}
-	if c.smtp != "" {
-		s, err := deliver.NewSMTP(c.smtp, c.from, 0, nil)
-		if err != nil {
-			return nil, usagef("--smtp: %v", err)
-		}
-		opts.Email = s
+	if c.email != nil {
+		opts.Email = c.email
 	}
-	if c.webhook != "" {
-		secret := os.Getenv("SECRETS_WEBHOOK_SECRET")
-		if c.secretFile != "" {
-			b, err := os.ReadFile(c.secretFile)
-			if err != nil {
-				return nil, usagef("--webhook-secret-file: %v", err)
-			}
-			secret = strings.TrimSpace(string(b))
-		}
-		if secret == "" {
-			return nil, withHint(usagef("--webhook needs its signing secret: --webhook-secret-file or SECRETS_WEBHOOK_SECRET"),
-				"make one with: echo whsec_$(secrets base64 32)")
-		}
-		w, err := deliver.NewWebhook(c.webhook, secret, 0, nil)
-		if err != nil {
-			return nil, usagef("--webhook: %v", err)
-		}
-		opts.Webhook = w
+	if c.hook != nil {
+		opts.Webhook = c.hook
 	}
 	key, generated, err := server.LoadDeliveryKey(ctx, st, c.keyFile)
 	switch {
