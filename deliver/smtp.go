@@ -86,7 +86,13 @@ func NewSMTP(rawURL, from string, timeout time.Duration, clock store.Clock) (*SM
 	opts = append(opts, gomail.WithPort(port))
 	if u.User != nil {
 		pass, _ := u.User.Password()
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass))
+		// Over TLS, the strongest mechanism the server offers; without TLS
+		// (loopback only), go-mail offers no plain mechanism unless told.
+		auth := gomail.SMTPAuthAutoDiscover
+		if insecure {
+			auth = gomail.SMTPAuthPlainNoEnc
+		}
+		opts = append(opts, gomail.WithSMTPAuth(auth), gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass))
 	}
 	a, err := mail.ParseAddress(from)
 	if err != nil || !strings.Contains(a.Address, "@") {
