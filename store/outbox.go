@@ -65,7 +65,8 @@ type Outbox interface {
 	// one atomic step, at most limit due jobs (queued and due at now, or
 	// sending under a lease that ended), counting an attempt on each and
 	// leasing them to lease until leaseUntil. A job is claimed by one
-	// caller at a time, however many processes share the database.
+	// caller at a time, however many processes share the database. The
+	// jobs come in the order they fell due.
 	ClaimDeliveries(ctx context.Context, lease string, now, leaseUntil time.Time, limit int) ([]Delivery, error)
 	// FinishDelivery records r on delivery id if lease still holds it, and
 	// reports whether it did; a claim that lost its lease changes nothing.

@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/unguessable/secrets/store"
@@ -85,6 +88,10 @@ func (c *Core) ClaimDeliveries(ctx context.Context, lease string, now, leaseUnti
 	if err := rows.Err(); err != nil {
 		return nil, c.errorf("claim deliveries", err)
 	}
+	// RETURNING keeps no order: give the jobs in the order they fell due.
+	slices.SortFunc(ds, func(a, b store.Delivery) int {
+		return cmp.Or(a.NextAt.Compare(b.NextAt), strings.Compare(a.ID, b.ID))
+	})
 	return ds, nil
 }
 
