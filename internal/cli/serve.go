@@ -92,7 +92,7 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.` + deliverHe
   secrets serve --addr :8443 --db /var/lib/secrets/secrets.db --tls-cert cert.pem --tls-key key.pem
   secrets serve --db postgres://secrets@db/secrets --log-format json --metrics-addr 127.0.0.1:9427
   secrets serve --smtp smtps://mailer:PASS@smtp.example.com --mail-from no-reply@example.com \
-      --link reset=https://app.example.com/reset?token={{.Token}}`,
+      --link 'reset=https://app.example.com/reset?token={{.Token}}'`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()

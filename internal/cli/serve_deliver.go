@@ -48,8 +48,9 @@ DIR/link/…), checked at start. Queued secrets are sealed with the key in
 with mode 0600), which every instance needs a copy of.`
 
 func (c *deliverConfig) flags(f *pflag.FlagSet) {
-	f.StringVar(&c.smtp, "smtp", os.Getenv("SECRETS_SMTP_URL"), "deliver e-mail through this mail server: smtp://user:pass@host:port or smtps://… ($SECRETS_SMTP_URL)")
-	f.StringVar(&c.from, "mail-from", os.Getenv("SECRETS_MAIL_FROM"), "the From `ADDRESS` of delivered e-mail ($SECRETS_MAIL_FROM)")
+	// Not the flag's default: --help would print the password.
+	f.StringVar(&c.smtp, "smtp", "", "deliver e-mail through the mail server at this `URL`: smtp://user:pass@host:port or smtps://… (default $SECRETS_SMTP_URL)")
+	f.StringVar(&c.from, "mail-from", "", "the From `ADDRESS` of delivered e-mail (default $SECRETS_MAIL_FROM)")
 	f.StringVar(&c.webhook, "webhook", "", "deliver by signed webhooks posted to this `URL`")
 	f.StringVar(&c.secretFile, "webhook-secret-file", "", "the `FILE` holding the webhook signing secret, whsec_… (default $SECRETS_WEBHOOK_SECRET)")
 	f.StringVar(&c.templatesDir, "templates", "", "override the delivered messages with the templates of `DIR`")
@@ -64,6 +65,12 @@ func (c *deliverConfig) on() bool { return c.smtp != "" || c.webhook != "" }
 // check refuses delivery flags that cannot work, and loads the templates
 // and links, so that a bad one stops the start naming its file and line.
 func (c *deliverConfig) check(db string) error {
+	if c.smtp == "" {
+		c.smtp = os.Getenv("SECRETS_SMTP_URL")
+	}
+	if c.from == "" {
+		c.from = os.Getenv("SECRETS_MAIL_FROM")
+	}
 	if !c.on() {
 		if c.templatesDir != "" || len(c.links) > 0 {
 			return usagef("--templates and --link need a channel: give --smtp or --webhook")

@@ -118,3 +118,11 @@ func TestServeDeliversByWebhook(t *testing.T) {
 		wantUsageError(t, r, "delivery key differs")
 	})
 }
+
+func TestServeHelpDoesNotPrintTheSMTPPassword(t *testing.T) {
+	t.Setenv("SECRETS_SMTP_URL", "smtp://u:hunter2@smtp.example.com")
+	r := run(t, "", "serve", "--help")
+	if r.code != 0 || strings.Contains(r.out+r.err, "hunter2") || !strings.Contains(r.out, "--smtp") {
+		t.Fatalf("exit %d; the help shows the password: %v", r.code, strings.Contains(r.out+r.err, "hunter2"))
+	}
+}
