@@ -14,23 +14,25 @@ import (
 var maxCodeSeconds = int64(code.MaxTTL / time.Second)
 
 type issueCodeRequest struct {
-	Purpose     string          `json:"purpose"`
-	Subject     string          `json:"subject"`
-	Digits      *int            `json:"digits"`
-	ExpiresIn   *int64          `json:"expires_in"`
-	MaxAttempts *int            `json:"max_attempts"`
-	Deliver     *deliverRequest `json:"deliver"`
+	Purpose     string `json:"purpose"`
+	Subject     string `json:"subject"`
+	Digits      *int   `json:"digits"`
+	ExpiresIn   *int64 `json:"expires_in"`
+	MaxAttempts *int   `json:"max_attempts"`
+
+	Deliver *deliverRequest `json:"deliver"` // send the code instead of answering it
 }
 
 type issueCodeResponse struct {
-	ID           string       `json:"id"`
-	Code         string       `json:"code,omitzero"` // omitted when delivered
-	Purpose      string       `json:"purpose"`
-	Subject      string       `json:"subject"`
-	CreatedAt    timestamp    `json:"created_at"`
-	ExpiresAt    timestamp    `json:"expires_at"`
-	AttemptsLeft int          `json:"attempts_left"`
-	Delivery     *deliveryRef `json:"delivery,omitzero"`
+	ID           string    `json:"id"`
+	Code         string    `json:"code,omitzero"` // omitted when delivered
+	Purpose      string    `json:"purpose"`
+	Subject      string    `json:"subject"`
+	CreatedAt    timestamp `json:"created_at"`
+	ExpiresAt    timestamp `json:"expires_at"`
+	AttemptsLeft int       `json:"attempts_left"`
+
+	Delivery *deliveryRef `json:"delivery,omitzero"`
 }
 
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request) error {

@@ -9,30 +9,33 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/unguessable/secrets/deliver"
 	"github.com/unguessable/secrets/store"
+
 	"github.com/unguessable/secrets/token"
 )
 
 var maxTokenSeconds = int64(token.MaxTTL / time.Second)
 
 type issueTokenRequest struct {
-	Purpose      string          `json:"purpose"`
-	Subject      string          `json:"subject"`
-	ExpiresIn    *int64          `json:"expires_in"`
-	Bytes        *int            `json:"bytes"`
-	Meta         jsontext.Value  `json:"meta"`
-	KeepExisting bool            `json:"keep_existing"`
-	Deliver      *deliverRequest `json:"deliver"`
+	Purpose      string         `json:"purpose"`
+	Subject      string         `json:"subject"`
+	ExpiresIn    *int64         `json:"expires_in"`
+	Bytes        *int           `json:"bytes"`
+	Meta         jsontext.Value `json:"meta"`
+	KeepExisting bool           `json:"keep_existing"`
+
+	Deliver *deliverRequest `json:"deliver"` // send the token instead of answering it
 }
 
 type issueTokenResponse struct {
-	ID        string       `json:"id"`
-	Token     string       `json:"token,omitzero"` // omitted when delivered
-	Purpose   string       `json:"purpose"`
-	Subject   string       `json:"subject"`
-	Bits      int          `json:"bits"`
-	CreatedAt timestamp    `json:"created_at"`
-	ExpiresAt timestamp    `json:"expires_at"`
-	Delivery  *deliveryRef `json:"delivery,omitzero"`
+	ID        string    `json:"id"`
+	Token     string    `json:"token,omitzero"` // omitted when delivered
+	Purpose   string    `json:"purpose"`
+	Subject   string    `json:"subject"`
+	Bits      int       `json:"bits"`
+	CreatedAt timestamp `json:"created_at"`
+	ExpiresAt timestamp `json:"expires_at"`
+
+	Delivery *deliveryRef `json:"delivery,omitzero"`
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
