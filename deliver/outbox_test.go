@@ -296,3 +296,19 @@ func TestTheOutbox(t *testing.T) {
 		})
 	})
 }
+
+func TestAReplacedCodeIsNotSent(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		e := newEnv(t, b.NewDB(t).Open(t), backendtest.NewClock(), envOptions{})
+		old := e.issueCode(t, "ana", code.IssueOptions{})
+		e.clock.Advance(time.Second)
+		fresh := e.issueCode(t, "ana", code.IssueOptions{})
+		e.runOnce(t)
+		if got := e.hook.received(); len(got) != 1 || got[0].header.Get("webhook-id") != fresh.DeliveryID {
+			t.Fatalf("%d requests, want the newer code's only", len(got))
+		}
+		if d := e.delivery(t, old.DeliveryID); d.Status != store.DeliveryExpired || d.Sealed != nil {
+			t.Fatalf("the replaced code's job: %q with %d sealed bytes", d.Status, len(d.Sealed))
+		}
+	})
+}

@@ -11,7 +11,7 @@ const (
 	DeliverySending = "sending" // claimed by a dispatcher until its lease ends
 	DeliverySent    = "sent"    // handed to the mail server or webhook receiver
 	DeliveryFailed  = "failed"  // given up: a permanent refusal, or the attempts are spent
-	DeliveryExpired = "expired" // its secret expired before it could be sent
+	DeliveryExpired = "expired" // its secret expired, or was replaced, used or revoked, before it could be sent
 )
 
 // Delivery is a job of the outbox: a token or code that the service sends
@@ -60,8 +60,9 @@ type DeliveryResult struct {
 // Store that does not cannot deliver.
 type Outbox interface {
 	// ClaimDeliveries first ends, at now, the jobs that can no longer be
-	// sent (expired: their secret's expiry has passed; failed: a lease ran
-	// out on their last attempt), wiping their Sealed. Then it claims, in
+	// sent (expired: their secret's expiry has passed, or their code was
+	// replaced or approved, or their token used or revoked; failed: a
+	// lease ran out on their last attempt), wiping their Sealed. Then it claims, in
 	// one atomic step, at most limit due jobs (queued and due at now, or
 	// sending under a lease that ended), counting an attempt on each and
 	// leasing them to lease until leaseUntil. A job is claimed by one

@@ -118,6 +118,7 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 			t.Fatalf("the job whose claimants died: %q with %d sealed bytes", d.Status, len(d.Sealed))
 		}
 	})
+	t.Run("a replaced code's job and a used token's job are not sent", func(t *testing.T) { testOutboxStale(t, fresh) })
 	t.Run("the sweep deletes deliveries with their secrets' records", func(t *testing.T) {
 		st := fresh(t)
 		ob := outboxOf(t, st)
@@ -131,4 +132,30 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 			t.Fatalf("after the sweep: %v", err)
 		}
 	})
+}
+
+func testOutboxStale(t *testing.T, fresh func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := fresh(t)
+	ob := outboxOf(t, st)
+	first := code("c1", "a", "m1", t0)
+	first.Delivery = delivery("dlv_c1", "c1", first.ExpiresAt)
+	must[time.Time](t)(st.InsertCode(ctx, first, time.Minute, 5))
+	second := code("c2", "a", "m2", t0.Add(time.Millisecond))
+	second.Delivery = delivery("dlv_c2", "c2", second.ExpiresAt)
+	must[time.Time](t)(st.InsertCode(ctx, second, time.Minute, 5))
+	used := token("t1", "reset", "u", t0.Add(time.Hour))
+	used.Delivery = delivery("dlv_t1", "t1", used.ExpiresAt)
+	used.Delivery.Kind = "link"
+	noErr(t, st.InsertToken(ctx, used, false))
+	redeem(t, st, "reset", used.Hash, t0)
+	got := must[[]store.Delivery](t)(ob.ClaimDeliveries(ctx, "L", t0.Add(time.Second), t0.Add(time.Minute), 10))
+	if len(got) != 1 || got[0].ID != "dlv_c2" {
+		t.Fatalf("claimed %+v, want the newer code's job only", got)
+	}
+	for _, id := range []string{"dlv_c1", "dlv_t1"} {
+		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, id)); d.Status != store.DeliveryExpired || d.Sealed != nil || d.LastError == "" {
+			t.Errorf("%s: %q with %d sealed bytes, last error %q", id, d.Status, len(d.Sealed), d.LastError)
+		}
+	}
 }

@@ -62,6 +62,17 @@ func (c *Core) ClaimDeliveries(ctx context.Context, lease string, now, leaseUnti
 		WHERE status IN ('queued', 'sending') AND expires_at <= $1 AND (status = 'queued' OR lease_until <= $1)`, ms); err != nil {
 		return nil, c.errorf("expire deliveries", err)
 	}
+	// A code replaced by a newer one or already approved, a token used or
+	// revoked: sending it would only mislead.
+	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL,
+			last_error = 'the secret was replaced, used or revoked before it was sent'
+		WHERE status IN ('queued', 'sending') AND (status = 'queued' OR lease_until <= $1) AND (
+			(kind = 'code' AND EXISTS (SELECT 1 FROM codes WHERE codes.id = deliveries.secret_id
+				AND (codes.cancelled_at IS NOT NULL OR codes.approved_at IS NOT NULL)))
+			OR (kind = 'link' AND EXISTS (SELECT 1 FROM tokens WHERE tokens.id = deliveries.secret_id
+				AND (tokens.used_at IS NOT NULL OR tokens.revoked_at IS NOT NULL))))`, ms); err != nil {
+		return nil, c.errorf("expire deliveries", err)
+	}
 	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'failed', sealed = NULL, lease = NULL, lease_until = NULL,
 			last_error = 'the dispatcher stopped during the last attempt'
 		WHERE status = 'sending' AND lease_until <= $1 AND attempts >= max_attempts`, ms); err != nil {
