@@ -44,11 +44,13 @@ const (
 	AuditRead    = "audit:read"
 	MetricsRead  = "metrics:read"
 	AccessManage = "access:manage"
+	// DeliveriesRead reads the status of deliveries (GET /v1/deliveries/{id}).
+	DeliveriesRead = "deliveries:read"
 )
 
 // AllScopes is every scope, as a root key holds them.
 var AllScopes = []string{KeysCreate, KeysRead, KeysUpdate, KeysRevoke, KeysVerify, TokensIssue, TokensVerify,
-	TokensRevoke, CodesIssue, CodesVerify, AuditRead, MetricsRead, AccessManage}
+	TokensRevoke, CodesIssue, CodesVerify, AuditRead, MetricsRead, AccessManage, DeliveriesRead}
 
 // AllNamespaces, as a key's only namespace, lets it touch API keys of every
 // namespace.

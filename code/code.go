@@ -194,6 +194,10 @@ type IssueOptions struct {
 	// MaxFailureWindow).
 	MaxFailures   int
 	FailureWindow time.Duration
+	// Deliver, if set, makes a delivery job of the code that is stored
+	// with it, in its transaction (package deliver); Issued.Code is then
+	// empty: the code goes to its recipient only.
+	Deliver store.Enqueue
 }
 
 // Issued is a new code. Code is the plaintext, stored nowhere: send it and
@@ -206,6 +210,8 @@ type Issued struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	AttemptsLeft int
+	// DeliveryID is the id of the delivery job, with IssueOptions.Deliver.
+	DeliveryID string
 }
 
 // Result is the outcome of Check.
@@ -274,6 +280,14 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 		BudgetLimit:  opts.MaxFailures,
 		BudgetWindow: opts.FailureWindow,
 	}
+	var deliveryID string
+	if opts.Deliver != nil {
+		d, err := opts.Deliver(c.ID, plain, now, c.ExpiresAt)
+		if err != nil {
+			return Issued{}, fmt.Errorf("code: deliver: %w", err)
+		}
+		c.Delivery, deliveryID, plain = &d, d.ID, ""
+	}
 	retryAt, err := m.st.InsertCode(ctx, c, m.opts.SendWindow, m.opts.MaxSends)
 	if errors.Is(err, store.ErrThrottled) {
 		wait := max(retryAt.Sub(now), 0)
@@ -282,7 +296,7 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 	if err != nil {
 		return Issued{}, fmt.Errorf("code: issue: %w", err)
 	}
-	return Issued{ID: c.ID, Code: plain, Purpose: purpose, Subject: subject, CreatedAt: now, ExpiresAt: c.ExpiresAt, AttemptsLeft: c.MaxAttempts}, nil
+	return Issued{ID: c.ID, Code: plain, Purpose: purpose, Subject: subject, CreatedAt: now, ExpiresAt: c.ExpiresAt, AttemptsLeft: c.MaxAttempts, DeliveryID: deliveryID}, nil
 }
 
 // Check compares presented with the subject's pending code, counting one

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/unguessable/secrets/code"
+	"github.com/unguessable/secrets/deliver"
 	"github.com/unguessable/secrets/otp"
 	"github.com/unguessable/secrets/store"
 )
@@ -27,16 +28,20 @@ type issueCodeRequest struct {
 	// the purpose and subject while this code is the latest.
 	MaxFailures   *int   `json:"max_failures"`
 	FailureWindow *int64 `json:"failure_window"`
+
+	Deliver *deliverRequest `json:"deliver"` // send the code instead of answering it
 }
 
 type issueCodeResponse struct {
 	ID           string    `json:"id"`
-	Code         string    `json:"code"`
+	Code         string    `json:"code,omitzero"` // omitted when delivered
 	Purpose      string    `json:"purpose"`
 	Subject      string    `json:"subject"`
 	CreatedAt    timestamp `json:"created_at"`
 	ExpiresAt    timestamp `json:"expires_at"`
 	AttemptsLeft int       `json:"attempts_left"`
+
+	Delivery *deliveryRef `json:"delivery,omitzero"`
 }
 
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request) error {
@@ -80,13 +85,22 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request) error {
 		}
 		opts.FailureWindow = d
 	}
+	if req.Deliver != nil {
+		var err error
+		if opts.Deliver, err = s.enqueue(deliver.KindCode, req.Purpose, req.Deliver); err != nil {
+			return err
+		}
+	}
 	c, err := s.codes.Issue(r.Context(), req.Purpose, req.Subject, opts)
 	if err != nil {
 		return codeError(err)
 	}
+	if c.DeliveryID != "" {
+		s.queued()
+	}
 	auditOf(r).target = c.ID
 	writeJSON(w, http.StatusCreated, issueCodeResponse{ID: c.ID, Code: c.Code, Purpose: c.Purpose, Subject: c.Subject,
-		CreatedAt: timestamp(c.CreatedAt), ExpiresAt: timestamp(c.ExpiresAt), AttemptsLeft: c.AttemptsLeft})
+		CreatedAt: timestamp(c.CreatedAt), ExpiresAt: timestamp(c.ExpiresAt), AttemptsLeft: c.AttemptsLeft, Delivery: deliveryOf(c.DeliveryID)})
 	return nil
 }
 

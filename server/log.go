@@ -29,4 +29,6 @@ const (
 	subsystemHTTP = "http"
 	// subsystemSweep is the background deletion of finished records.
 	subsystemSweep = "sweep"
+	// subsystemDeliver is the dispatcher of deliveries.
+	subsystemDeliver = "deliver"
 )

@@ -29,6 +29,7 @@ import (
 	"github.com/unguessable/secrets/access"
 	"github.com/unguessable/secrets/audit"
 	"github.com/unguessable/secrets/code"
+	"github.com/unguessable/secrets/deliver"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/token"
@@ -104,6 +105,11 @@ type Options struct {
 	// every request comes from the proxy's address, and the proxy limits
 	// clients itself.
 	NoAuthThrottle bool
+	// Deliverer, if set, lets POST /v1/codes and POST /v1/tokens deliver
+	// what they issue (package deliver); Serve runs its dispatcher, tuned
+	// by Dispatch. The Store must be a store.Outbox.
+	Deliverer *deliver.Deliverer
+	Dispatch  deliver.DispatchOptions
 }
 
 // Server is the HTTP service. Its Handler is safe for concurrent use.
@@ -128,6 +134,8 @@ type Server struct {
 	hasRoot  int       // 1 if admin is a root key's digest
 	throttle *throttle // nil: off
 	maxConns int
+
+	outbox *outbox // nil: the service delivers nothing
 
 	mux     *http.ServeMux
 	routes  []string          // every registered pattern, for the OpenAPI test
@@ -192,6 +200,10 @@ func New(opts Options) (*Server, error) {
 	if s.maxConns <= 0 {
 		s.maxConns = DefaultMaxConns
 	}
+	deliverLog := opts.Logger.With(logKeySubsystem, subsystemDeliver)
+	if s.outbox, err = newOutbox(opts, func(err error) { deliverLog.Warn("delivery failed", logKeyErr, err) }); err != nil {
+		return nil, err
+	}
 	if opts.QuietRequests {
 		s.reqLvl = slog.LevelDebug
 	}
@@ -222,9 +234,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(swept)
 		_ = sweeper.Run(sweepCtx)
 	}()
+	// The dispatcher stops with the sweep, after in-flight requests.
+	dispatched := s.runDispatcher(sweepCtx)
 	defer func() {
 		stopSweep()
 		<-swept
+		dispatched()
 	}()
 
 	served := make(chan error, 1)
@@ -411,6 +426,8 @@ func (s *Server) registerRoutes() {
 	s.handle("DELETE /v1/access-keys/{id}", route{access.AccessManage, audit.AccessRevoke}, s.revokeAccessKey)
 
 	s.handle("GET /v1/audit", route{scope: access.AuditRead}, s.listAudit)
+
+	s.handle("GET /v1/deliveries/{id}", route{scope: access.DeliveriesRead}, s.getDelivery)
 }
 
 // Scope returns the scope that the route pattern (as Routes lists it)

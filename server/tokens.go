@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/unguessable/secrets/deliver"
 	"github.com/unguessable/secrets/store"
 
 	"github.com/unguessable/secrets/token"
@@ -21,16 +22,20 @@ type issueTokenRequest struct {
 	Bytes        *int           `json:"bytes"`
 	Meta         jsontext.Value `json:"meta"`
 	KeepExisting bool           `json:"keep_existing"`
+
+	Deliver *deliverRequest `json:"deliver"` // send the token instead of answering it
 }
 
 type issueTokenResponse struct {
 	ID        string    `json:"id"`
-	Token     string    `json:"token"`
+	Token     string    `json:"token,omitzero"` // omitted when delivered
 	Purpose   string    `json:"purpose"`
 	Subject   string    `json:"subject"`
 	Bits      int       `json:"bits"`
 	CreatedAt timestamp `json:"created_at"`
 	ExpiresAt timestamp `json:"expires_at"`
+
+	Delivery *deliveryRef `json:"delivery,omitzero"`
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
@@ -55,13 +60,22 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 		}
 		opts.Bytes = *req.Bytes
 	}
+	if req.Deliver != nil {
+		var err error
+		if opts.Deliver, err = s.enqueue(deliver.KindLink, req.Purpose, req.Deliver); err != nil {
+			return err
+		}
+	}
 	t, err := s.tokens.Issue(r.Context(), req.Purpose, req.Subject, opts)
 	if err != nil {
 		return tokenError(err)
 	}
+	if t.DeliveryID != "" {
+		s.queued()
+	}
 	auditOf(r).target = t.ID
 	writeJSON(w, http.StatusCreated, issueTokenResponse{ID: t.ID, Token: t.Token, Purpose: t.Purpose, Subject: t.Subject,
-		Bits: t.Bits, CreatedAt: timestamp(t.CreatedAt), ExpiresAt: timestamp(t.ExpiresAt)})
+		Bits: t.Bits, CreatedAt: timestamp(t.CreatedAt), ExpiresAt: timestamp(t.ExpiresAt), Delivery: deliveryOf(t.DeliveryID)})
 	return nil
 }
 

@@ -53,6 +53,9 @@ type Token struct {
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero while unused
 	RevokedAt time.Time // zero unless revoked
+	// Delivery, if set, is inserted with the token, in its transaction
+	// (InsertToken only).
+	Delivery *Delivery
 }
 
 // Code is a one-time numeric code: its HMAC under the server's pepper, and
@@ -76,6 +79,9 @@ type Code struct {
 	// the first failure after the previous window ended.
 	BudgetLimit  int
 	BudgetWindow time.Duration
+	// Delivery, if set, is inserted with the code, in its transaction
+	// (InsertCode only).
+	Delivery *Delivery
 }
 
 // CodeAttempt is what CheckCode is given of a presented code.

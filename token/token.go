@@ -105,6 +105,10 @@ type IssueOptions struct {
 	Bytes        int             // random bytes; default DefaultBytes, at least MinBytes
 	Meta         json.RawMessage // a JSON object of at most MaxMetaBytes, returned on verify
 	KeepExisting bool            // keep the subject's earlier unused tokens for this purpose
+	// Deliver, if set, makes a delivery job of the token that is stored
+	// with it, in its transaction (package deliver); Issued.Token is then
+	// empty: the token goes to its recipient only.
+	Deliver store.Enqueue
 }
 
 // Issued is a new token. Token is the plaintext, which is stored nowhere:
@@ -117,6 +121,8 @@ type Issued struct {
 	Bits      int // entropy of Token: 8 x Bytes
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// DeliveryID is the id of the delivery job, with IssueOptions.Deliver.
+	DeliveryID string
 }
 
 // Result is the outcome of Verify or Redeem. Subject and Meta are set
@@ -162,10 +168,18 @@ func (m *Manager) Issue(ctx context.Context, purpose, subject string, opts Issue
 		CreatedAt: now,
 		ExpiresAt: now.Add(opts.TTL),
 	}
+	var deliveryID string
+	if opts.Deliver != nil {
+		d, err := opts.Deliver(t.ID, plain, now, t.ExpiresAt)
+		if err != nil {
+			return Issued{}, fmt.Errorf("token: deliver: %w", err)
+		}
+		t.Delivery, deliveryID, plain = &d, d.ID, ""
+	}
 	if err := m.st.InsertToken(ctx, t, !opts.KeepExisting); err != nil {
 		return Issued{}, fmt.Errorf("token: issue: %w", err)
 	}
-	return Issued{ID: t.ID, Token: plain, Purpose: purpose, Subject: subject, Bits: 8 * opts.Bytes, CreatedAt: now, ExpiresAt: t.ExpiresAt}, nil
+	return Issued{ID: t.ID, Token: plain, Purpose: purpose, Subject: subject, Bits: 8 * opts.Bytes, CreatedAt: now, ExpiresAt: t.ExpiresAt, DeliveryID: deliveryID}, nil
 }
 
 // Verify reports the status of presented for purpose without consuming it.

@@ -180,7 +180,17 @@ func Postgres(params map[string]string) Backend {
 				},
 				Contents: func(tb testing.TB) []byte {
 					var all []string
-					for _, table := range []string{"tokens", "codes", "api_keys", "settings", "schema_migrations", "access_keys", "audit_log", "code_budgets"} {
+					// Every table of the schema, so that a new one is
+					// scanned without being listed here.
+					rows, err := own(tb).Query(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+					if err != nil {
+						tb.Fatal(err)
+					}
+					tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+					if err != nil || len(tables) == 0 {
+						tb.Fatalf("the schema's tables: %v (%d)", err, len(tables))
+					}
+					for _, table := range tables {
 						rows, err := own(tb).Query(ctx, "SELECT t::text FROM "+table+" t")
 						if err != nil {
 							tb.Fatal(err)

@@ -56,6 +56,7 @@ type serveConfig struct {
 	maxConns                 int
 	retention, auditRetain   time.Duration
 	dbWait                   time.Duration
+	deliver                  deliverConfig
 }
 
 func newServeCmd(s Streams) *cobra.Command {
@@ -110,10 +111,12 @@ A PostgreSQL database that does not answer at start is retried, with
 backoff and a log line each time, for --db-wait (a minute by default), so
 that a server started beside its database waits for it.
 
-SIGTERM or SIGINT stops the server after in-flight requests finish.`,
+SIGTERM or SIGINT stops the server after in-flight requests finish.` + deliverHelp,
 		Example: `  secrets serve                                   # 127.0.0.1:8427, ./secrets.db
   secrets serve --addr :8443 --db /var/lib/secrets/secrets.db --tls-cert cert.pem --tls-key key.pem
-  secrets serve --db postgres://secrets@db/secrets --log-format json --metrics-addr 127.0.0.1:9427`,
+  secrets serve --db postgres://secrets@db/secrets --log-format json --metrics-addr 127.0.0.1:9427
+  secrets serve --smtp smtps://mailer:PASS@smtp.example.com --mail-from no-reply@example.com \
+      --link 'reset=https://app.example.com/reset?token={{.Token}}'`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
@@ -132,6 +135,7 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 	f.DurationVar(&c.dbWait, "db-wait", defaultDBWait, "how long to keep retrying, with backoff, a PostgreSQL database that does not answer at start (0: give up at once)")
 	f.IntVar(&c.maxConns, "max-conns", server.DefaultMaxConns, "the most client connections open at once; more wait until one closes")
 	f.BoolVar(&c.noAuthThrottle, "no-auth-throttle", false, "do not throttle client addresses that present wrong access keys (behind a proxy)")
+	c.deliver.flags(f)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := c.check(); err != nil {
 			return err
@@ -187,7 +191,7 @@ func (c *serveConfig) check() error {
 	if c.pepperFile == "" {
 		c.pepperFile = besideDB(c.db, ".pepper", "secrets.pepper")
 	}
-	return nil
+	return c.deliver.check(c.db)
 }
 
 // besideDB is the default path of a file of the service: the SQLite
@@ -221,6 +225,9 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	private := []string{c.adminKeyFile}
 	if envPepper == "" {
 		private = append(private, c.pepperFile)
+	}
+	if c.deliver.on() {
+		private = append(private, c.deliver.keyFile)
 	}
 	if !isPostgres(c.db) {
 		private = append([]string{c.db}, private...)
@@ -289,9 +296,13 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 		log.Info("the newest pepper of the pepper file keys new codes from now on; the older ones check the codes they keyed", logFile, c.pepperFile)
 	}
 
+	deliverer, err := c.deliver.deliverer(ctx, log, st)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: digest, Pepper: peppers.Current, OldPeppers: peppers.Old,
 		Logger: log, Retention: c.retention, AuditRetention: c.auditRetain, QuietRequests: c.quiet,
-		MaxConns: c.maxConns, NoAuthThrottle: c.noAuthThrottle})
+		MaxConns: c.maxConns, NoAuthThrottle: c.noAuthThrottle, Deliverer: deliverer})
 	if err != nil {
 		return err
 	}

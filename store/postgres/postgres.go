@@ -40,7 +40,10 @@ import (
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
 
-var _ store.Store = (*Postgres)(nil)
+var (
+	_ store.Store  = (*Postgres)(nil)
+	_ store.Outbox = (*Postgres)(nil)
+)
 
 // DefaultSchema is the schema of the tables unless a search_path names
 // another.

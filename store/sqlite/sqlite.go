@@ -36,7 +36,10 @@ import (
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
 
-var _ store.Store = (*SQLite)(nil)
+var (
+	_ store.Store  = (*SQLite)(nil)
+	_ store.Outbox = (*SQLite)(nil)
+)
 
 // BusyTimeout is how long a statement waits for another process's write lock.
 const BusyTimeout = 10 * time.Second

@@ -71,7 +71,10 @@ func (c *Core) InsertCode(ctx context.Context, cd store.Code, window time.Durati
 		_, err = q.Exec(ctx, `INSERT INTO codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL, $8, $9, $10, $11)`,
 			cd.ID, cd.Purpose, cd.Subject, cd.MAC, now, cd.ExpiresAt.UnixMilli(), cd.MaxAttempts, cd.PepperID,
 			cd.Digits, cd.BudgetLimit, cd.BudgetWindow.Milliseconds())
-		return c.insertErr("insert code", err)
+		if err != nil {
+			return c.insertErr("insert code", err)
+		}
+		return c.insertDelivery(ctx, q, cd.Delivery)
 	})
 	return retryAt, err
 }

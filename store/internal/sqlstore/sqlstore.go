@@ -192,6 +192,9 @@ func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, 
 			WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},
 		{`DELETE FROM access_keys WHERE id IN (SELECT id FROM access_keys WHERE revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},
 		{`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Audit},
+		// A delivery is kept as long as its secret: its status is an answer
+		// about that secret.
+		{`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE expires_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
 	} {
 		if q.cutoff.IsZero() {
 			continue

@@ -45,7 +45,10 @@ func (c *Core) InsertToken(ctx context.Context, t store.Token, revokeOthers bool
 		}
 		_, err := q.Exec(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)`,
 			t.ID, t.Hash, t.Purpose, t.Subject, text(t.Meta), t.CreatedAt.UnixMilli(), t.ExpiresAt.UnixMilli())
-		return c.insertErr("insert token", err)
+		if err != nil {
+			return c.insertErr("insert token", err)
+		}
+		return c.insertDelivery(ctx, q, t.Delivery)
 	})
 }
 

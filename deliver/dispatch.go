@@ -1,0 +1,254 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/store"
+)
+
+// DispatchOptions tune a Dispatcher; the zero value is the default.
+type DispatchOptions struct {
+	// Clock tells the time of claims, leases, backoff and expiry; default
+	// store.SystemClock.
+	Clock store.Clock
+	// Lease is how long a claimed job is the claimant's alone; after it,
+	// another dispatcher claims it again (its claimant died). Default 1m;
+	// it must exceed SendTimeout.
+	Lease time.Duration
+	// SendTimeout bounds one attempt; default 15s.
+	SendTimeout time.Duration
+	// Batch is how many jobs one claim takes; default 64.
+	Batch int
+	// Workers is how many sends run at once; default 32.
+	Workers int
+	// Poll is how long Run waits when no job is due; default 200ms.
+	Poll time.Duration
+	// Backoff is the wait after a first failed attempt, doubled after each
+	// (with jitter: a uniform draw from its upper half), up to MaxBackoff.
+	// Defaults 2s and 5m.
+	Backoff, MaxBackoff time.Duration
+	// OnError receives failures of the store (never a secret).
+	OnError func(error)
+	// OnFinish receives each attempt's outcome: the channel and the job's
+	// new status (queued for a retry).
+	OnFinish func(channel, status string)
+}
+
+// Dispatcher claims due jobs from an outbox, sends them and records how
+// each attempt ended. Any number of dispatchers, in any number of
+// processes, may share one database: a job is claimed by one at a time.
+type Dispatcher struct {
+	d    *Deliverer
+	ob   store.Outbox
+	o    DispatchOptions
+	wake chan struct{}
+}
+
+// Dispatcher returns a dispatcher of the jobs in ob.
+func (d *Deliverer) Dispatcher(ob store.Outbox, o DispatchOptions) *Dispatcher {
+	if o.Clock == nil {
+		o.Clock = store.SystemClock{}
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 15 * time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.Lease <= o.SendTimeout {
+		o.Lease = o.SendTimeout + 5*time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	if o.Workers <= 0 {
+		o.Workers = 32
+	}
+	if o.Poll <= 0 {
+		o.Poll = 200 * time.Millisecond
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 2 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Minute
+	}
+	return &Dispatcher{d: d, ob: ob, o: o, wake: make(chan struct{}, 1)}
+}
+
+// Notify wakes Run if it is waiting: a job was just queued.
+func (p *Dispatcher) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches until ctx is done, then returns nil once the attempts
+// under way have ended.
+func (p *Dispatcher) Run(ctx context.Context) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		n, err := p.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && p.o.OnError != nil {
+			p.o.OnError(err)
+		}
+		if n == p.o.Batch && err == nil {
+			continue // more may be due
+		}
+		t.Reset(p.o.Poll)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims one batch of due jobs, sends them, records the outcomes
+// and returns how many it claimed.
+func (p *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	now := p.o.Clock.Now()
+	lease := store.NewID("lease", now)
+	jobs, err := p.ob.ClaimDeliveries(ctx, lease, now, now.Add(p.o.Lease), p.o.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("deliver: claim: %w", err)
+	}
+	// A claimed job is attempted to its end, each send bounded by
+	// SendTimeout, even when ctx ends: a send cut short may still have
+	// reached the receiver, and would only be sent again.
+	sendCtx := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, p.o.Workers)
+	var mu sync.Mutex
+	var errs []error
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := p.attempt(sendCtx, j, lease); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return len(jobs), errors.Join(errs...)
+}
+
+// attempt sends one claimed job and records the outcome.
+func (p *Dispatcher) attempt(ctx context.Context, j store.Delivery, lease string) error {
+	r := p.send(ctx, j)
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := p.ob.FinishDelivery(fctx, j.ID, lease, r); err != nil {
+		return fmt.Errorf("deliver: finish %s: %w", j.ID, err)
+	}
+	if p.o.OnFinish != nil {
+		p.o.OnFinish(j.Channel, r.Status)
+	}
+	return nil
+}
+
+// send makes one attempt of j and says how it ended.
+func (p *Dispatcher) send(ctx context.Context, j store.Delivery) store.DeliveryResult {
+	now := p.o.Clock.Now()
+	if !now.Before(j.ExpiresAt) {
+		return store.DeliveryResult{Status: store.DeliveryExpired, LastError: j.LastError}
+	}
+	sender := p.d.senders[j.Channel]
+	if sender == nil {
+		return p.retry(j, now, fmt.Errorf("deliver: %s delivery is not configured on this instance", j.Channel))
+	}
+	plain, err := p.d.sealer.Open(j.ID, j.Sealed)
+	if err != nil {
+		return store.DeliveryResult{Status: store.DeliveryFailed, LastError: err.Error()}
+	}
+	m := &Message{ID: j.ID, Kind: j.Kind, Purpose: j.Purpose, To: j.Recipient, Template: j.Template, Locale: j.Locale,
+		Data: j.Data, ExpiresAt: j.ExpiresAt, Attempt: j.Attempts}
+	if j.Kind == KindCode {
+		m.Code = plain
+	} else if lt := p.d.links[j.Purpose]; lt != nil {
+		if m.Link, err = link(lt, plain); err != nil {
+			return store.DeliveryResult{Status: store.DeliveryFailed, LastError: "deliver: the link of the purpose does not make a URL"}
+		}
+	} else if j.Channel == ChannelWebhook {
+		m.Token = plain
+	} else {
+		return store.DeliveryResult{Status: store.DeliveryFailed, LastError: "deliver: the purpose has no link on this instance"}
+	}
+	if err := p.d.tpl.render(m, now); err != nil {
+		return store.DeliveryResult{Status: store.DeliveryFailed, LastError: "deliver: the template does not render on this instance"}
+	}
+	sctx, cancel := context.WithTimeout(ctx, p.o.SendTimeout)
+	err = sender.Send(sctx, m)
+	cancel()
+	now = p.o.Clock.Now()
+	var perm *PermanentError
+	switch {
+	case err == nil:
+		return store.DeliveryResult{Status: store.DeliverySent, SentAt: now}
+	case errors.As(err, &perm):
+		return store.DeliveryResult{Status: store.DeliveryFailed, LastError: err.Error()}
+	}
+	return p.retry(j, now, err)
+}
+
+// retry schedules the next attempt of j after a failure, or ends it.
+func (p *Dispatcher) retry(j store.Delivery, now time.Time, err error) store.DeliveryResult {
+	if j.Attempts >= j.MaxAttempts {
+		return store.DeliveryResult{Status: store.DeliveryFailed, LastError: fmt.Sprintf("gave up after %d attempts: %v", j.Attempts, err)}
+	}
+	next := now.Add(p.backoff(j.Attempts))
+	if !next.Before(j.ExpiresAt) {
+		return store.DeliveryResult{Status: store.DeliveryExpired, LastError: err.Error()}
+	}
+	return store.DeliveryResult{Status: store.DeliveryQueued, NextAt: next, LastError: err.Error()}
+}
+
+// backoff is the wait after the attempt-th failed attempt: Backoff x
+// 2^(attempt-1), at most MaxBackoff, drawn uniformly from its upper half.
+func (p *Dispatcher) backoff(attempt int) time.Duration {
+	d := p.o.Backoff
+	for i := 1; i < attempt && d < p.o.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.o.MaxBackoff)
+	half := d / 2
+	ms := int(half / time.Millisecond)
+	if ms <= 0 {
+		return d
+	}
+	return d - half + time.Duration(secrets.RandBelow(ms+1))*time.Millisecond
+}
+
+// Status is the state of a delivery as the service reports it.
+type Status struct {
+	ID        string
+	Channel   string
+	Status    string
+	Attempts  int
+	LastError string
+	SentAt    time.Time
+	CreatedAt time.Time
+}
+
+// Lookup returns the status of delivery id from ob, or store.ErrNotFound.
+func Lookup(ctx context.Context, ob store.Outbox, id string) (Status, error) {
+	d, err := ob.DeliveryByID(ctx, id)
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{ID: d.ID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, SentAt: d.SentAt, CreatedAt: d.CreatedAt}, nil
+}

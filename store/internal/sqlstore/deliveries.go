@@ -1,0 +1,129 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/unguessable/secrets/store"
+)
+
+const deliveryCols = `id, secret_id, kind, channel, recipient, purpose, template, locale, data, sealed, status,
+	attempts, max_attempts, last_error, created_at, next_at, expires_at, sent_at, lease, lease_until`
+
+func (c *Core) scanDelivery(row Row) (store.Delivery, error) {
+	var d store.Delivery
+	var data, lease *string
+	var attempts, maxAttempts, created, next, expires int64
+	var sent, leaseUntil *int64
+	if err := row.Scan(&d.ID, &d.SecretID, &d.Kind, &d.Channel, &d.Recipient, &d.Purpose, &d.Template, &d.Locale, &data, &d.Sealed, &d.Status,
+		&attempts, &maxAttempts, &d.LastError, &created, &next, &expires, &sent, &lease, &leaseUntil); err != nil {
+		return store.Delivery{}, c.row("delivery", err)
+	}
+	d.Data = bytesOf(data)
+	if lease != nil {
+		d.Lease = *lease
+	}
+	d.Attempts, d.MaxAttempts = int(attempts), int(maxAttempts)
+	d.CreatedAt, d.NextAt, d.ExpiresAt = fromMillis(&created), fromMillis(&next), fromMillis(&expires)
+	d.SentAt, d.LeaseUntil = fromMillis(sent), fromMillis(leaseUntil)
+	return d, nil
+}
+
+// insertDelivery inserts d, if any, in the transaction q of its secret.
+func (c *Core) insertDelivery(ctx context.Context, q Querier, d *store.Delivery) error {
+	if d == nil {
+		return nil
+	}
+	status := d.Status
+	if status == "" {
+		status = store.DeliveryQueued
+	}
+	next := d.NextAt
+	if next.IsZero() {
+		next = d.CreatedAt
+	}
+	_, err := q.Exec(ctx, `INSERT INTO deliveries (`+deliveryCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, '', $13, $14, $15, NULL, NULL, NULL)`,
+		d.ID, d.SecretID, d.Kind, d.Channel, d.Recipient, d.Purpose, d.Template, d.Locale, text(d.Data), d.Sealed, status,
+		d.MaxAttempts, d.CreatedAt.UnixMilli(), next.UnixMilli(), d.ExpiresAt.UnixMilli())
+	return c.insertErr("insert delivery", err)
+}
+
+// ClaimDeliveries ends the jobs that can no longer be sent, then leases the
+// due ones.
+func (c *Core) ClaimDeliveries(ctx context.Context, lease string, now, leaseUntil time.Time, limit int) ([]store.Delivery, error) {
+	ms := now.UnixMilli()
+	// A job under a live lease is left to its holder, which finds the
+	// expiry itself.
+	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL
+		WHERE status IN ('queued', 'sending') AND expires_at <= $1 AND (status = 'queued' OR lease_until <= $1)`, ms); err != nil {
+		return nil, c.errorf("expire deliveries", err)
+	}
+	// A code replaced by a newer one or already approved, a token used or
+	// revoked: sending it would only mislead.
+	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL,
+			last_error = 'the secret was replaced, used or revoked before it was sent'
+		WHERE status IN ('queued', 'sending') AND (status = 'queued' OR lease_until <= $1) AND (
+			(kind = 'code' AND EXISTS (SELECT 1 FROM codes WHERE codes.id = deliveries.secret_id
+				AND (codes.cancelled_at IS NOT NULL OR codes.approved_at IS NOT NULL)))
+			OR (kind = 'link' AND EXISTS (SELECT 1 FROM tokens WHERE tokens.id = deliveries.secret_id
+				AND (tokens.used_at IS NOT NULL OR tokens.revoked_at IS NOT NULL))))`, ms); err != nil {
+		return nil, c.errorf("expire deliveries", err)
+	}
+	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'failed', sealed = NULL, lease = NULL, lease_until = NULL,
+			last_error = 'the dispatcher stopped during the last attempt'
+		WHERE status = 'sending' AND lease_until <= $1 AND attempts >= max_attempts`, ms); err != nil {
+		return nil, c.errorf("fail deliveries", err)
+	}
+	rows, err := c.w.Query(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease = $1, lease_until = $2
+		WHERE id IN (SELECT id FROM deliveries
+			WHERE ((status = 'queued' AND next_at <= $3) OR (status = 'sending' AND lease_until <= $3))
+				AND expires_at > $3 AND attempts < max_attempts
+			ORDER BY next_at LIMIT $4`+c.d.SkipLocked+`)
+		RETURNING `+deliveryCols, lease, leaseUntil.UnixMilli(), ms, limit)
+	if err != nil {
+		return nil, c.errorf("claim deliveries", err)
+	}
+	defer rows.Close()
+	var ds []store.Delivery
+	for rows.Next() {
+		d, err := c.scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.errorf("claim deliveries", err)
+	}
+	// RETURNING keeps no order: give the jobs in the order they fell due.
+	slices.SortFunc(ds, func(a, b store.Delivery) int {
+		return cmp.Or(a.NextAt.Compare(b.NextAt), strings.Compare(a.ID, b.ID))
+	})
+	return ds, nil
+}
+
+// FinishDelivery records how a claimed job ended, if the claim still holds.
+func (c *Core) FinishDelivery(ctx context.Context, id, lease string, r store.DeliveryResult) (bool, error) {
+	var n int64
+	var err error
+	if r.Status == store.DeliveryQueued {
+		n, err = c.w.Exec(ctx, `UPDATE deliveries SET status = 'queued', next_at = $3, last_error = $4, lease = NULL, lease_until = NULL
+			WHERE id = $1 AND lease = $2`, id, lease, r.NextAt.UnixMilli(), r.LastError)
+	} else {
+		n, err = c.w.Exec(ctx, `UPDATE deliveries SET status = $3, sent_at = $4, last_error = $5, sealed = NULL, lease = NULL, lease_until = NULL
+			WHERE id = $1 AND lease = $2`, id, lease, r.Status, millis(r.SentAt), r.LastError)
+	}
+	if err != nil {
+		return false, c.errorf("finish delivery", err)
+	}
+	return n == 1, nil
+}
+
+// DeliveryByID returns the delivery with this id.
+func (c *Core) DeliveryByID(ctx context.Context, id string) (store.Delivery, error) {
+	return c.scanDelivery(c.r.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = $1`, id))
+}
