@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -172,7 +173,11 @@ func delivering(t testing.TB, st store.Store, box *mailbox) *instance {
 			t.Error(err)
 		}
 	})
-	return &instance{client: newClient("http://" + ln.Addr().String()), srv: srv, st: st, clock: clock, logs: logs}
+	// Serve runs the dispatcher; the test's calls go through a server of
+	// the same handler that checks them against openapi.json.
+	hs := httptest.NewServer(contract(t, srv.Handler()))
+	t.Cleanup(hs.Close)
+	return &instance{client: newClient(hs.URL), srv: srv, st: st, clock: clock, logs: logs}
 }
 
 // sent waits until delivery id is no longer queued or sending, and returns
