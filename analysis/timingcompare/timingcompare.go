@@ -41,10 +41,12 @@ import (
 	"fmt"
 	"go/ast"
 	"go/build"
+	"go/constant"
 	"go/format"
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,7 +73,8 @@ func run(pass *analysis.Pass) (any, error) {
 	if len(pass.Files) == 0 || pass.TypesInfo == nil {
 		return nil, nil // a dependency loaded from export data: nothing to learn
 	}
-	p := &pkgChecker{pass: pass, rep: ignore.NewReporter(pass), helpers: map[*types.Func]*compareHelper{}}
+	p := &pkgChecker{pass: pass, rep: ignore.NewReporter(pass), helpers: map[*types.Func]*compareHelper{}, credentials: map[types.Object]bool{}}
+	p.findCredentialParams()
 	type decl struct {
 		file *ast.File
 		fd   *ast.FuncDecl
@@ -154,6 +157,60 @@ type pkgChecker struct {
 	rep       *ignore.Reporter
 	helpers   map[*types.Func]*compareHelper // this package's comparison helpers
 	reporting bool
+	// credentials are the parameters of this package's functions that
+	// some call passes the Authorization header of a request: a
+	// credential that its sender chose.
+	credentials map[types.Object]bool
+}
+
+// isAuthorizationRead reports whether e reads the Authorization (or
+// Proxy-Authorization) header: a call with that header name as its only
+// constant argument that returns a string, such as
+// r.Header.Get("Authorization") or c.GetHeader("Authorization").
+func isAuthorizationRead(info *types.Info, e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 || !secretname.IsBytesOrString(info.TypeOf(call)) {
+		return false
+	}
+	tv, ok := info.Types[call.Args[0]]
+	if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
+		return false
+	}
+	h := constant.StringVal(tv.Value)
+	return strings.EqualFold(h, "Authorization") || strings.EqualFold(h, "Proxy-Authorization")
+}
+
+// findCredentialParams records the parameters of this package's functions
+// to which a call passes the Authorization header (gin's
+// searchCredential(c.requestHeader("Authorization")) compares its
+// parameter with ==).
+func (p *pkgChecker) findCredentialParams() {
+	info := p.pass.TypesInfo
+	for _, f := range p.pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			var fn *types.Func
+			switch f := ast.Unparen(call.Fun).(type) {
+			case *ast.Ident:
+				fn, _ = info.Uses[f].(*types.Func)
+			case *ast.SelectorExpr:
+				fn, _ = info.Uses[f.Sel].(*types.Func)
+			}
+			if fn == nil || fn.Pkg() != p.pass.Pkg {
+				return true
+			}
+			sig := fn.Type().(*types.Signature)
+			for i, a := range call.Args {
+				if i < sig.Params().Len() && isAuthorizationRead(info, a) {
+					p.credentials[sig.Params().At(i)] = true
+				}
+			}
+			return true
+		})
+	}
 }
 
 // helper returns the comparison helper fact of fn, or nil.
@@ -258,6 +315,9 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 				}
 				if c.fromRequest(r) {
 					c.requests[obj] = true
+				}
+				if isAuthorizationRead(c.info(), r) {
+					c.credentials[obj] = true
 				}
 			}
 			return true
@@ -424,12 +484,27 @@ func (c *fnChecker) constantOrNil(e ast.Expr) bool {
 	return ok && (tv.Value != nil || tv.IsNil())
 }
 
-// secret says why operand e of a comparison with other is a secret, or "".
-func (c *fnChecker) secret(e, other ast.Expr) string {
-	t := c.info().TypeOf(e)
-	if !secretname.IsBytesOrString(t) {
+// secret says why operand e of a comparison with other is a secret, or "":
+// by what it is or is called, or, when credential is set, because it is
+// the Authorization header a client sent (tried after both operands'
+// names, so that the expected value is the one a report names).
+func (c *fnChecker) secret(e, other ast.Expr, credential bool) string {
+	if !secretname.IsBytesOrString(c.info().TypeOf(e)) {
 		return ""
 	}
+	if !credential {
+		return c.secretByKind(e, other)
+	}
+	if c.isCredential(e) {
+		return "credential " + types.ExprString(e)
+	}
+	return ""
+}
+
+// secretByKind says why e is a secret by what it is (a digest) or what it
+// is called, or "".
+func (c *fnChecker) secretByKind(e, other ast.Expr) string {
+	t := c.info().TypeOf(e)
 	if c.isDigest(e) {
 		// Two digests computed here, such as the hashes of two files, are
 		// compared to find equal content, not to check a guess; a keyed
@@ -440,7 +515,11 @@ func (c *fnChecker) secret(e, other ast.Expr) string {
 		return "digest " + types.ExprString(e)
 	}
 	name := nameOf(c.info(), e)
-	if name == "" {
+	if name == "" || publicInComparison(name) {
+		return ""
+	}
+	if w := secretname.Words(nameOf(c.info(), other)); len(w) > 0 && w[len(w)-1] == "name" {
+		// tokens[i] == account.Name: a secret is not checked against a name
 		return ""
 	}
 	if secretname.IsSecret(name, t) && c.secretByName(e, name, t, other) {
@@ -472,6 +551,48 @@ func (c *fnChecker) secretByName(e ast.Expr, name string, t types.Type, other as
 		return c.fromRequest(other)
 	}
 	return true
+}
+
+// publicInComparison reports whether name, though a secret word is in it,
+// names a value that an attacker may know: a salt is stored beside the
+// hash it salts and sent in DNS records, and is unique rather than secret.
+func publicInComparison(name string) bool {
+	for _, w := range secretname.Words(name) {
+		if w != "salt" && secretname.IsSecret(w, types.Typ[types.String]) {
+			return false
+		}
+	}
+	return slices.Contains(secretname.Words(name), "salt")
+}
+
+// isCredential reports whether e is the Authorization header of a
+// request, read here, held in a variable or passed as a parameter: a
+// credential its sender chose, compared with the one that is expected.
+func (c *fnChecker) isCredential(e ast.Expr) bool {
+	e = ast.Unparen(e)
+	if call, ok := e.(*ast.CallExpr); ok {
+		if tv, ok := c.info().Types[call.Fun]; ok && tv.IsType() && len(call.Args) == 1 {
+			e = ast.Unparen(call.Args[0]) // []byte(auth)
+		}
+	}
+	if id, ok := e.(*ast.Ident); ok {
+		return c.credentials[c.info().ObjectOf(id)]
+	}
+	return isAuthorizationRead(c.info(), e)
+}
+
+// sameField reports whether a and b select the same field of two values
+// (old.Password != new.Password, r1.Salt != r2.Salt): two records compared
+// field by field to find a change or a duplicate, not a guess checked
+// against a secret.
+func sameField(info *types.Info, a, b ast.Expr) bool {
+	x, ok1 := ast.Unparen(a).(*ast.SelectorExpr)
+	y, ok2 := ast.Unparen(b).(*ast.SelectorExpr)
+	if !ok1 || !ok2 {
+		return false
+	}
+	f, ok := info.ObjectOf(x.Sel).(*types.Var)
+	return ok && f.IsField() && info.ObjectOf(y.Sel) == f
 }
 
 // isMapKey reports whether e is a variable that the function uses as a
@@ -604,12 +725,18 @@ func comparedWithZero(parent ast.Node) bool {
 }
 
 func (c *fnChecker) compare(n ast.Expr, op string, a, b ast.Expr, parent ast.Node) {
-	if c.constantOrNil(a) || c.constantOrNil(b) {
+	if c.constantOrNil(a) || c.constantOrNil(b) || sameField(c.info(), a, b) {
 		return
 	}
-	why := c.secret(a, b)
+	why := c.secret(a, b, false)
 	if why == "" {
-		why = c.secret(b, a)
+		why = c.secret(b, a, false)
+	}
+	if why == "" {
+		why = c.secret(a, b, true)
+	}
+	if why == "" {
+		why = c.secret(b, a, true)
 	}
 	if why == "" {
 		i, j := c.paramIndex(a), c.paramIndex(b)

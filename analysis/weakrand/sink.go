@@ -166,8 +166,15 @@ func (s *fnState) callSink(call *ast.CallExpr) {
 			continue
 		}
 		if isCryptoPkg(fn.Pkg()) {
-			s.report(a.Pos(), o, "an argument of "+qualified(fn), s.typeOf(a))
-			return
+			// A string argument of a crypto function is an address, a
+			// host or a name (tls.Dial(network, addr, config)), not key
+			// material, which crypto APIs take as bytes, readers or
+			// integers.
+			if !isStringArg(s.typeOf(a)) {
+				s.report(a.Pos(), o, "an argument of "+qualified(fn), s.typeOf(a))
+				return
+			}
+			continue
 		}
 		if params.Len() == 0 {
 			return
@@ -180,7 +187,9 @@ func (s *fnState) callSink(call *ast.CallExpr) {
 				pt = sl.Elem()
 			}
 		}
-		if p.Name() != "" && secretname.IsSecret(p.Name(), pt) {
+		// A string parameter that is a secret only by the word key
+		// (GetByKey(key string)) is a lookup key: a shard, a map entry.
+		if p.Name() != "" && secretname.IsSecret(p.Name(), pt) && !(secretname.KeyOnly(p.Name(), pt) && isStringArg(pt)) {
 			s.report(a.Pos(), o, "parameter "+p.Name()+" of "+fn.Name(), pt)
 		} else if sink := s.c.paramSink(fn, pi); sink != "" {
 			s.report(a.Pos(), o, sink+" through "+s.c.funcName(fn), pt)
@@ -241,4 +250,13 @@ func headerName(info *types.Info, e ast.Expr) string {
 		return constant.StringVal(tv.Value)
 	}
 	return "value"
+}
+
+// isStringArg reports whether t is a string type.
+func isStringArg(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsString != 0
 }

@@ -387,7 +387,9 @@ func (s *fnState) root(e ast.Expr) types.Object {
 
 // mark records that obj holds a weak value from the statement at at on.
 func (s *fnState) mark(obj types.Object, o *origin, at token.Pos) {
-	if obj == nil || o == nil {
+	if obj == nil || o == nil || secretname.IsRouting(obj.Name()) {
+		// A reply subject or inbox says where an answer goes; a token cut
+		// from it (NATS's _INBOX.<prefix>.<token>) is a routing name too.
 		return
 	}
 	if s.vars[obj] == nil {
