@@ -120,6 +120,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}, paramSinks: map[types.Object][]string{}, bodies: map[*ast.BlockStmt]body{}}
 	var units []unit
+	aliases := map[*types.Var]*types.Func{} // var Id = id
 	for _, f := range pass.Files {
 		name := pass.Fset.File(f.Pos()).Name()
 		if strings.HasSuffix(name, "_test.go") {
@@ -134,6 +135,7 @@ func run(pass *analysis.Pass) (any, error) {
 				}
 			case *ast.GenDecl:
 				units = append(units, c.funcVars(d)...)
+				c.funcAliases(d, aliases)
 			}
 		}
 	}
@@ -151,6 +153,12 @@ func run(pass *analysis.Pass) (any, error) {
 			if o := c.checkFunc(u); o != nil {
 				c.funcs[u.obj] = o
 				found[u.obj] = true
+			}
+		}
+		for v, fn := range aliases {
+			if o := c.funcs[fn]; o != nil && c.funcs[v] == nil {
+				c.funcs[v] = o
+				found[v] = true
 			}
 		}
 		if len(found) == 0 {
@@ -228,6 +236,32 @@ func (c *checker) funcVars(d *ast.GenDecl) []unit {
 		}
 	}
 	return units
+}
+
+// funcAliases records the package-level variables that d initializes with
+// a function of this package (miekg/dns's var Id = id, there so that tests
+// can replace it): calling the variable calls the function.
+func (c *checker) funcAliases(d *ast.GenDecl, aliases map[*types.Var]*types.Func) {
+	if d.Tok != token.VAR {
+		return
+	}
+	for _, spec := range d.Specs {
+		vs := spec.(*ast.ValueSpec)
+		if len(vs.Values) != len(vs.Names) {
+			continue
+		}
+		for i, id := range vs.Names {
+			ref, ok := ast.Unparen(vs.Values[i]).(*ast.Ident)
+			if !ok {
+				continue
+			}
+			v, _ := c.pass.TypesInfo.Defs[id].(*types.Var)
+			fn, _ := c.pass.TypesInfo.Uses[ref].(*types.Func)
+			if v != nil && fn != nil && fn.Pkg() == c.pass.Pkg {
+				aliases[v] = fn
+			}
+		}
+	}
 }
 
 // fnState is the taint state of one function body. A variable is weak from

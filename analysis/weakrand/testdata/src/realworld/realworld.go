@@ -7,12 +7,16 @@ import (
 	"math/rand"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // go-redis picks a ring shard by a random shard key.
 type ring struct{ shards map[string]string }
 
-func (r *ring) GetByKey(key string) string { return r.shards[key] }
+func (r *ring) GetByKey(key string) string {
+	key = strings.ToLower(key)
+	return r.shards[key]
+}
 
 func (r *ring) random() string {
 	return r.GetByKey(strconv.Itoa(rand.Int())) // ok
@@ -43,4 +47,18 @@ func weakKey() []byte {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return seal(b) // want `weak random value from math/rand.Read reaches parameter key of seal`
+}
+
+// nats-server makes up a user for clients without credentials; its password
+// is part of its name, which it hands out.
+type User struct{ Username, Password string }
+
+func noAuthUser() *User {
+	uname := "nats-" + strconv.FormatInt(rand.Int63(), 36)
+	return &User{Username: uname, Password: uname[5:]} // ok
+}
+
+func weakUser(name string) *User {
+	pw := strconv.FormatInt(rand.Int63(), 36)
+	return &User{Username: name, Password: pw} // want `reaches field Password`
 }
