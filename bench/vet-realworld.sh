@@ -76,23 +76,28 @@ run() {
 	esac | sed -e "s|$work/src/||" -e 's|:\([0-9]*\):[0-9]*$|:\1|' | sort -u
 }
 
-# runall TOOL: every module, findings to out/TOOL.findings; prints seconds.
+# runall TOOL: every module, findings to out/TOOL.findings; prints the wall
+# time and the CPU time (user and system, the tool's and go list's) in
+# seconds. The CPU time is the fairer figure on a machine with other jobs.
 runall() {
-	local tool=$1 s e
-	s=$(date +%s.%N)
-	while read -r name modver pkgs kind; do
-		(run "$tool" "$name" "$pkgs") || true
-	done < "$work/modules" > "$work/out/$tool.findings"
-	e=$(date +%s.%N)
-	echo "$e - $s" | bc -l
+	local tool=$1 TIMEFORMAT='%R %U %S'
+	{ time (
+		while read -r name modver pkgs kind; do
+			(run "$tool" "$name" "$pkgs") || true
+		done < "$work/modules" > "$work/out/$tool.findings"
+	); } 2>&1 | awk 'END { printf "%.3f %.3f\n", $1, $2 + $3 }'
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 runall secretsvet > /dev/null
 runall gosec > /dev/null
-sv=$(for _ in $(seq "$runs"); do runall secretsvet; done | median)
-gs=$(for _ in $(seq "$runs"); do runall gosec; done | median)
+for _ in $(seq "$runs"); do runall secretsvet; done > "$work/out/secretsvet.times"
+for _ in $(seq "$runs"); do runall gosec; done > "$work/out/gosec.times"
+sv=$(cut -d' ' -f1 "$work/out/secretsvet.times" | median)
+gs=$(cut -d' ' -f1 "$work/out/gosec.times" | median)
+svc=$(cut -d' ' -f2 "$work/out/secretsvet.times" | median)
+gsc=$(cut -d' ' -f2 "$work/out/gosec.times" | median)
 
 # Score: labels are "rule location verdict reason...", findings "rule location".
 labels=$(grep -v -e '^#' -e '^[[:space:]]*$' "$data/labels.txt" || true)
@@ -140,6 +145,7 @@ echo "== packages secretsvet did not analyse"
 cat "$work"/out/*.secretsvet.stderr | grep 'not analysed' || echo none
 
 echo "== speed: both tools on the same packages of all $(wc -l < "$work/modules") modules, warm cache, median of $runs runs"
-printf "secretsvet            %6.2f s\n" "$sv"
-printf "gosec -include=G404   %6.2f s\n" "$gs"
-printf "gosec / secretsvet    %6.2f\n" "$(echo "$gs / $sv" | bc -l)"
+printf "                      %8s %8s\n" wall CPU
+printf "secretsvet            %6.2f s %6.2f s\n" "$sv" "$svc"
+printf "gosec -include=G404   %6.2f s %6.2f s\n" "$gs" "$gsc"
+printf "gosec / secretsvet    %8.2f %8.2f\n" "$(echo "$gs / $sv" | bc -l)" "$(echo "$gsc / $svc" | bc -l)"

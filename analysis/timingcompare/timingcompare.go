@@ -90,7 +90,7 @@ func run(pass *analysis.Pass) (any, error) {
 	checkAll := func(decls []decl) {
 		for _, d := range decls {
 			fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func)
-			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
+			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, stored: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
 			c.collect(d.fd.Body)
 			c.check(d.fd.Body)
 		}
@@ -237,6 +237,7 @@ type fnChecker struct {
 	digests    map[types.Object]bool // variables holding a MAC or a SHA-2 digest
 	macDigests map[types.Object]bool // variables holding a MAC
 	requests   map[types.Object]bool // variables holding a value from a request
+	stored     map[types.Object]bool // variables holding a record looked up in a store
 	mapKeys    map[types.Object]bool // variables used as map keys
 }
 
@@ -318,6 +319,9 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 				}
 				if isAuthorizationRead(c.info(), r) {
 					c.credentials[obj] = true
+				}
+				if c.isLookup(r) {
+					c.stored[obj] = true
 				}
 			}
 			return true
@@ -528,7 +532,7 @@ func (c *fnChecker) secretByKind(e, other ast.Expr) string {
 	if secretname.IsDigest(name, t) && c.fromRequest(other) {
 		return "digest " + types.ExprString(e)
 	}
-	if secretname.IsCode(name, t) && c.fromRequest(other) {
+	if secretname.IsCode(name, t) && (c.fromRequest(other) || c.fromStore(e) && c.paramIndex(other) >= 0) {
 		return "code " + types.ExprString(e)
 	}
 	return ""
@@ -563,6 +567,60 @@ func publicInComparison(name string) bool {
 		}
 	}
 	return slices.Contains(secretname.Words(name), "salt")
+}
+
+// isLookup reports whether e calls a lookup in a store: a method of a
+// type whose name says store, repository, database or cache, or a method
+// or function named Get…, Find…, Load…, Lookup… or Fetch….
+func (c *fnChecker) isLookup(e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn := c.callee(call)
+	if fn == nil {
+		return false
+	}
+	for _, p := range []string{"Get", "Find", "Load", "Lookup", "Fetch"} {
+		if strings.HasPrefix(fn.Name(), p) {
+			return true
+		}
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return false
+	}
+	t := recv.Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := t.(*types.Named)
+	if !ok {
+		return false
+	}
+	for _, w := range secretname.Words(n.Obj().Name()) {
+		switch w {
+		case "store", "repo", "repository", "db", "database", "cache", "dao":
+			return true
+		}
+	}
+	return false
+}
+
+// fromStore reports whether e is a field of a record looked up in a store
+// (rec.Code after rec, err := s.store.GetCode(ctx, email)): a code issued
+// earlier, which the caller checks against the one presented.
+func (c *fnChecker) fromStore(e ast.Expr) bool {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.SelectorExpr:
+			e = x.X
+		case *ast.Ident:
+			return c.stored[c.info().ObjectOf(x)]
+		default:
+			return false
+		}
+	}
 }
 
 // isCredential reports whether e is the Authorization header of a

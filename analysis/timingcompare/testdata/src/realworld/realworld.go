@@ -8,7 +8,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"net/http"
-	"strings"
 )
 
 // gin v1.6.3's BasicAuth: the Authorization header is passed to a method
