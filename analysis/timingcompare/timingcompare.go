@@ -91,6 +91,9 @@ func run(pass *analysis.Pass) (any, error) {
 		for _, d := range decls {
 			fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func)
 			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, stored: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
+			if !c.mayCompare(d.fd.Body) {
+				continue
+			}
 			c.collect(d.fd.Body)
 			c.check(d.fd.Body)
 		}
@@ -327,6 +330,32 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 			return true
 		})
 	}
+}
+
+// mayCompare reports whether body holds something check could report: an
+// == or != between two values neither of which is a constant or nil (err
+// != nil and n == 0 are most comparisons), or a call of a comparison
+// function or helper. The others are skipped before collect's passes.
+func (c *fnChecker) mayCompare(body *ast.BlockStmt) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if (n.Op == token.EQL || n.Op == token.NEQ) && !c.constantOrNil(n.X) && !c.constantOrNil(n.Y) {
+				found = true
+			}
+		case *ast.CallExpr:
+			fn := c.callee(n)
+			if fn != nil && (c.helper(fn) != nil || isFunc(fn, "bytes", "Equal") || isFunc(fn, "strings", "Compare", "EqualFold") || isFunc(fn, "reflect", "DeepEqual")) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 func isFunc(fn *types.Func, pkg string, names ...string) bool {
