@@ -21,7 +21,20 @@
 // key, a value of a public key type and a reply subject never are.
 //
 // A code (registrationCode, loginCode; not a status, error or country code)
-// is reported when it is compared with a value from a request.
+// is reported when it is compared with a value from a request, or when it
+// is a field of a record looked up in a store (a Get…, Find…, Load…,
+// Lookup… or Fetch… call, or a method of a …Store, …Repo, …DB or …Cache
+// type) and compared with a parameter.
+//
+// The Authorization header of a request is a credential, compared in
+// variable time wherever it goes: read here, held in a variable, or passed
+// to a parameter of a function of the package whose name says nothing
+// (gin's searchCredential(authValue string)).
+//
+// Not reported: the same field of two records (old.Password !=
+// new.Password, a change or a duplicate check), a salt, a
+// Sec-WebSocket-Accept value, and a comparison with a name (tokens[i] ==
+// account.Name).
 //
 // A loop that compares two secrets a byte at a time and stops at the first
 // difference (if a[i] != b[i] { return false }) is reported like ==. So is

@@ -17,7 +17,17 @@
 //     verification; see package secretname);
 //   - an argument of a function or method of a crypto/... package;
 //   - the Value of an http.Cookie, or a header value set on a response;
-//   - a map entry whose constant key says secret (values["csrf_token"]).
+//   - a map entry whose constant key says secret (values["csrf_token"]);
+//   - the 16-bit id of a DNS message (github.com/miekg/dns's MsgHdr.Id,
+//     dnsmessage.Header.ID), which an off-path attacker must not predict.
+//
+// Not sinks: a string argument of a crypto function (an address or a name:
+// tls.Dial(network, addr, config)), a string parameter or variable that is
+// a secret only by the word key (a lookup key: GetByKey(key string)), a
+// secret field filled from the same variable as a field the same literal
+// hands out (User{Username: uname, Password: uname[6:]}). A value held in
+// a variable named as a reply subject, an inbox or a route is not weak: a
+// routing name, which anyone on the bus sees.
 //
 // The value is followed through assignments, conversions, indexing
 // (charset[rand.Intn(n)]), string building (fmt.Sprintf, strings.Builder,
@@ -25,7 +35,8 @@
 // is reported where it is filled), the results of functions, and function
 // values: a math/rand function or method taken as a value (next :=
 // r.Int63), a closure that returns a weak value, or a function literal
-// held in a package-level variable (var SetState = func() string { … }).
+// held in a package-level variable (var SetState = func() string { … })
+// or a package-level variable initialised with a function (var Id = id).
 // An exported function whose results are weak carries a fact, so a
 // GetRandomString helper in one package is a source in every package that
 // calls it (the report says "via util.GetRandomString"). The other way
