@@ -103,7 +103,7 @@ func run(pass *analysis.Pass) (any, error) {
 	checkAll := func(decls []decl) {
 		for _, d := range decls {
 			fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func)
-			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, stored: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
+			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, stored: map[types.Object]bool{}, secretDigests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
 			if !c.mayCompare(d.fd.Body) {
 				continue
 			}
@@ -254,7 +254,9 @@ type fnChecker struct {
 	macDigests map[types.Object]bool // variables holding a MAC
 	requests   map[types.Object]bool // variables holding a value from a request
 	stored     map[types.Object]bool // variables holding a record looked up in a store
-	mapKeys    map[types.Object]bool // variables used as map keys
+	// variables holding the SHA-2 digest of a value named as a secret
+	secretDigests map[types.Object]bool
+	mapKeys       map[types.Object]bool // variables used as map keys
 }
 
 func (c *fnChecker) info() *types.Info { return c.pass.TypesInfo }
@@ -323,6 +325,9 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 				}
 				if call, ok := ast.Unparen(r).(*ast.CallExpr); ok && isFunc(c.callee(call), "crypto/hmac", "New") {
 					c.macs[obj] = true
+				}
+				if c.digestOfSecret(r) {
+					c.secretDigests[obj] = true
 				}
 				if c.isDigest(r) {
 					c.digests[obj] = true
@@ -411,6 +416,34 @@ func (c *fnChecker) isDigest(e ast.Expr) bool {
 		}
 		if fn != nil && fn.Pkg() != nil && (fn.Pkg().Path() == "encoding/hex" || fn.Pkg().Path() == "encoding/base64") && len(x.Args) >= 1 {
 			return c.isDigest(x.Args[len(x.Args)-1])
+		}
+	}
+	return false
+}
+
+// digestOfSecret reports whether e is a SHA-2 Sum function of a value
+// whose name says secret (sha256.Sum256([]byte(password))), an encoding or
+// slice of one, or a variable holding one.
+func (c *fnChecker) digestOfSecret(e ast.Expr) bool {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return c.secretDigests[c.info().ObjectOf(x)]
+	case *ast.SliceExpr:
+		return c.digestOfSecret(x.X)
+	case *ast.CallExpr:
+		if tv, ok := c.info().Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
+			return c.digestOfSecret(x.Args[0])
+		}
+		fn := c.callee(x)
+		if isFunc(fn, "crypto/sha256", "Sum256", "Sum224") || isFunc(fn, "crypto/sha512", "Sum512", "Sum384", "Sum512_224", "Sum512_256") {
+			if len(x.Args) == 1 {
+				arg := x.Args[0]
+				name := nameOf(c.info(), arg)
+				return name != "" && secretname.IsSecret(name, c.info().TypeOf(arg))
+			}
+		}
+		if fn != nil && fn.Pkg() != nil && (fn.Pkg().Path() == "encoding/hex" || fn.Pkg().Path() == "encoding/base64") && len(x.Args) >= 1 {
+			return c.digestOfSecret(x.Args[len(x.Args)-1])
 		}
 	}
 	return false
@@ -552,13 +585,15 @@ func (c *fnChecker) secret(e, other ast.Expr, credential bool) string {
 func (c *fnChecker) secretByKind(e, other ast.Expr) string {
 	t := c.info().TypeOf(e)
 	if c.isDigest(e) {
-		// Two digests computed here, such as the hashes of two files, are
-		// compared to find equal content, not to check a guess; a keyed
-		// HMAC is a secret whatever it is compared with.
-		if !c.isMAC(e) && c.isDigest(other) && !c.isMAC(other) && !c.isStored(other) {
-			return ""
+		// A keyed HMAC is a secret whatever it is compared with. An
+		// unkeyed SHA-2 digest hides a secret only when what it digests is
+		// one (a password's hash) or when a client presents the other side
+		// to be checked against it; the digest of a certificate, a stored
+		// JWT or a file is compared to find equal content.
+		if c.isMAC(e) || c.fromRequest(other) || c.digestOfSecret(e) {
+			return "digest " + types.ExprString(e)
 		}
-		return "digest " + types.ExprString(e)
+		return ""
 	}
 	name := nameOf(c.info(), e)
 	if name == "" || publicInComparison(name) {
@@ -568,7 +603,7 @@ func (c *fnChecker) secretByKind(e, other ast.Expr) string {
 		// tokens[i] == account.Name: a secret is not checked against a name
 		return ""
 	}
-	if secretname.IsSecret(name, t) && c.secretByName(e, name, t, other) {
+	if secretname.IsSecret(name, t) && !namesDigest(name) && c.secretByName(e, name, t, other) {
 		return "secret " + types.ExprString(e)
 	}
 	if secretname.IsDigest(name, t) && c.fromRequest(other) {
@@ -597,6 +632,21 @@ func (c *fnChecker) secretByName(e ast.Expr, name string, t types.Type, other as
 		return c.fromRequest(other)
 	}
 	return true
+}
+
+// namesDigest reports whether name, whatever secret it mentions, names a
+// digest of it (tokenHash, AccessTokenHash, passwordDigest): the digest
+// rules apply, not the secret's.
+func namesDigest(name string) bool {
+	w := secretname.Words(name)
+	if len(w) < 2 {
+		return false
+	}
+	switch w[len(w)-1] {
+	case "hash", "hashed", "digest", "sum", "checksum", "fingerprint", "thumbprint":
+		return true
+	}
+	return false
 }
 
 // publicInComparison reports whether name, though a secret word is in it,

@@ -69,8 +69,8 @@ func (s *fnState) assignSink(l, r ast.Expr) {
 	if !secretname.IsSecret(name, s.typeOf(l)) && !secretname.IsSecret(name, obj.Type()) {
 		return
 	}
-	if v, ok := obj.(*types.Var); ok && !v.IsField() && secretname.KeyOnly(name, obj.Type()) && isStringArg(obj.Type()) {
-		return // a string variable that is a secret only by the word key is a lookup key
+	if secretname.KeyOnly(name, obj.Type()) && isStringArg(obj.Type()) {
+		return // a string that is a secret only by the word key is a lookup key
 	}
 	s.reported[obj] = true
 	kind := "variable "
@@ -168,7 +168,7 @@ func (s *fnState) literalSink(lit *ast.CompositeLit) {
 				s.report(kv.Value.Pos(), o, "http.Cookie Value", f.Type())
 			case isDNSID(f):
 				s.report(kv.Value.Pos(), o, "DNS message id "+f.Name(), f.Type())
-			case secretname.IsSecret(f.Name(), f.Type()) && !s.publishedBeside(lit, kv):
+			case secretname.IsSecret(f.Name(), f.Type()) && !s.publishedBeside(lit, kv) && !(secretname.KeyOnly(f.Name(), f.Type()) && isStringArg(f.Type())):
 				s.report(kv.Value.Pos(), o, "field "+f.Name(), f.Type())
 			}
 		}

@@ -17,6 +17,7 @@ var secretWords = map[string]bool{
 	"passphrase": true, "apikey": true, "nonce": true, "salt": true,
 	"otp": true, "pin": true, "session": true, "csrf": true, "xsrf": true,
 	"reset": true, "invite": true, "verification": true, "pwd": true,
+	"pw": true,
 }
 
 // digestWords name values that are secret only while an attacker can make a

@@ -75,3 +75,17 @@ type acct struct{ Name string }
 func exportAllowedByName(tokens []string, a *acct, pos int) bool {
 	return tokens[pos] == a.Name // ok
 }
+
+// go-oidc's at_hash check: a hash of the access token compared with the
+// at_hash claim of the ID token, which its holder can read.
+type idToken struct{ AccessTokenHash string }
+
+func verifyAccessToken(t *idToken, actual string) bool {
+	return actual == t.AccessTokenHash // ok
+}
+
+// A hash named as a token's still counts when a client presents the other
+// side.
+func presentedHash(r *http.Request, tokenHash string) bool {
+	return r.Header.Get("X-Token-Hash") == tokenHash // want `== compares digest tokenHash`
+}

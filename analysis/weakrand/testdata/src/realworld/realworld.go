@@ -59,6 +59,31 @@ func noAuthUser() *User {
 }
 
 func weakUser(name string) *User {
-	pw := strconv.FormatInt(rand.Int63(), 36)
-	return &User{Username: name, Password: pw} // want `reaches field Password`
+	v := strconv.FormatInt(rand.Int63(), 36)
+	return &User{Username: name, Password: v} // want `reaches field Password`
+}
+
+// minio-go names an upload with a random suffix; the name reaches the Key
+// (the S3 object key) of an error response.
+type ErrorResponse struct {
+	Key     string
+	Message string
+}
+
+func errTooLarge(objectName string) ErrorResponse {
+	return ErrorResponse{Key: objectName, Message: "too large"}
+}
+
+func upload() ErrorResponse {
+	name := "snowball-upload-" + strconv.FormatUint(rand.Uint64(), 16) + ".tar"
+	return errTooLarge(name) // ok
+}
+
+// A key of bytes in a field is key material.
+type sealer struct{ Key []byte }
+
+func newSealer() *sealer {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return &sealer{Key: k} // want `reaches field Key`
 }
