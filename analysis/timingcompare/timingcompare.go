@@ -10,9 +10,13 @@
 // tells an attacker how much of a guess was right; a token or MAC can then be
 // found a byte at a time. The analyzer reports such a comparison when an
 // operand is a secret by name (see package secretname), a MAC, signature,
-// digest or hash compared with a value from an HTTP request, or the result of
-// an HMAC's Sum or of a SHA-256 or SHA-512 Sum function. Comparisons with nil,
-// "" and other constants are not reported.
+// digest or hash compared with a value from an HTTP request, the result of
+// an HMAC's Sum, or a SHA-256 or SHA-512 Sum of a value named as a secret
+// (a password's hash) or compared with a value from a request. The digest
+// of anything else (a certificate, a file, a stored JWT) finds equal
+// content and hides nothing, and a name that says hash of a secret
+// (tokenHash) follows the digest rules. Comparisons with nil, "" and other
+// constants are not reported.
 //
 // Names that mean a secret only now and then need evidence: a key
 // (signingKey; a map key, a configuration key and a public key are keys
