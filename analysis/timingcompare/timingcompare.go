@@ -10,9 +10,13 @@
 // tells an attacker how much of a guess was right; a token or MAC can then be
 // found a byte at a time. The analyzer reports such a comparison when an
 // operand is a secret by name (see package secretname), a MAC, signature,
-// digest or hash compared with a value from an HTTP request, or the result of
-// an HMAC's Sum or of a SHA-256 or SHA-512 Sum function. Comparisons with nil,
-// "" and other constants are not reported.
+// digest or hash compared with a value from an HTTP request, the result of
+// an HMAC's Sum, or a SHA-256 or SHA-512 Sum of a value named as a secret
+// (a password's hash) or compared with a value from a request. The digest
+// of anything else (a certificate, a file, a stored JWT) finds equal
+// content and hides nothing, and a name that says hash of a secret
+// (tokenHash) follows the digest rules. Comparisons with nil, "" and other
+// constants are not reported.
 //
 // Names that mean a secret only now and then need evidence: a key
 // (signingKey; a map key, a configuration key and a public key are keys
@@ -21,7 +25,20 @@
 // key, a value of a public key type and a reply subject never are.
 //
 // A code (registrationCode, loginCode; not a status, error or country code)
-// is reported when it is compared with a value from a request.
+// is reported when it is compared with a value from a request, or when it
+// is a field of a record looked up in a store (a Get…, Find…, Load…,
+// Lookup… or Fetch… call, or a method of a …Store, …Repo, …DB or …Cache
+// type) and compared with a parameter.
+//
+// The Authorization header of a request is a credential, compared in
+// variable time wherever it goes: read here, held in a variable, or passed
+// to a parameter of a function of the package whose name says nothing
+// (gin's searchCredential(authValue string)).
+//
+// Not reported: the same field of two records (old.Password !=
+// new.Password, a change or a duplicate check), a salt, a
+// Sec-WebSocket-Accept value, and a comparison with a name (tokens[i] ==
+// account.Name).
 //
 // A loop that compares two secrets a byte at a time and stops at the first
 // difference (if a[i] != b[i] { return false }) is reported like ==. So is
@@ -41,10 +58,12 @@ import (
 	"fmt"
 	"go/ast"
 	"go/build"
+	"go/constant"
 	"go/format"
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,7 +90,8 @@ func run(pass *analysis.Pass) (any, error) {
 	if len(pass.Files) == 0 || pass.TypesInfo == nil {
 		return nil, nil // a dependency loaded from export data: nothing to learn
 	}
-	p := &pkgChecker{pass: pass, rep: ignore.NewReporter(pass), helpers: map[*types.Func]*compareHelper{}}
+	p := &pkgChecker{pass: pass, rep: ignore.NewReporter(pass), helpers: map[*types.Func]*compareHelper{}, credentials: map[types.Object]bool{}}
+	p.findCredentialParams()
 	type decl struct {
 		file *ast.File
 		fd   *ast.FuncDecl
@@ -87,7 +107,10 @@ func run(pass *analysis.Pass) (any, error) {
 	checkAll := func(decls []decl) {
 		for _, d := range decls {
 			fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func)
-			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
+			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, stored: map[types.Object]bool{}, secretDigests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
+			if !c.mayCompare(d.fd.Body) {
+				continue
+			}
 			c.collect(d.fd.Body)
 			c.check(d.fd.Body)
 		}
@@ -154,6 +177,60 @@ type pkgChecker struct {
 	rep       *ignore.Reporter
 	helpers   map[*types.Func]*compareHelper // this package's comparison helpers
 	reporting bool
+	// credentials are the parameters of this package's functions that
+	// some call passes the Authorization header of a request: a
+	// credential that its sender chose.
+	credentials map[types.Object]bool
+}
+
+// isAuthorizationRead reports whether e reads the Authorization (or
+// Proxy-Authorization) header: a call with that header name as its only
+// constant argument that returns a string, such as
+// r.Header.Get("Authorization") or c.GetHeader("Authorization").
+func isAuthorizationRead(info *types.Info, e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 || !secretname.IsBytesOrString(info.TypeOf(call)) {
+		return false
+	}
+	tv, ok := info.Types[call.Args[0]]
+	if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
+		return false
+	}
+	h := constant.StringVal(tv.Value)
+	return strings.EqualFold(h, "Authorization") || strings.EqualFold(h, "Proxy-Authorization")
+}
+
+// findCredentialParams records the parameters of this package's functions
+// to which a call passes the Authorization header (gin's
+// searchCredential(c.requestHeader("Authorization")) compares its
+// parameter with ==).
+func (p *pkgChecker) findCredentialParams() {
+	info := p.pass.TypesInfo
+	for _, f := range p.pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			var fn *types.Func
+			switch f := ast.Unparen(call.Fun).(type) {
+			case *ast.Ident:
+				fn, _ = info.Uses[f].(*types.Func)
+			case *ast.SelectorExpr:
+				fn, _ = info.Uses[f.Sel].(*types.Func)
+			}
+			if fn == nil || fn.Pkg() != p.pass.Pkg {
+				return true
+			}
+			sig := fn.Type().(*types.Signature)
+			for i, a := range call.Args {
+				if i < sig.Params().Len() && isAuthorizationRead(info, a) {
+					p.credentials[sig.Params().At(i)] = true
+				}
+			}
+			return true
+		})
+	}
 }
 
 // helper returns the comparison helper fact of fn, or nil.
@@ -180,7 +257,10 @@ type fnChecker struct {
 	digests    map[types.Object]bool // variables holding a MAC or a SHA-2 digest
 	macDigests map[types.Object]bool // variables holding a MAC
 	requests   map[types.Object]bool // variables holding a value from a request
-	mapKeys    map[types.Object]bool // variables used as map keys
+	stored     map[types.Object]bool // variables holding a record looked up in a store
+	// variables holding the SHA-2 digest of a value named as a secret
+	secretDigests map[types.Object]bool
+	mapKeys       map[types.Object]bool // variables used as map keys
 }
 
 func (c *fnChecker) info() *types.Info { return c.pass.TypesInfo }
@@ -250,6 +330,9 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 				if call, ok := ast.Unparen(r).(*ast.CallExpr); ok && isFunc(c.callee(call), "crypto/hmac", "New") {
 					c.macs[obj] = true
 				}
+				if c.digestOfSecret(r) {
+					c.secretDigests[obj] = true
+				}
 				if c.isDigest(r) {
 					c.digests[obj] = true
 					if c.isMAC(r) {
@@ -259,10 +342,42 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 				if c.fromRequest(r) {
 					c.requests[obj] = true
 				}
+				if isAuthorizationRead(c.info(), r) {
+					c.credentials[obj] = true
+				}
+				if c.isLookup(r) {
+					c.stored[obj] = true
+				}
 			}
 			return true
 		})
 	}
+}
+
+// mayCompare reports whether body holds something check could report: an
+// == or != between two values neither of which is a constant or nil (err
+// != nil and n == 0 are most comparisons), or a call of a comparison
+// function or helper. The others are skipped before collect's passes.
+func (c *fnChecker) mayCompare(body *ast.BlockStmt) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if (n.Op == token.EQL || n.Op == token.NEQ) && !c.constantOrNil(n.X) && !c.constantOrNil(n.Y) {
+				found = true
+			}
+		case *ast.CallExpr:
+			fn := c.callee(n)
+			if fn != nil && (c.helper(fn) != nil || isFunc(fn, "bytes", "Equal") || isFunc(fn, "strings", "Compare", "EqualFold") || isFunc(fn, "reflect", "DeepEqual")) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 func isFunc(fn *types.Func, pkg string, names ...string) bool {
@@ -305,6 +420,34 @@ func (c *fnChecker) isDigest(e ast.Expr) bool {
 		}
 		if fn != nil && fn.Pkg() != nil && (fn.Pkg().Path() == "encoding/hex" || fn.Pkg().Path() == "encoding/base64") && len(x.Args) >= 1 {
 			return c.isDigest(x.Args[len(x.Args)-1])
+		}
+	}
+	return false
+}
+
+// digestOfSecret reports whether e is a SHA-2 Sum function of a value
+// whose name says secret (sha256.Sum256([]byte(password))), an encoding or
+// slice of one, or a variable holding one.
+func (c *fnChecker) digestOfSecret(e ast.Expr) bool {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return c.secretDigests[c.info().ObjectOf(x)]
+	case *ast.SliceExpr:
+		return c.digestOfSecret(x.X)
+	case *ast.CallExpr:
+		if tv, ok := c.info().Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
+			return c.digestOfSecret(x.Args[0])
+		}
+		fn := c.callee(x)
+		if isFunc(fn, "crypto/sha256", "Sum256", "Sum224") || isFunc(fn, "crypto/sha512", "Sum512", "Sum384", "Sum512_224", "Sum512_256") {
+			if len(x.Args) == 1 {
+				arg := x.Args[0]
+				name := nameOf(c.info(), arg)
+				return name != "" && secretname.IsSecret(name, c.info().TypeOf(arg))
+			}
+		}
+		if fn != nil && fn.Pkg() != nil && (fn.Pkg().Path() == "encoding/hex" || fn.Pkg().Path() == "encoding/base64") && len(x.Args) >= 1 {
+			return c.digestOfSecret(x.Args[len(x.Args)-1])
 		}
 	}
 	return false
@@ -424,32 +567,53 @@ func (c *fnChecker) constantOrNil(e ast.Expr) bool {
 	return ok && (tv.Value != nil || tv.IsNil())
 }
 
-// secret says why operand e of a comparison with other is a secret, or "".
-func (c *fnChecker) secret(e, other ast.Expr) string {
-	t := c.info().TypeOf(e)
-	if !secretname.IsBytesOrString(t) {
+// secret says why operand e of a comparison with other is a secret, or "":
+// by what it is or is called, or, when credential is set, because it is
+// the Authorization header a client sent (tried after both operands'
+// names, so that the expected value is the one a report names).
+func (c *fnChecker) secret(e, other ast.Expr, credential bool) string {
+	if !secretname.IsBytesOrString(c.info().TypeOf(e)) {
 		return ""
 	}
+	if !credential {
+		return c.secretByKind(e, other)
+	}
+	if c.isCredential(e) {
+		return "credential " + types.ExprString(e)
+	}
+	return ""
+}
+
+// secretByKind says why e is a secret by what it is (a digest) or what it
+// is called, or "".
+func (c *fnChecker) secretByKind(e, other ast.Expr) string {
+	t := c.info().TypeOf(e)
 	if c.isDigest(e) {
-		// Two digests computed here, such as the hashes of two files, are
-		// compared to find equal content, not to check a guess; a keyed
-		// HMAC is a secret whatever it is compared with.
-		if !c.isMAC(e) && c.isDigest(other) && !c.isMAC(other) && !c.isStored(other) {
-			return ""
+		// A keyed HMAC is a secret whatever it is compared with. An
+		// unkeyed SHA-2 digest hides a secret only when what it digests is
+		// one (a password's hash) or when a client presents the other side
+		// to be checked against it; the digest of a certificate, a stored
+		// JWT or a file is compared to find equal content.
+		if c.isMAC(e) || c.fromRequest(other) || c.digestOfSecret(e) {
+			return "digest " + types.ExprString(e)
 		}
-		return "digest " + types.ExprString(e)
+		return ""
 	}
 	name := nameOf(c.info(), e)
-	if name == "" {
+	if name == "" || publicInComparison(name) {
 		return ""
 	}
-	if secretname.IsSecret(name, t) && c.secretByName(e, name, t, other) {
+	if w := secretname.Words(nameOf(c.info(), other)); len(w) > 0 && w[len(w)-1] == "name" {
+		// tokens[i] == account.Name: a secret is not checked against a name
+		return ""
+	}
+	if secretname.IsSecret(name, t) && !namesDigest(name) && c.secretByName(e, name, t, other) {
 		return "secret " + types.ExprString(e)
 	}
 	if secretname.IsDigest(name, t) && c.fromRequest(other) {
 		return "digest " + types.ExprString(e)
 	}
-	if secretname.IsCode(name, t) && c.fromRequest(other) {
+	if secretname.IsCode(name, t) && (c.fromRequest(other) || c.fromStore(e) && c.paramIndex(other) >= 0) {
 		return "code " + types.ExprString(e)
 	}
 	return ""
@@ -472,6 +636,117 @@ func (c *fnChecker) secretByName(e ast.Expr, name string, t types.Type, other as
 		return c.fromRequest(other)
 	}
 	return true
+}
+
+// namesDigest reports whether name, whatever secret it mentions, names a
+// digest of it (tokenHash, AccessTokenHash, passwordDigest): the digest
+// rules apply, not the secret's.
+func namesDigest(name string) bool {
+	w := secretname.Words(name)
+	if len(w) < 2 {
+		return false
+	}
+	switch w[len(w)-1] {
+	case "hash", "hashed", "digest", "sum", "checksum", "fingerprint", "thumbprint":
+		return true
+	}
+	return false
+}
+
+// publicInComparison reports whether name, though a secret word is in it,
+// names a value that an attacker may know: a salt is stored beside the
+// hash it salts and sent in DNS records, and is unique rather than secret.
+func publicInComparison(name string) bool {
+	for _, w := range secretname.Words(name) {
+		if w != "salt" && secretname.IsSecret(w, types.Typ[types.String]) {
+			return false
+		}
+	}
+	return slices.Contains(secretname.Words(name), "salt")
+}
+
+// isLookup reports whether e calls a lookup in a store: a method of a
+// type whose name says store, repository, database or cache, or a method
+// or function named Get…, Find…, Load…, Lookup… or Fetch….
+func (c *fnChecker) isLookup(e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn := c.callee(call)
+	if fn == nil {
+		return false
+	}
+	for _, p := range []string{"Get", "Find", "Load", "Lookup", "Fetch"} {
+		if strings.HasPrefix(fn.Name(), p) {
+			return true
+		}
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return false
+	}
+	t := recv.Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := t.(*types.Named)
+	if !ok {
+		return false
+	}
+	for _, w := range secretname.Words(n.Obj().Name()) {
+		switch w {
+		case "store", "repo", "repository", "db", "database", "cache", "dao":
+			return true
+		}
+	}
+	return false
+}
+
+// fromStore reports whether e is a field of a record looked up in a store
+// (rec.Code after rec, err := s.store.GetCode(ctx, email)): a code issued
+// earlier, which the caller checks against the one presented.
+func (c *fnChecker) fromStore(e ast.Expr) bool {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.SelectorExpr:
+			e = x.X
+		case *ast.Ident:
+			return c.stored[c.info().ObjectOf(x)]
+		default:
+			return false
+		}
+	}
+}
+
+// isCredential reports whether e is the Authorization header of a
+// request, read here, held in a variable or passed as a parameter: a
+// credential its sender chose, compared with the one that is expected.
+func (c *fnChecker) isCredential(e ast.Expr) bool {
+	e = ast.Unparen(e)
+	if call, ok := e.(*ast.CallExpr); ok {
+		if tv, ok := c.info().Types[call.Fun]; ok && tv.IsType() && len(call.Args) == 1 {
+			e = ast.Unparen(call.Args[0]) // []byte(auth)
+		}
+	}
+	if id, ok := e.(*ast.Ident); ok {
+		return c.credentials[c.info().ObjectOf(id)]
+	}
+	return isAuthorizationRead(c.info(), e)
+}
+
+// sameField reports whether a and b select the same field of two values
+// (old.Password != new.Password, r1.Salt != r2.Salt): two records compared
+// field by field to find a change or a duplicate, not a guess checked
+// against a secret.
+func sameField(info *types.Info, a, b ast.Expr) bool {
+	x, ok1 := ast.Unparen(a).(*ast.SelectorExpr)
+	y, ok2 := ast.Unparen(b).(*ast.SelectorExpr)
+	if !ok1 || !ok2 {
+		return false
+	}
+	f, ok := info.ObjectOf(x.Sel).(*types.Var)
+	return ok && f.IsField() && info.ObjectOf(y.Sel) == f
 }
 
 // isMapKey reports whether e is a variable that the function uses as a
@@ -604,12 +879,18 @@ func comparedWithZero(parent ast.Node) bool {
 }
 
 func (c *fnChecker) compare(n ast.Expr, op string, a, b ast.Expr, parent ast.Node) {
-	if c.constantOrNil(a) || c.constantOrNil(b) {
+	if c.constantOrNil(a) || c.constantOrNil(b) || sameField(c.info(), a, b) {
 		return
 	}
-	why := c.secret(a, b)
+	why := c.secret(a, b, false)
 	if why == "" {
-		why = c.secret(b, a)
+		why = c.secret(b, a, false)
+	}
+	if why == "" {
+		why = c.secret(a, b, true)
+	}
+	if why == "" {
+		why = c.secret(b, a, true)
 	}
 	if why == "" {
 		i, j := c.paramIndex(a), c.paramIndex(b)

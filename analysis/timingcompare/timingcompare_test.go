@@ -11,7 +11,7 @@ import (
 // TestTimingcompare checks reports (want comments) and silence (lines ending
 // in "// ok") in testdata/src/timing.
 func TestTimingcompare(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), timingcompare.Analyzer, "timing", "keys", "loops", "loopcmp")
+	analysistest.Run(t, analysistest.TestData(), timingcompare.Analyzer, "timing", "keys", "loops", "loopcmp", "realworld")
 }
 
 // TestSuggestedFixes applies the fixes and compares the files with their

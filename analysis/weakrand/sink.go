@@ -60,9 +60,17 @@ func (s *fnState) assignSink(l, r ast.Expr) {
 		s.report(l.Pos(), o, "http.Cookie Value", obj.Type())
 		return
 	}
+	if v, ok := obj.(*types.Var); ok && isDNSID(v) {
+		s.reported[obj] = true
+		s.report(l.Pos(), o, "DNS message id "+obj.Name(), obj.Type())
+		return
+	}
 	name := obj.Name()
 	if !secretname.IsSecret(name, s.typeOf(l)) && !secretname.IsSecret(name, obj.Type()) {
 		return
+	}
+	if secretname.KeyOnly(name, obj.Type()) && isStringArg(obj.Type()) {
+		return // a string that is a secret only by the word key is a lookup key
 	}
 	s.reported[obj] = true
 	kind := "variable "
@@ -97,6 +105,24 @@ func fieldOwner(info *types.Info, l ast.Expr) types.Type {
 		return info.TypeOf(sel.X)
 	}
 	return nil
+}
+
+// isDNSID reports whether v is the 16-bit id field of a DNS message
+// header (github.com/miekg/dns's MsgHdr.Id, dnsmessage.Header.ID): a
+// resolver accepts the first answer whose id and port match, so a
+// predictable id lets an off-path attacker forge answers (RFC 5452).
+func isDNSID(v *types.Var) bool {
+	if !v.IsField() || (v.Name() != "Id" && v.Name() != "ID") || v.Pkg() == nil {
+		return false
+	}
+	if b, ok := v.Type().Underlying().(*types.Basic); !ok || b.Kind() != types.Uint16 {
+		return false
+	}
+	switch v.Pkg().Path() {
+	case "github.com/miekg/dns", "codeberg.org/miekg/dns", "golang.org/x/net/dns/dnsmessage":
+		return true
+	}
+	return false
 }
 
 func isCookie(t types.Type) bool {
@@ -140,11 +166,35 @@ func (s *fnState) literalSink(lit *ast.CompositeLit) {
 			switch {
 			case isCookie(t) && f.Name() == "Value":
 				s.report(kv.Value.Pos(), o, "http.Cookie Value", f.Type())
-			case secretname.IsSecret(f.Name(), f.Type()):
+			case isDNSID(f):
+				s.report(kv.Value.Pos(), o, "DNS message id "+f.Name(), f.Type())
+			case secretname.IsSecret(f.Name(), f.Type()) && !s.publishedBeside(lit, kv) && !(secretname.KeyOnly(f.Name(), f.Type()) && isStringArg(f.Type())):
 				s.report(kv.Value.Pos(), o, "field "+f.Name(), f.Type())
 			}
 		}
 	}
+}
+
+// publishedBeside reports whether the variable that kv's value comes from
+// also fills a field of lit whose name says nothing secret: nats-server's
+// User{Username: uname, Password: uname[6:]} makes a password out of a
+// name it hands out, which is no secret whatever generator made it.
+func (s *fnState) publishedBeside(lit *ast.CompositeLit, kv *ast.KeyValueExpr) bool {
+	src := s.root(kv.Value)
+	if src == nil {
+		return false
+	}
+	for _, el := range lit.Elts {
+		other, ok := el.(*ast.KeyValueExpr)
+		if !ok || other == kv {
+			continue
+		}
+		name, ok := other.Key.(*ast.Ident)
+		if ok && s.root(other.Value) == src && !secretname.IsSecret(name.Name, s.typeOf(other.Value)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *fnState) callSink(call *ast.CallExpr) {
@@ -166,8 +216,15 @@ func (s *fnState) callSink(call *ast.CallExpr) {
 			continue
 		}
 		if isCryptoPkg(fn.Pkg()) {
-			s.report(a.Pos(), o, "an argument of "+qualified(fn), s.typeOf(a))
-			return
+			// A string argument of a crypto function is an address, a
+			// host or a name (tls.Dial(network, addr, config)), not key
+			// material, which crypto APIs take as bytes, readers or
+			// integers.
+			if !isStringArg(s.typeOf(a)) {
+				s.report(a.Pos(), o, "an argument of "+qualified(fn), s.typeOf(a))
+				return
+			}
+			continue
 		}
 		if params.Len() == 0 {
 			return
@@ -180,7 +237,9 @@ func (s *fnState) callSink(call *ast.CallExpr) {
 				pt = sl.Elem()
 			}
 		}
-		if p.Name() != "" && secretname.IsSecret(p.Name(), pt) {
+		// A string parameter that is a secret only by the word key
+		// (GetByKey(key string)) is a lookup key: a shard, a map entry.
+		if p.Name() != "" && secretname.IsSecret(p.Name(), pt) && !(secretname.KeyOnly(p.Name(), pt) && isStringArg(pt)) {
 			s.report(a.Pos(), o, "parameter "+p.Name()+" of "+fn.Name(), pt)
 		} else if sink := s.c.paramSink(fn, pi); sink != "" {
 			s.report(a.Pos(), o, sink+" through "+s.c.funcName(fn), pt)
@@ -241,4 +300,13 @@ func headerName(info *types.Info, e ast.Expr) string {
 		return constant.StringVal(tv.Value)
 	}
 	return "value"
+}
+
+// isStringArg reports whether t is a string type.
+func isStringArg(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsString != 0
 }

@@ -17,7 +17,17 @@
 //     verification; see package secretname);
 //   - an argument of a function or method of a crypto/... package;
 //   - the Value of an http.Cookie, or a header value set on a response;
-//   - a map entry whose constant key says secret (values["csrf_token"]).
+//   - a map entry whose constant key says secret (values["csrf_token"]);
+//   - the 16-bit id of a DNS message (github.com/miekg/dns's MsgHdr.Id,
+//     dnsmessage.Header.ID), which an off-path attacker must not predict.
+//
+// Not sinks: a string argument of a crypto function (an address or a name:
+// tls.Dial(network, addr, config)), a string parameter or variable that is
+// a secret only by the word key (a lookup key: GetByKey(key string)), a
+// secret field filled from the same variable as a field the same literal
+// hands out (User{Username: uname, Password: uname[6:]}). A value held in
+// a variable named as a reply subject, an inbox or a route is not weak: a
+// routing name, which anyone on the bus sees.
 //
 // The value is followed through assignments, conversions, indexing
 // (charset[rand.Intn(n)]), string building (fmt.Sprintf, strings.Builder,
@@ -25,7 +35,8 @@
 // is reported where it is filled), the results of functions, and function
 // values: a math/rand function or method taken as a value (next :=
 // r.Int63), a closure that returns a weak value, or a function literal
-// held in a package-level variable (var SetState = func() string { … }).
+// held in a package-level variable (var SetState = func() string { … })
+// or a package-level variable initialised with a function (var Id = id).
 // An exported function whose results are weak carries a fact, so a
 // GetRandomString helper in one package is a source in every package that
 // calls it (the report says "via util.GetRandomString"). The other way
@@ -120,6 +131,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}, paramSinks: map[types.Object][]string{}, bodies: map[*ast.BlockStmt]body{}}
 	var units []unit
+	aliases := map[*types.Var]*types.Func{} // var Id = id
 	for _, f := range pass.Files {
 		name := pass.Fset.File(f.Pos()).Name()
 		if strings.HasSuffix(name, "_test.go") {
@@ -134,6 +146,7 @@ func run(pass *analysis.Pass) (any, error) {
 				}
 			case *ast.GenDecl:
 				units = append(units, c.funcVars(d)...)
+				c.funcAliases(d, aliases)
 			}
 		}
 	}
@@ -151,6 +164,12 @@ func run(pass *analysis.Pass) (any, error) {
 			if o := c.checkFunc(u); o != nil {
 				c.funcs[u.obj] = o
 				found[u.obj] = true
+			}
+		}
+		for v, fn := range aliases {
+			if o := c.funcs[fn]; o != nil && c.funcs[v] == nil {
+				c.funcs[v] = o
+				found[v] = true
 			}
 		}
 		if len(found) == 0 {
@@ -228,6 +247,32 @@ func (c *checker) funcVars(d *ast.GenDecl) []unit {
 		}
 	}
 	return units
+}
+
+// funcAliases records the package-level variables that d initializes with
+// a function of this package (miekg/dns's var Id = id, there so that tests
+// can replace it): calling the variable calls the function.
+func (c *checker) funcAliases(d *ast.GenDecl, aliases map[*types.Var]*types.Func) {
+	if d.Tok != token.VAR {
+		return
+	}
+	for _, spec := range d.Specs {
+		vs := spec.(*ast.ValueSpec)
+		if len(vs.Values) != len(vs.Names) {
+			continue
+		}
+		for i, id := range vs.Names {
+			ref, ok := ast.Unparen(vs.Values[i]).(*ast.Ident)
+			if !ok {
+				continue
+			}
+			v, _ := c.pass.TypesInfo.Defs[id].(*types.Var)
+			fn, _ := c.pass.TypesInfo.Uses[ref].(*types.Func)
+			if v != nil && fn != nil && fn.Pkg() == c.pass.Pkg {
+				aliases[v] = fn
+			}
+		}
+	}
 }
 
 // fnState is the taint state of one function body. A variable is weak from
@@ -387,7 +432,9 @@ func (s *fnState) root(e ast.Expr) types.Object {
 
 // mark records that obj holds a weak value from the statement at at on.
 func (s *fnState) mark(obj types.Object, o *origin, at token.Pos) {
-	if obj == nil || o == nil {
+	if obj == nil || o == nil || secretname.IsRouting(obj.Name()) {
+		// A reply subject or inbox says where an answer goes; a token cut
+		// from it (NATS's _INBOX.<prefix>.<token>) is a routing name too.
 		return
 	}
 	if s.vars[obj] == nil {

@@ -15,5 +15,5 @@ import (
 // crypto/rand); review holds leaks written as real code writes them (a key
 // filled by Read, method values, function values, closures, session maps).
 func TestWeakrand(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), weakrand.Analyzer, "weakv1", "weakv2", "plain", "review", "crosspkg/...", "flow")
+	analysistest.Run(t, analysistest.TestData(), weakrand.Analyzer, "weakv1", "weakv2", "plain", "review", "crosspkg/...", "flow", "realworld", "github.com/miekg/dns")
 }

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"golang.org/x/tools/go/analysis/unitchecker"
@@ -36,6 +37,13 @@ import (
 func main() {
 	if invokedByGoVet(os.Args[1:]) {
 		unitchecker.Main(secretsvet.Analyzers...) // exits
+	}
+	if os.Getenv("GOGC") == "" {
+		// Type-checked syntax trees are most of the heap and live until
+		// the end: collecting less often saves about a quarter of the CPU
+		// time on a large package for about twice the memory (190 MB to
+		// 350 MB on nats-server's server package).
+		debug.SetGCPercent(400)
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

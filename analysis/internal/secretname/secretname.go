@@ -17,6 +17,7 @@ var secretWords = map[string]bool{
 	"passphrase": true, "apikey": true, "nonce": true, "salt": true,
 	"otp": true, "pin": true, "session": true, "csrf": true, "xsrf": true,
 	"reset": true, "invite": true, "verification": true, "pwd": true,
+	"pw": true,
 }
 
 // digestWords name values that are secret only while an attacker can make a
@@ -52,8 +53,9 @@ var notSecretWords = map[string]bool{
 	// A reply subject or inbox is a routing token (NATS's _INBOX.<token>):
 	// it says where an answer goes, and anyone on the bus sees it.
 	"reply": true, "inbox": true, "subject": true, "route": true, "routing": true,
-	// A public key is public.
-	"public": true, "pub": true,
+	// A public key is public, and so is the Sec-WebSocket-Accept value a
+	// server derives from the key the client sent (wsAcceptKey).
+	"public": true, "pub": true, "accept": true,
 	// An error about a secret (smpSecretMissingError, errBadToken).
 	"error": true, "err": true,
 }
@@ -227,6 +229,18 @@ func IsCode(name string, t types.Type) bool {
 // than the name. apiKey, secretKey and tokenKey are secrets by another word.
 func KeyOnly(name string, t types.Type) bool {
 	return IsSecret(name, t) && !match(name, secretWords, false)
+}
+
+// IsRouting reports whether name names a routing value (a reply subject,
+// an inbox, a route): where a message goes, which anyone on the bus sees.
+func IsRouting(name string) bool {
+	for _, w := range Words(name) {
+		switch singular(w) {
+		case "reply", "inbox", "subject", "route", "routing":
+			return true
+		}
+	}
+	return false
 }
 
 // IsIdentifier reports whether name, a secret by its words, names the
