@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/server"
 	"github.com/unguessable/secrets/store/sqlite"
+	"github.com/unguessable/secrets/token"
 )
 
 // TestBackupUnderLoadThenRestoreServesWhatWasAcknowledged takes a backup
@@ -33,17 +33,18 @@ func TestBackupUnderLoadThenRestoreServesWhatWasAcknowledged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	km := keys.New(st, keys.Options{})
+	km, tm := keys.New(st, keys.Options{}), token.New(st, token.Options{})
+	type issued struct{ key, token string }
 	var (
 		mu     sync.Mutex
-		before []string
+		before []issued
 		began  bool
 		stop   = make(chan struct{})
 		wg     sync.WaitGroup
 	)
-	for range 3 {
+	for w := range 3 {
 		wg.Go(func() {
-			for {
+			for i := 0; ; i++ {
 				select {
 				case <-stop:
 					return
@@ -54,9 +55,15 @@ func TestBackupUnderLoadThenRestoreServesWhatWasAcknowledged(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				// Each token of a subject of its own: none revokes another.
+				tk, err := tm.Issue(ctx, "reset", fmt.Sprintf("user-%d-%d", w, i), token.IssueOptions{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
 				mu.Lock()
 				if !began {
-					before = append(before, c.Key)
+					before = append(before, issued{c.Key, tk.Token})
 				}
 				mu.Unlock()
 			}
@@ -94,18 +101,24 @@ func TestBackupUnderLoadThenRestoreServesWhatWasAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := srv.Handler()
-	for _, k := range before {
-		req := httptest.NewRequest("POST", "/v1/keys/verify", bytes.NewReader([]byte(fmt.Sprintf(`{"key":%q}`, k))))
+	call := func(path, body string) (int, bool) {
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+admin)
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		var res struct{ Valid bool }
-		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil || !res.Valid {
-			t.Fatalf("a key acknowledged before the backup began, on a server over the restored database: %d %s", rec.Code, rec.Body)
+		return rec.Code, json.Unmarshal(rec.Body.Bytes(), &res) == nil && res.Valid
+	}
+	for _, b := range before {
+		if code, valid := call("/v1/keys/verify", fmt.Sprintf(`{"key":%q}`, b.key)); code != http.StatusOK || !valid {
+			t.Fatalf("a key acknowledged before the backup began, on a server over the restored database: %d, valid %v", code, valid)
+		}
+		if code, valid := call("/v1/tokens/redeem", fmt.Sprintf(`{"purpose":"reset","token":%q}`, b.token)); code != http.StatusOK || !valid {
+			t.Fatalf("a token acknowledged before the backup began, on a server over the restored database: %d, valid %v", code, valid)
 		}
 	}
-	t.Logf("%d keys acknowledged before the backup began verify on the restored database", len(before))
+	t.Logf("%d keys and tokens acknowledged before the backup began verify and redeem on the restored database", len(before))
 }
 
 func TestBackupAndRestoreRefuseWhatTheyCannotDo(t *testing.T) {
