@@ -15,8 +15,10 @@
 #   verify  POST /v1/keys/verify of plain keys (no use count, no rate limit),
 #           cycling through $KEYS of them, so no lookup repeats the last
 #   redeem  POST /v1/tokens/redeem, every request a fresh token
-#   codes   POST /v1/codes/verify, a wrong guess at a live code, spread over
-#           $CODES subjects with 100 attempts each
+#   codes   POST /v1/codes/verify, a wrong guess of the right length (six
+#           digits) at a live code, spread over $CODES subjects with 100
+#           attempts and a failure budget of 100 each: every check counts
+#           an attempt and a failure
 # Each run of the service alternates with the same wrk script against
 # bench/ceiling, a bare net/http JSON handler on the same machine, for
 # $ROUNDS rounds; the table gives the median of each side and the ratio of
@@ -108,7 +110,7 @@ end
 function request()
 	i = i + 1
 	local s = subjects[((i - 1) % #subjects) + 1]
-	return wrk.format(nil, "/v1/codes/verify", nil, '{"purpose":"bench","subject":"' .. s .. '","code":"0000000"}')
+	return wrk.format(nil, "/v1/codes/verify", nil, '{"purpose":"bench","subject":"' .. s .. '","code":"000000"}')
 end
 LUA
 
@@ -165,7 +167,9 @@ access_key() {
 bench_backend() { # NAME DSN
 	local name=$1 dsn=$2
 	local args=(serve --addr "127.0.0.1:$SPORT" --db "$dsn")
-	SECRETS_ADMIN_KEY=$BENCH_ADMIN "$tmp/secrets" "${args[@]}" --quiet-requests 2>"$tmp/serve.log" & local spid=$!
+	# In the scratch directory: on PostgreSQL, serve keeps its pepper and
+	# delivery key files in its working directory.
+	(cd "$tmp" && SECRETS_ADMIN_KEY=$BENCH_ADMIN exec "$tmp/secrets" "${args[@]}" --quiet-requests 2>"$tmp/serve.log") & local spid=$!
 	pids+=($spid)
 	waitfor $SPORT /healthz
 	"$tmp/serveprep" -url "http://127.0.0.1:$SPORT" -admin "$BENCH_ADMIN" -out "$tmp" -keys "$KEYS" -tokens "$TOKENS" -codes "$CODES" >&2
@@ -201,7 +205,7 @@ bench_backend() { # NAME DSN
 	invalid=$(outcome codes.verify INVALID); maxed=$(outcome codes.verify MAX_ATTEMPTS)
 	kill $spid; wait $spid 2>/dev/null || true
 
-	SECRETS_ADMIN_KEY=$BENCH_ADMIN "$tmp/secrets" "${args[@]}" 2>/dev/null & spid=$!
+	(cd "$tmp" && SECRETS_ADMIN_KEY=$BENCH_ADMIN exec "$tmp/secrets" "${args[@]}" 2>/dev/null) & spid=$!
 	pids+=($spid)
 	waitfor $SPORT /healthz
 	compare "plain-key verify, request log on" verify.lua

@@ -89,7 +89,7 @@ func main() {
 	start = time.Now()
 	subjects := parallel(*nCodes, func(i int) string {
 		s := fmt.Sprintf("subject%d", i)
-		post("/v1/codes", map[string]any{"purpose": "bench", "subject": s, "max_attempts": 100})
+		post("/v1/codes", map[string]any{"purpose": "bench", "subject": s, "max_attempts": 100, "max_failures": 100})
 		return s
 	})
 	write("subjects.txt", subjects)
