@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -353,9 +354,13 @@ func check(t *testing.T, store, name string, model porcupine.Model, history []po
 	// could take minutes to compute.
 	var failing []porcupine.Operation
 	nfail := 0
+	first := int64(math.MaxInt64) // when the first history that fails began, ns into the recording
 	for _, part := range model.Partition(history) {
 		if porcupine.CheckOperations(model, part) {
 			continue
+		}
+		for _, op := range part {
+			first = min(first, op.Call)
 		}
 		if nfail++; nfail == 1 {
 			failing = part
@@ -367,8 +372,11 @@ func check(t *testing.T, store, name string, model porcupine.Model, history []po
 	if err := porcupine.VisualizePath(model, info, path); err != nil {
 		t.Errorf("writing the visualization: %v", err)
 	}
-	t.Errorf("the %s history on %s is not linearizable (%s; %d of its histories fail); the visualization of the first is %s",
-		name, store, sum, nfail, path)
+	if err := os.WriteFile(strings.TrimSuffix(path, ".html")+".txt", []byte(describe(model, failing)), 0o644); err != nil {
+		t.Errorf("writing the history: %v", err)
+	}
+	t.Errorf("the %s history on %s is not linearizable (%s; %d of its histories fail, the first of them began %v into the recording); the visualization of one is %s",
+		name, store, sum, nfail, time.Duration(first).Round(time.Millisecond), path)
 }
 
 // describe lists a history's calls in the order they were made, with their
@@ -690,6 +698,9 @@ func (h *harness) keyRound(obj int) {
 			if h.gaveUp(model, client) {
 				return
 			}
+			// Key calls are the cheapest: without a pause they would take
+			// most of the machine from the other models.
+			time.Sleep(time.Duration(rand.IntN(8)) * time.Millisecond)
 			r := rand.Float64()
 			switch {
 			case r < 0.04:
