@@ -3,6 +3,7 @@ package linearizability_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -90,6 +91,19 @@ type instance struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	logs *bytes.Buffer
+	// logMu guards the log buffers of the slot's processes.
+	logMu sync.Mutex
+}
+
+// logTail is the end of the log of the process now in the slot.
+func (in *instance) logTail() string {
+	in.mu.Lock()
+	logs := in.logs
+	in.mu.Unlock()
+	in.logMu.Lock()
+	defer in.logMu.Unlock()
+	b := logs.Bytes()
+	return string(b[max(len(b)-4000, 0):])
 }
 
 func newInstance(t *testing.T, slot int, dsn string) *instance {
@@ -129,7 +143,7 @@ func (in *instance) start() error {
 	done := make(chan struct{})
 	listening := make(chan struct{}, 1)
 	logs := &bytes.Buffer{}
-	var logMu sync.Mutex
+	logMu := &in.logMu
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -172,6 +186,10 @@ func (in *instance) kill9() error {
 	cmd, done := in.cmd, in.done
 	in.mu.Unlock()
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		if errors.Is(err, os.ErrProcessDone) {
+			<-done
+			return fmt.Errorf("secrets serve (slot %d) had exited by itself (%v); the end of its log:\n%s", in.slot, cmd.ProcessState, in.logTail())
+		}
 		return err
 	}
 	<-done
