@@ -126,6 +126,7 @@ type Manager struct {
 
 	mu      sync.RWMutex
 	cache   map[[32]byte]*cached
+	revokes uint64   // revocations made here: a read begun before one is not cached
 	touched sync.Map // key id → *atomic.Int64: when last_used_at was last written, Unix ms
 }
 
@@ -262,6 +263,7 @@ func (m *Manager) Revoke(ctx context.Context, id string) (Key, error) {
 	}
 	written := time.Now()
 	m.mu.Lock()
+	m.revokes++
 	clear(m.cache)
 	m.mu.Unlock()
 	// A test's clock moves when the test says; only real time can be
@@ -296,6 +298,7 @@ func (m *Manager) AuthenticateDigest(ctx context.Context, presented string, sum 
 	now := m.clock.Now()
 	m.mu.RLock()
 	c, ok := m.cache[sum]
+	revokes := m.revokes
 	m.mu.RUnlock()
 	if !ok || m.ttl < 0 || now.Sub(c.readAt) >= m.ttl || now.Before(c.readAt) {
 		// Only a key of the right format is worth a read.
@@ -307,12 +310,17 @@ func (m *Manager) AuthenticateDigest(ctx context.Context, presented string, sum 
 			return Key{}, fmt.Errorf("access: authenticate: %w", err)
 		}
 		c = &cached{k: k, found: err == nil, readAt: now}
+		// A revocation here since the read began cleared the cache before
+		// this answer came: cached, the answer would bring the revoked key
+		// back on this instance for a TTL.
 		if m.ttl > 0 {
 			m.mu.Lock()
-			if len(m.cache) >= 10000 {
-				clear(m.cache) // a flood of made-up keys cannot grow it
+			if m.revokes == revokes {
+				if len(m.cache) >= 10000 {
+					clear(m.cache) // a flood of made-up keys cannot grow it
+				}
+				m.cache[sum] = c
 			}
-			m.cache[sum] = c
 			m.mu.Unlock()
 		}
 	}

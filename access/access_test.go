@@ -112,6 +112,18 @@ func testAccess(t *testing.T, fresh func(*testing.T) *env) {
 
 func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
 	ctx := context.Background()
+	t.Run("a read that began before this instance's revocation is not cached after it", func(t *testing.T) {
+		e, _ := pair(t)
+		c := backendtest.Must[access.Created](t)(e.m.Create(ctx, "k", []string{access.KeysRead}, []string{"*"}))
+		var m *access.Manager
+		st := &revokeDuringRead{Store: e.st, revoke: func() { backendtest.Must[access.Key](t)(m.Revoke(ctx, c.ID)) }}
+		m = access.New(st, access.Options{Clock: e.clock})
+		// Concurrent with the revocation, this call may go either way.
+		m.Authenticate(ctx, c.Plaintext)
+		if _, err := m.Authenticate(ctx, c.Plaintext); !errors.Is(err, access.ErrUnauthenticated) {
+			t.Fatalf("a call after the revocation returned, on the instance that made it: %v", err)
+		}
+	})
 	t.Run("another instance's revocation holds within the cache's lifetime", func(t *testing.T) {
 		a, b := pair(t)
 		c := backendtest.Must[access.Created](t)(a.m.Create(ctx, "k", []string{access.KeysRead}, []string{"*"}))
@@ -158,4 +170,21 @@ func testPlaintext(t *testing.T, e *env, contents func() []byte) {
 		plain = append(plain, c.Plaintext)
 	}
 	backendtest.NoPlaintext(t, contents(), "keys:read", plain)
+}
+
+// revokeDuringRead is a store whose first read of an access key by hash
+// has the key revoked (by revoke) between the read and its answer.
+type revokeDuringRead struct {
+	store.Store
+	revoke func()
+	done   bool
+}
+
+func (s *revokeDuringRead) AccessKeyByHash(ctx context.Context, hash []byte) (store.AccessKey, error) {
+	k, err := s.Store.AccessKeyByHash(ctx, hash)
+	if !s.done {
+		s.done = true
+		s.revoke()
+	}
+	return k, err
 }

@@ -290,25 +290,46 @@ func (m *Manager) Verify(ctx context.Context, key, namespace string, cost int64)
 	if s := static(k, now); s != Valid || !k.Limited() {
 		return m.result(k, s, now), nil
 	}
-	k, ok, err := m.st.UseKey(ctx, k.ID, cost, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return Result{Status: NotFound}, nil // deleted in between
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("keys: verify: %w", err)
-	}
-	if ok {
-		return m.result(k, Valid, now), nil
-	}
-	s := static(k, now)
-	if s == Valid {
+	// A refusal is explained by the key as read after it, unless an update
+	// raised its counters in between (the read shows a key that would
+	// pass): then the refusal is stale, and the use is tried again, so that
+	// an answer never pairs a refusal with counters that allow the use.
+	for range 3 {
+		k, ok, err := m.st.UseKey(ctx, k.ID, cost, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return Result{Status: NotFound}, nil // deleted in between
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("keys: verify: %w", err)
+		}
+		if ok {
+			return m.result(k, Valid, now), nil
+		}
+		if s := static(k, now); s != Valid {
+			return m.result(k, s, now), nil
+		}
 		if k.Remaining != nil && *k.Remaining < cost {
-			s = UsageExceeded
-		} else {
-			s = RateLimited
+			return m.result(k, UsageExceeded, now), nil
+		}
+		if rateFull(k, cost, now) {
+			return m.result(k, RateLimited, now), nil
 		}
 	}
-	return m.result(k, s, now), nil
+	return Result{}, errors.New("keys: verify: the key's counters kept changing")
+}
+
+// rateFull reports whether cost does not fit in k's rate-limit window at
+// now, as the store's UseKey decides it.
+func rateFull(k store.Key, cost int64, now time.Time) bool {
+	rl := k.RateLimit
+	if rl == nil {
+		return false
+	}
+	used := int64(0)
+	if !k.RateStart.IsZero() && now.UnixMilli() < k.RateStart.UnixMilli()+rl.Window.Milliseconds() {
+		used = k.RateCount
+	}
+	return used+cost > rl.Limit
 }
 
 // static is the status a key has before its limits are counted.

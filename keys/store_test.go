@@ -461,6 +461,17 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			verify(t, e, big.Key, "", keys.MaxCost, keys.Valid)
 		}
 	})
+	t.Run("a refusal made stale by an update that raised the remaining uses is tried again, never answered RATE_LIMITED", func(t *testing.T) {
+		e := fresh(t)
+		c := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(0)}))
+		// The update lands between the refusal and the read that explains it.
+		st := &raceUpdate{Store: e.st, now: e.clock.Now}
+		m := keys.New(st, keys.Options{Clock: e.clock})
+		r := backendtest.Must[keys.Result](t)(m.Verify(ctx, c.Key, "", 1))
+		if r.Status != keys.Valid || r.Remaining == nil || *r.Remaining != 0 || st.uses != 2 {
+			t.Fatalf("verify after a racing update: %v remaining %v after %d uses, want VALID with 0 left after 2", r.Status, r.Remaining, st.uses)
+		}
+	})
 }
 
 func testConcurrency(t *testing.T, pair func(*testing.T) (*env, *env)) {
@@ -536,4 +547,23 @@ func testPlaintext(t *testing.T, e *env, contents func() []byte) {
 		plain = append(plain, r.Key)
 	}
 	backendtest.NoPlaintext(t, contents(), "sk_scan_", plain)
+}
+
+// raceUpdate is a store whose first UseKey is refused, and then raises the
+// key's remaining uses to 1 before the read that explains the refusal.
+type raceUpdate struct {
+	store.Store
+	now  func() time.Time
+	uses int
+}
+
+func (s *raceUpdate) UseKey(ctx context.Context, id string, cost int64, now time.Time) (store.Key, bool, error) {
+	s.uses++
+	k, ok, err := s.Store.UseKey(ctx, id, cost, now)
+	if s.uses > 1 || ok || err != nil {
+		return k, ok, err
+	}
+	one := int64(1)
+	k, err = s.Store.UpdateKey(ctx, id, store.KeyUpdate{SetRemaining: true, Remaining: &one}, s.now())
+	return k, false, err
 }

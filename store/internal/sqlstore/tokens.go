@@ -72,11 +72,23 @@ func (c *Core) RedeemToken(ctx context.Context, purpose string, hash []byte, now
 	return t, false, err
 }
 
-// RevokeTokens revokes the subject's unused tokens for purpose.
+// RevokeTokens revokes the subject's unused tokens for purpose. It takes
+// the subject's lock, as an issue does: otherwise, on PostgreSQL, an update
+// that waited for an issue's revocation of the earlier tokens would skip
+// them and miss the issue's new token, answering 0 although a token was
+// live when it began.
 func (c *Core) RevokeTokens(ctx context.Context, purpose, subject string, now time.Time) (int64, error) {
-	n, err := c.w.Exec(ctx, RevokeTokensSQL, now.UnixMilli(), purpose, subject)
-	if err != nil {
-		return 0, c.errorf("revoke tokens", err)
-	}
-	return n, nil
+	var n int64
+	err := c.b.SecretTx(ctx, func(q Querier) error {
+		if err := c.b.LockSubject(ctx, q, LockTokens, purpose, subject); err != nil {
+			return c.errorf("lock subject", err)
+		}
+		var err error
+		n, err = q.Exec(ctx, RevokeTokensSQL, now.UnixMilli(), purpose, subject)
+		if err != nil {
+			return c.errorf("revoke tokens", err)
+		}
+		return nil
+	})
+	return n, err
 }
