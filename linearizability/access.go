@@ -59,7 +59,9 @@ type accessState struct {
 // in use: once DELETE /v1/access-keys/{id} has answered, no call with the
 // key succeeds on any process (the revocation waits out the other
 // instances' caches before it answers); before the revocation every call
-// with it succeeds.
+// with it succeeds. While the revocation is under way, another process may
+// still accept the key after some process has refused it: that is not
+// linearizable, and the model allows exactly that, no more.
 var AccessModel = porcupine.Model{
 	Partition: partition,
 	Init:      func() any { return accessState{} },
@@ -112,8 +114,15 @@ func accessStep(s accessState, in AccessInput, out AccessOutput) (bool, accessSt
 		if !out.OK {
 			return true, s
 		}
-		// Accepted after the revocation: never.
-		return false, s
+		// Accepted after the revocation took effect: only by another
+		// process, in a call made before the revocation answered (it
+		// answers once every instance's cache has run out, so another
+		// instance may still trust its copy until then), or when the
+		// revocation's answer never came.
+		if s.revokedAt == Never {
+			return true, s
+		}
+		return in.Proc != s.revokeProc && in.Span.Call < s.revokedAt+Margin, s
 	}
 	return false, s
 }

@@ -20,6 +20,12 @@ const (
 // than the window).
 const MaxSends = 5
 
+// MaxFailures is the failure budget of a purpose and subject across its
+// codes (code.DefaultMaxFailures wrong guesses in its window of an hour,
+// longer than a history): once spent, every check answers MAX_ATTEMPTS
+// and counts nothing.
+const MaxFailures = 10
+
 // WrongCode, as CodeInput.Code, is a code that is none of the subject's.
 const WrongCode = -1
 
@@ -68,10 +74,8 @@ const (
 type codeState struct {
 	cur   pendingCode
 	sends int // codes issued: the send throttle
-	// failures counts the wrong guesses across all of the subject's codes.
-	// A failure budget per purpose and subject across codes, when the
-	// service has one, is checked against it in codeCheck, where a counted
-	// attempt is decided.
+	// failures counts the wrong guesses across all of the subject's
+	// codes, against MaxFailures.
 	failures int
 }
 
@@ -83,9 +87,12 @@ type codeState struct {
 //   - a check of the pending code counts one attempt, right or wrong, and
 //     answers APPROVED for the right code (at most once: the code is then
 //     spent) or INVALID, with attempts_left;
-//   - once its attempts are spent a code answers MAX_ATTEMPTS, right or
-//     wrong, and counts nothing; past its expiry, EXPIRED, counting
-//     nothing; a spent (approved) or absent code, NOT_FOUND.
+//   - once its attempts are spent, or the subject's failure budget across
+//     codes (MaxFailures wrong guesses), a code answers MAX_ATTEMPTS,
+//     right or wrong, and counts nothing; past its expiry, EXPIRED,
+//     counting nothing; a spent (approved) or absent code, NOT_FOUND;
+//   - attempts_left is the code's attempts left, or the budget's if fewer
+//     once a wrong guess has opened its window.
 var CodeModel = porcupine.Model{
 	Partition: partition,
 	Init:      func() any { return codeState{cur: pendingCode{num: noCode}} },
@@ -152,7 +159,7 @@ func codeStep(s codeState, in CodeInput, out CodeOutput) (bool, codeState) {
 // attempt it counts.
 func codeCheck(s codeState, in CodeInput, out CodeOutput) (bool, codeState) {
 	c := s.cur
-	checkable := c.num != noCode && !c.approved && c.attempts < c.max
+	checkable := c.num != noCode && !c.approved && c.attempts < c.max && s.failures < MaxFailures
 	if out.Unknown {
 		if checkable && in.Span.mayBeBefore(c.expHi) {
 			s = s.count(in)
@@ -162,7 +169,7 @@ func codeCheck(s codeState, in CodeInput, out CodeOutput) (bool, codeState) {
 	switch {
 	case c.num == noCode || c.approved:
 		return out.Status == "NOT_FOUND", s
-	case c.attempts >= c.max:
+	case c.attempts >= c.max || s.failures >= MaxFailures:
 		return out.Status == "MAX_ATTEMPTS", s
 	}
 	switch out.Status {
@@ -174,7 +181,11 @@ func codeCheck(s codeState, in CodeInput, out CodeOutput) (bool, codeState) {
 		}
 		s = s.count(in)
 		right := s.cur.approved
-		if (out.Status == "APPROVED") != right || out.AttemptsLeft != s.cur.max-s.cur.attempts {
+		left := s.cur.max - s.cur.attempts
+		if s.failures > 0 {
+			left = min(left, MaxFailures-s.failures)
+		}
+		if (out.Status == "APPROVED") != right || out.AttemptsLeft != left {
 			return false, s
 		}
 		return true, s
