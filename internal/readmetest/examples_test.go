@@ -714,6 +714,8 @@ var expectations = func() []expectation {
 		{command: `/v1/keys/verify$`, what: "a valid key", check: jsonField("status", "VALID")},
 		{command: `/v1/tokens/redeem$`, what: "a token redeemed once", check: jsonField("status", "VALID")},
 		{command: `/v1/codes/verify$`, what: "an approved code", check: jsonField("status", "APPROVED")},
+		{command: `^secrets keys create --server .* > acme\.key$`, what: "one key on stdout, into acme.key", check: fileMatches("acme.key", `^sk_live_[0-9A-Za-z]+$`, 1)},
+		{command: `^secrets keys verify --server .* < acme\.key$`, what: "a valid key, exit 0", check: contains("VALID")},
 	}
 	for i := range es {
 		es[i].re = regexp.MustCompile(es[i].command)
