@@ -4,7 +4,7 @@
 #   bench/serve-load.sh [sqlite|postgres|both]      (default both)
 #
 # Environment: CONNS (64), THREADS (2), DURATION (5s per run), ROUNDS (3),
-# KEYS (plain keys the verify runs cycle through, 1000), TOKENS (fresh tokens to issue for the redeem runs, 210000, split evenly
+# SPORT and CPORT (the ports of the service and the ceiling, 8431 and 8499), KEYS (plain keys the verify runs cycle through, 1000), TOKENS (fresh tokens to issue for the redeem runs, 210000, split evenly
 # between the rounds), CODES (subjects with a live code, 3000), SECRETS_TEST_POSTGRES_URL (the PostgreSQL server;
 # the run makes and drops a schema of its own).
 #
@@ -36,8 +36,8 @@ ROUNDS=${ROUNDS:-3}
 KEYS=${KEYS:-1000}
 TOKENS=${TOKENS:-210000}
 CODES=${CODES:-3000}
-SPORT=8431
-CPORT=8499
+SPORT=${SPORT:-8431}
+CPORT=${CPORT:-8499}
 
 command -v wrk >/dev/null || { echo "serve-load: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 

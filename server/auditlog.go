@@ -40,7 +40,7 @@ func newRequestID() string { return "req_" + secrets.TokenHex(16) }
 func (s *Server) audit(r *http.Request, e *auditEntry, err error) {
 	outcome := "ok"
 	if err != nil {
-		outcome = codeInternal
+		outcome = codeUnavailableStore
 		var ae *apiError
 		if errors.As(err, &ae) {
 			outcome = ae.Code

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/unguessable/secrets/server"
 )
 
 // badInput is a request the service must refuse with a JSON error naming
@@ -137,7 +139,9 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestAuthorization(t *testing.T) {
-	s := start(t, newSQLite(t).open(t))
+	// Over a hundred wrong keys from one address: without the throttle,
+	// which TestWrongAccessKeysAreThrottledPerAddress checks.
+	s := start(t, newSQLite(t).open(t), func(o *server.Options) { o.NoAuthThrottle = true })
 	routes := s.srv.Routes()
 	t.Run("every /v1 route refuses a missing or wrong admin key with the same answer", func(t *testing.T) {
 		n := 0

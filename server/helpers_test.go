@@ -95,18 +95,23 @@ type instance struct {
 }
 
 // start serves a new Server on st with a test clock and the test admin
-// key, on a real loopback listener closed at cleanup.
-func start(t testing.TB, st store.Store) *instance {
+// key, on a real loopback listener closed at cleanup; edit, if given,
+// changes its options first.
+func start(t testing.TB, st store.Store, edit ...func(*server.Options)) *instance {
 	t.Helper()
 	logs := &syncBuffer{}
 	clock := backendtest.NewClock()
-	srv, err := server.New(server.Options{
+	opts := server.Options{
 		Store:          st,
 		AdminKeyDigest: sha256.Sum256([]byte(testAdminKey)),
 		Pepper:         backendtest.Pepper,
 		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Clock:          clock,
-	})
+	}
+	for _, e := range edit {
+		e(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,19 @@ var (
 		Message: fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)}
 	errMediaType = &apiError{Status: http.StatusUnsupportedMediaType, Code: codeMediaType,
 		Message: "the request body must be JSON, with Content-Type: application/json"}
+	// errUnavailable answers a call that the database failed: it may
+	// succeed if retried once the database answers again.
+	errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailableStore, RetryAfter: RetryAfterUnavailable,
+		Message: "the database is not answering; retry after the time in Retry-After"}
+	// errClientGone is the status of a request whose client disconnected
+	// before its answer: for the log and the metrics only, as nobody
+	// reads it (499, nginx's "client closed request").
+	errClientGone = &apiError{Status: statusClientClosed, Code: "client_closed_request", Message: "the client closed the connection"}
 )
+
+// statusClientClosed is the status logged and counted for a request whose
+// client left before the answer.
+const statusClientClosed = 499
 
 // invalid returns a 400 about field.
 func invalid(field, format string, args ...any) *apiError {
@@ -89,7 +101,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 		return errMediaType
 	}
 	if r.ContentLength > MaxBodyBytes {
-		return errTooLarge
+		return tooLarge(r)
 	}
 	var body []byte
 	var err error
@@ -105,11 +117,24 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errTooLarge
+			return tooLarge(r)
 		}
 		return invalid("", "the request body could not be read")
 	}
 	return decodeBytes(body, dst)
+}
+
+// tooLarge reads and discards what is left of r's body, at most
+// MaxDrainBytes, and returns the 413. A client that writes its whole body
+// before it reads (Python's urllib, and most simple clients) would
+// otherwise see the connection reset while it writes, and never the
+// answer. A client that asked to be told first (Expect: 100-continue) and
+// has sent nothing is not made to send the body.
+func tooLarge(r *http.Request) error {
+	if !strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		io.CopyN(io.Discard, r.Body, MaxDrainBytes)
+	}
+	return errTooLarge
 }
 
 // isJSON reports whether a Content-Type is JSON: application/json or a

@@ -89,7 +89,9 @@ func (failingStore) KeyByHash(context.Context, []byte) (store.Key, error) {
 }
 func (failingStore) InsertToken(context.Context, store.Token, bool) error { return errDetail }
 
-func TestStoreFailuresAre500WithoutDetail(t *testing.T) {
+const unavailableBody = `{"error":{"code":"unavailable","message":"the database is not answering; retry after the time in Retry-After"}}` + "\n"
+
+func TestStoreFailuresAre503WithoutDetail(t *testing.T) {
 	srv, logs := newTestServer(t, func(st store.Store) store.Store { return failingStore{st} })
 	for _, tc := range []struct{ path, body string }{
 		{"/v1/keys/verify", `{"key": "sk_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXhxdXV4cXV1eHF1"}`},
@@ -106,11 +108,11 @@ func TestStoreFailuresAre500WithoutDetail(t *testing.T) {
 			body = `{"key": "` + key + `"}`
 		}
 		rec := call(t, srv.Handler(), "POST", tc.path, body)
-		if rec.Code != http.StatusInternalServerError || rec.Body.String() != internalBody {
-			t.Errorf("%s: %d %q", tc.path, rec.Code, rec.Body.String())
+		if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != unavailableBody || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s: %d %q Retry-After %q", tc.path, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
 		}
 	}
-	if !strings.Contains(logs.String(), "internal error") || !strings.Contains(logs.String(), "10.1.2.3") {
+	if !strings.Contains(logs.String(), "the database failed") || !strings.Contains(logs.String(), "10.1.2.3") {
 		t.Errorf("the failure is not in the log: %s", logs.String())
 	}
 }
@@ -242,4 +244,27 @@ func TestNewWrapsItsErrors(t *testing.T) {
 			t.Fatalf("New: %v", err)
 		}
 	})
+}
+
+// TestServeBoundsSlowAndIdleClients checks the http.Server of Serve: a
+// kept-alive connection waits at most 30 s for its next request, headers
+// must come within 10 s and hold at most 16 KiB.
+func TestServeBoundsSlowAndIdleClients(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	hs := srv.httpServer()
+	if hs.IdleTimeout <= 0 || hs.IdleTimeout > 30*time.Second {
+		t.Errorf("IdleTimeout %v, want at most 30s", hs.IdleTimeout)
+	}
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadHeaderTimeout > 10*time.Second {
+		t.Errorf("ReadHeaderTimeout %v, want at most 10s", hs.ReadHeaderTimeout)
+	}
+	if hs.ReadTimeout <= 0 || hs.WriteTimeout <= 0 {
+		t.Errorf("ReadTimeout %v, WriteTimeout %v: want both set", hs.ReadTimeout, hs.WriteTimeout)
+	}
+	if hs.MaxHeaderBytes <= 0 || hs.MaxHeaderBytes > 16<<10 {
+		t.Errorf("MaxHeaderBytes %d, want at most 16 KiB", hs.MaxHeaderBytes)
+	}
+	if srv.maxConns != DefaultMaxConns {
+		t.Errorf("maxConns %d, want the default %d", srv.maxConns, DefaultMaxConns)
+	}
 }

@@ -14,6 +14,9 @@ const (
 	logKeyRemote    = "remote"
 	logKeyErr       = "err"
 	logKeyStack     = "stack"
+	logKeyMaxConns  = "max_conns" // the bound asked for
+	logKeyConns     = "conns"     // the bound served
+	logKeyFiles     = "open_files_limit"
 )
 
 // Subsystems: each logs through a child of Options.Logger with

@@ -97,7 +97,7 @@ func TestLogLinesNameTheirSubsystem(t *testing.T) {
 
 	keys := map[string]bool{slog.TimeKey: true, slog.LevelKey: true, slog.MessageKey: true, logKeySubsystem: true,
 		logKeyMethod: true, logKeyRoute: true, logKeyStatus: true, logKeyDuration: true, logKeyBytes: true,
-		logKeyRemote: true, logKeyErr: true, logKeyStack: true}
+		logKeyRemote: true, logKeyErr: true, logKeyStack: true, logKeyMaxConns: true, logKeyConns: true, logKeyFiles: true}
 	wantSubsystem := map[string]string{"request": subsystemHTTP, "panic serving request": subsystemHTTP,
 		"sweep failed": subsystemSweep, "shutting down: finishing in-flight requests": subsystemServer}
 	seen := map[string]int{}

@@ -17,6 +17,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	outcomes *prometheus.CounterVec
+	conns    prometheus.Gauge
 	handler  http.Handler
 
 	// The children of the vectors, found once per label set: looking one
@@ -48,8 +49,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Name: "secrets_verify_outcomes_total",
 			Help: "Outcomes of verifications, by operation (keys.verify, tokens.verify, tokens.redeem, codes.verify) and status.",
 		}, []string{"operation", "status"}),
+		conns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "secrets_http_open_connections",
+			Help: "HTTP connections open (by Serve; at most secrets serve --max-conns).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.outcomes} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.outcomes, m.conns} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,9 +41,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.metrics.observe(route, rw.status, d)
 	if s.httpLog.Enabled(r.Context(), s.reqLvl) {
 		s.httpLog.LogAttrs(r.Context(), s.reqLvl, "request",
-			slog.String(logKeyMethod, r.Method), slog.String(logKeyRoute, route), slog.Int(logKeyStatus, rw.status),
+			slog.String(logKeyMethod, clip(r.Method)), slog.String(logKeyRoute, route), slog.Int(logKeyStatus, rw.status),
 			slog.Duration(logKeyDuration, d), slog.Int64(logKeyBytes, rw.bytes), slog.String(logKeyRemote, r.RemoteAddr))
 	}
+}
+
+// maxLogField is the most bytes of a field of a log line that a client
+// chooses (the method): a line per request must not be a client's 60 KB.
+const maxLogField = 32
+
+// clip cuts a client's value for a log line to maxLogField bytes of whole
+// characters, marking the cut with "…".
+func clip(v string) string {
+	if len(v) <= maxLogField {
+		return v
+	}
+	return strings.ToValidUTF8(v[:maxLogField], "") + "…"
 }
 
 // dispatch serves r with the ServeMux, recovering from a panic.
@@ -79,7 +93,7 @@ func (w *responseWriter) WriteHeader(code int) {
 		e := notFound("no such endpoint: see /openapi.json")
 		if code == http.StatusMethodNotAllowed {
 			e = &apiError{Status: code, Code: codeMethod, Message: "method " + strconv.Quote(w.r.Method) + " is not allowed here; allowed: " + w.Header().Get("Allow")}
-			if len(w.r.Method) > 32 {
+			if len(w.r.Method) > maxLogField {
 				e.Message = "the method is not allowed here; allowed: " + w.Header().Get("Allow")
 			}
 		}

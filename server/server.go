@@ -38,9 +38,27 @@ import (
 const (
 	// MaxBodyBytes caps a request body; a larger one gets 413.
 	MaxBodyBytes = 1 << 20
+	// MaxDrainBytes is how much more of a body over MaxBodyBytes the
+	// service reads, and discards, before it answers 413, so that a client
+	// that sends the whole body before reading can read the answer. After
+	// a larger body the connection is closed.
+	MaxDrainBytes = 4 << 20
+	// RetryAfterUnavailable is the Retry-After, in seconds, of the 503 that
+	// answers a call when the database fails.
+	RetryAfterUnavailable = 2
 	// ShutdownTimeout is how long Serve waits for in-flight requests after
 	// its context is done.
 	ShutdownTimeout = 30 * time.Second
+	// DefaultMaxConns is the default of Options.MaxConns: with the
+	// timeouts below, it bounds the memory that idle and slow clients can
+	// hold (docs/SECURITY.md has the figures).
+	DefaultMaxConns = 4096
+	// ReadHeaderTimeout is how long a client has to send a request's
+	// headers, IdleTimeout how long a kept-alive connection may wait for
+	// its next request, MaxHeaderBytes the most header bytes it may send.
+	ReadHeaderTimeout = 10 * time.Second
+	IdleTimeout       = 30 * time.Second
+	MaxHeaderBytes    = 16 << 10
 )
 
 // Options configure a Server.
@@ -77,6 +95,15 @@ type Options struct {
 	// before the background sweep deletes them; default 24h. Serve runs the
 	// sweep; Handler alone does not.
 	Retention time.Duration
+	// MaxConns bounds the connections Serve keeps open at once; default
+	// DefaultMaxConns. Beyond it, new connections wait in the listen queue
+	// of the operating system until one closes.
+	MaxConns int
+	// NoAuthThrottle turns off the throttle of wrong access keys per client
+	// address (see AuthFailureBurst): for a service behind a proxy, where
+	// every request comes from the proxy's address, and the proxy limits
+	// clients itself.
+	NoAuthThrottle bool
 }
 
 // Server is the HTTP service. Its Handler is safe for concurrent use.
@@ -98,7 +125,9 @@ type Server struct {
 
 	access   *access.Manager
 	auditLog *audit.Log
-	hasRoot  int // 1 if admin is a root key's digest
+	hasRoot  int       // 1 if admin is a root key's digest
+	throttle *throttle // nil: off
+	maxConns int
 
 	mux     *http.ServeMux
 	routes  []string          // every registered pattern, for the OpenAPI test
@@ -156,6 +185,13 @@ func New(opts Options) (*Server, error) {
 	if opts.AdminKeyDigest != ([32]byte{}) {
 		s.hasRoot = 1
 	}
+	if !opts.NoAuthThrottle {
+		s.throttle = newThrottle(opts.Clock)
+	}
+	s.maxConns = opts.MaxConns
+	if s.maxConns <= 0 {
+		s.maxConns = DefaultMaxConns
+	}
 	if opts.QuietRequests {
 		s.reqLvl = slog.LevelDebug
 	}
@@ -175,15 +211,9 @@ func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 // (for at most ShutdownTimeout) and returns nil. It returns an error only if
 // serving failed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelWarn),
-	}
+	lim := newLimitListener(ln, s.connLimit())
+	srv := s.httpServer()
+	srv.ConnState = lim.connState(s.metrics.conns.Add)
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	sweeper := &store.Sweeper{Store: s.st, Retention: s.retain, AuditRetention: s.auditFor, Clock: s.clock,
 		OnError: func(err error) { s.sweepLog.Warn("sweep failed", logKeyErr, err) }}
@@ -198,7 +228,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(lim) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("server: %w", err)
@@ -215,6 +245,38 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
+}
+
+// fdReserve is how many open files Serve leaves to everything but client
+// connections: the database's connections and files, the listeners, logs.
+const fdReserve = 128
+
+// connLimit is the bound on Serve's connections: Options.MaxConns, lowered
+// to leave fdReserve files when the process may not open that many, so
+// that clients can never take every file descriptor.
+func (s *Server) connLimit() int {
+	n := s.maxConns
+	if lim, ok := fdLimit(); ok && lim < uint64(n)+fdReserve {
+		n = max(int(lim)-fdReserve, 1)
+		s.log.Warn("the limit of open files is too low for the connection bound; serving fewer connections (raise ulimit -n)",
+			logKeyMaxConns, s.maxConns, logKeyConns, n, logKeyFiles, lim)
+	}
+	return n
+}
+
+// httpServer is the http.Server of Serve, without its listener: the
+// timeouts and the header bound that, with Options.MaxConns, bound what
+// slow and idle clients can hold.
+func (s *Server) httpServer() *http.Server {
+	return &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelWarn),
+	}
 }
 
 // apiHandler is an endpoint: it writes its answer, or returns an error that
@@ -245,7 +307,10 @@ func (s *Server) handle(pattern string, rt route, h apiHandler) {
 		if err == nil {
 			err = h(w, r)
 		}
-		if rec != nil && !errors.Is(err, errUnauthorized) {
+		// Only the calls of a known caller are recorded: an unknown one
+		// (401, or 429 for too many wrong keys) did nothing, and would
+		// otherwise write a record per guess.
+		if rec != nil && k.ID != "" {
 			s.audit(r, rec, err)
 		}
 		if err != nil {
@@ -254,7 +319,7 @@ func (s *Server) handle(pattern string, rt route, h apiHandler) {
 				writeError(w, ae)
 				return
 			}
-			s.internal(w, r, err)
+			s.failed(w, r, err)
 		}
 	})
 }
@@ -265,10 +330,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string)
 	if scope == "" {
 		return access.Key{}, nil
 	}
+	if s.throttle != nil {
+		if d := s.throttle.wait(r.RemoteAddr); d > 0 {
+			return access.Key{}, throttled(d)
+		}
+	}
 	k, err := s.authenticate(r)
 	if err != nil {
 		if errors.Is(err, errUnauthorized) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="secrets"`)
+			if s.throttle != nil {
+				s.throttle.fail(r.RemoteAddr)
+			}
 		}
 		return access.Key{}, err
 	}
@@ -287,10 +360,21 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 	}
 }
 
-// internal logs a real failure and answers 500 without any detail.
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.httpLog.Error("internal error", logKeyRoute, routeLabel(r), logKeyErr, err)
-	writeError(w, errInternal)
+// failed answers a call that failed below the handler: every error a
+// handler returns that is not an *apiError comes from the store, so the
+// answer is 503 with Retry-After, without any detail, and the failure is
+// logged. Unless the client has gone: net/http cancels the request's
+// context when the connection closes, which fails the store's call with
+// context.Canceled. That is no failure of the database: it is logged at
+// debug level and counted as 499, and nobody reads the answer.
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		s.httpLog.Debug("the client left before the answer", logKeyRoute, routeLabel(r))
+		writeError(w, errClientGone)
+		return
+	}
+	s.httpLog.Error("the database failed", logKeyRoute, routeLabel(r), logKeyErr, err)
+	writeError(w, errUnavailable)
 }
 
 func (s *Server) registerRoutes() {
@@ -339,8 +423,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
+		if r.Context().Err() != nil {
+			return err // the client left: see failed
+		}
 		s.httpLog.Error("health check: the database does not answer", logKeyErr, err)
-		return &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database does not answer"}
+		return &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailableStore, RetryAfter: RetryAfterUnavailable,
+			Message: "the database does not answer"}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil

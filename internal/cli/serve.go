@@ -52,6 +52,8 @@ type serveConfig struct {
 	tlsCert, tlsKey          string
 	metricsAddr              string
 	quiet, insecurePerms     bool
+	noAuthThrottle           bool
+	maxConns                 int
 	retention, auditRetain   time.Duration
 	dbWait                   time.Duration
 }
@@ -93,6 +95,15 @@ The database, pepper and key files must be private to their owner (mode
 The garbage collector runs with GOGC=400 and a soft memory limit of
 256 MiB (GOMEMLIMIT=256MiB) unless the environment sets them.
 
+Limits against floods: at most --max-conns connections are open at once
+(more wait in the system's listen queue; each uses a file descriptor, and
+the bound is lowered if ulimit -n is too low for it); a connection must
+send its headers within 10 s and may idle for 30 s between requests. A
+client address that presents 20 wrong access keys in a row gets 429 with
+Retry-After, and then may try one key each 3 s; behind a proxy, where every
+request comes from the proxy's address, --no-auth-throttle turns this off
+(limit clients at the proxy instead).
+
 Logs go to standard error, one line per request, and never hold a secret.
 A PostgreSQL database that does not answer at start is retried, with
 backoff and a log line each time, for --db-wait (a minute by default), so
@@ -118,6 +129,8 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.`,
 	f.StringVar(&c.tlsKey, "tls-key", "", "the private key of --tls-cert, a PEM `FILE`")
 	f.StringVar(&c.metricsAddr, "metrics-addr", "", "also serve /metrics, without a key, on this `HOST:PORT`")
 	f.DurationVar(&c.dbWait, "db-wait", defaultDBWait, "how long to keep retrying, with backoff, a PostgreSQL database that does not answer at start (0: give up at once)")
+	f.IntVar(&c.maxConns, "max-conns", server.DefaultMaxConns, "the most client connections open at once; more wait until one closes")
+	f.BoolVar(&c.noAuthThrottle, "no-auth-throttle", false, "do not throttle client addresses that present wrong access keys (behind a proxy)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := c.check(); err != nil {
 			return err
@@ -146,6 +159,9 @@ func (c *serveConfig) check() error {
 	}
 	if err := checkDB(c.db); err != nil {
 		return err
+	}
+	if c.maxConns < 1 {
+		return withHint(usagef("--max-conns %d is not positive", c.maxConns), fmt.Sprintf("the default is %d", server.DefaultMaxConns))
 	}
 	if c.retention <= 0 {
 		return usagef("--retention %v is not positive", c.retention)
@@ -273,7 +289,8 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	}
 
 	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: digest, Pepper: peppers.Current, OldPeppers: peppers.Old,
-		Logger: log, Retention: c.retention, AuditRetention: c.auditRetain, QuietRequests: c.quiet})
+		Logger: log, Retention: c.retention, AuditRetention: c.auditRetain, QuietRequests: c.quiet,
+		MaxConns: c.maxConns, NoAuthThrottle: c.noAuthThrottle})
 	if err != nil {
 		return err
 	}
@@ -334,7 +351,8 @@ func loopback(addr net.Addr) bool {
 func serveMetrics(ctx context.Context, h http.Handler, ln net.Listener, stop func()) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: server.ReadHeaderTimeout, WriteTimeout: 30 * time.Second,
+		IdleTimeout: server.IdleTimeout, MaxHeaderBytes: server.MaxHeaderBytes}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {

@@ -52,6 +52,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"a key without its certificate is a usage error", []string{"serve", "--tls-key", "key.pem"}, "--tls-cert and --tls-key"},
 		{"a certificate that is not there is a usage error", []string{"serve", "--tls-cert", "cert.pem", "--tls-key", "key.pem"}, "--tls-cert"},
 		{"a metrics address without a port is a usage error", []string{"serve", "--metrics-addr", "localhost"}, "--metrics-addr"},
+		{"a connection bound of zero is a usage error", []string{"serve", "--max-conns", "0"}, "--max-conns"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -49,8 +49,9 @@ type core = sqlstore.Core
 type SQLite struct {
 	*core
 	path string
-	w    *sql.DB // one connection: every write
-	r    *sql.DB // read-only connections
+	file os.FileInfo // what path named when opened: see checkFile
+	w    *sql.DB     // one connection: every write
+	r    *sql.DB     // read-only connections
 
 	// Lookups of keys by hash, the read behind every plain-key
 	// verification, go through readers (see lookup.go).
@@ -119,6 +120,10 @@ func OpenOptions(ctx context.Context, path string, opts Options) (*SQLite, error
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	file, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	w, err := sql.Open("sqlite", dsn("_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -127,7 +132,7 @@ func OpenOptions(ctx context.Context, path string, opts Options) (*SQLite, error
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	s := &SQLite{path: path, w: w}
+	s := &SQLite{path: path, file: file, w: w}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
@@ -150,7 +155,7 @@ func OpenOptions(ctx context.Context, path string, opts Options) (*SQLite, error
 		}
 		s.readers <- rd
 	}
-	s.core = sqlstore.New(dialect, sqlstore.DatabaseSQL(w), sqlstore.DatabaseSQL(s.r), coreBackend{s})
+	s.core = sqlstore.New(dialect, guarded{sqlstore.DatabaseSQL(w), s}, sqlstore.DatabaseSQL(s.r), coreBackend{s})
 	s.StartLookups(sqlstore.Lookups{Batch: s.keysByHash, Workers: workers})
 	return s, nil
 }
@@ -203,8 +208,12 @@ func (s *SQLite) closeReaders() {
 	}
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers, and that its path still names
+// the file the store opened (see ErrFileGone).
 func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.checkFile(); err != nil {
+		return err
+	}
 	var one int
 	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
@@ -246,6 +255,12 @@ func (s *SQLite) tx(ctx context.Context, durable bool, fn func(sqlstore.Querier)
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	if err := fn(sqlstore.DatabaseSQL(tx)); err != nil {
+		tx.Rollback()
+		return err
+	}
+	// Before the commit: a transaction that hands out a secret must not
+	// commit it to a file that no path reaches.
+	if err := s.checkFile(); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/internal/sqlstore"
 )
 
@@ -185,5 +187,70 @@ func TestRevokingASubjectsTokensReadsItsLiveTokensAlone(t *testing.T) {
 	}
 	if !strings.Contains(plan, "USING INDEX tokens_live (purpose=? AND subject=?)") {
 		t.Fatalf("the revocation does not search the index of live tokens:\n%s", plan)
+	}
+}
+
+func TestADeletedOrReplacedFileRefusesWrites(t *testing.T) {
+	ctx := context.Background()
+	for _, how := range []string{"deleted", "replaced"} {
+		t.Run("the file "+how, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "s.db")
+			st, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			tok := func(id string) store.Token {
+				now := time.Now()
+				return store.Token{ID: id, Hash: bytes.Repeat([]byte(id[:1]), 32), Purpose: "p", Subject: "s", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			}
+			if err := st.InsertToken(ctx, tok("a"), false); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+			switch how {
+			case "deleted":
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+						t.Fatal(err)
+					}
+				}
+			case "replaced":
+				other, err := Open(ctx, filepath.Join(dir, "other.db"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				other.Close()
+				if err := os.Rename(filepath.Join(dir, "other.db"), path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := st.Ping(ctx); !errors.Is(err, ErrFileGone) {
+				t.Errorf("Ping: %v, want ErrFileGone", err)
+			}
+			if err := st.InsertToken(ctx, tok("b"), false); !errors.Is(err, ErrFileGone) {
+				t.Errorf("InsertToken, a write that hands out a secret: %v, want ErrFileGone", err)
+			}
+			if _, err := st.LoadOrStoreSetting(ctx, "x", []byte("y")); !errors.Is(err, ErrFileGone) {
+				t.Errorf("LoadOrStoreSetting, a plain write: %v, want ErrFileGone", err)
+			}
+		})
+	}
+}
+
+// BenchmarkCheckFile is the cost that checkFile adds to each write.
+func BenchmarkCheckFile(b *testing.B) {
+	st, err := Open(context.Background(), filepath.Join(b.TempDir(), "s.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	for b.Loop() {
+		if err := st.checkFile(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
