@@ -17,7 +17,7 @@ type Database interface {
 	Tokens(ctx context.Context, purpose string) (map[string]bool, error) // id → used
 	Codes(ctx context.Context, purpose string) (map[string]bool, error)  // id → approved
 	Remaining(ctx context.Context) (map[string]int64, error)             // id → remaining, of keys with a limit
-	Records(ctx context.Context) (float64, error)                       // rows of tokens, codes and keys
+	Records(ctx context.Context) (float64, error)                        // rows of tokens, codes and keys
 	Close() error
 }
 
