@@ -40,6 +40,9 @@ type Result struct {
 	Samples []Sample
 	Ledger  *Ledger
 	Behind  int64 // operations the scheduler could not hand to a worker at once
+	// FirstRefused and LastRefused are the times of the first and the last
+	// 503 or 507 answer of the fixed-rate phase (zero if none).
+	FirstRefused, LastRefused time.Time
 }
 
 // Sample is one look at the processes and the database.
@@ -112,6 +115,8 @@ type run struct {
 	refused int
 	failed  int
 	reqs    int
+
+	firstRefused, lastRefused time.Time
 }
 
 type limitedKey struct{ id, key string }
@@ -132,6 +137,10 @@ func (r *run) observe(start time.Time, status int, hdr http.Header, err error, p
 	switch {
 	case status == http.StatusServiceUnavailable || status == http.StatusInsufficientStorage:
 		r.refused++
+		if r.firstRefused.IsZero() {
+			r.firstRefused = time.Now()
+		}
+		r.lastRefused = time.Now()
 	case status == 0 || status >= 500 || err != nil:
 		r.failed++
 	}
@@ -291,6 +300,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r.mu.Lock()
 	r.lat, r.refused, r.failed, r.reqs = nil, 0, 0, 0
+	r.firstRefused, r.lastRefused = time.Time{}, time.Time{}
 	r.mu.Unlock()
 
 	// The fixed rate: a scheduler hands operation numbers to the workers.
@@ -350,6 +360,9 @@ loop:
 	wg.Wait()
 	<-sampleDone
 	res.Ledger = r.ledger
+	r.mu.Lock()
+	res.FirstRefused, res.LastRefused = r.firstRefused, r.lastRefused
+	r.mu.Unlock()
 	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer ccancel()
 	if err := r.ledger.Check(cctx, cfg.DB); err != nil {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -28,9 +29,9 @@ type Instance struct {
 	MetricsAddr  string // /metrics without a key
 	Extra        []string
 
+	mu   sync.Mutex // guards cmd and done, which a restart replaces
 	cmd  *exec.Cmd
 	done chan struct{}
-	log  *os.File
 }
 
 // FreePort returns a loopback port that nothing listened on a moment ago.
@@ -72,12 +73,15 @@ func (in *Instance) Start(wait time.Duration) error {
 		lf.Close()
 		return err
 	}
-	in.cmd, in.log, in.done = cmd, lf, make(chan struct{})
-	go func() { cmd.Wait(); lf.Close(); close(in.done) }()
+	done := make(chan struct{})
+	in.mu.Lock()
+	in.cmd, in.done = cmd, done
+	in.mu.Unlock()
+	go func() { cmd.Wait(); lf.Close(); close(done) }()
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		select {
-		case <-in.done:
+		case <-done:
 			return fmt.Errorf("secrets serve on %s exited at start (%s); its log is in %s", in.Addr, cmd.ProcessState, in.Dir)
 		default:
 		}
@@ -95,42 +99,56 @@ func (in *Instance) Start(wait time.Duration) error {
 
 // PID is the process's id, or 0 when it does not run.
 func (in *Instance) PID() int {
-	if in.cmd == nil || in.cmd.Process == nil || in.Exited() {
+	cmd, done := in.current()
+	if cmd == nil || cmd.Process == nil || exited(done) {
 		return 0
 	}
-	return in.cmd.Process.Pid
+	return cmd.Process.Pid
 }
 
-// Exited reports whether the process has ended.
-func (in *Instance) Exited() bool {
-	if in.done == nil {
+func (in *Instance) current() (*exec.Cmd, chan struct{}) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.cmd, in.done
+}
+
+func exited(done chan struct{}) bool {
+	if done == nil {
 		return true
 	}
 	select {
-	case <-in.done:
+	case <-done:
 		return true
 	default:
 		return false
 	}
 }
 
+// Exited reports whether the process has ended.
+func (in *Instance) Exited() bool {
+	_, done := in.current()
+	return exited(done)
+}
+
 // Kill sends SIGKILL and waits for the process to end.
 func (in *Instance) Kill() {
-	if in.Exited() {
+	cmd, done := in.current()
+	if exited(done) {
 		return
 	}
-	in.cmd.Process.Signal(syscall.SIGKILL)
-	<-in.done
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-done
 }
 
 // Stop sends SIGTERM and waits up to 10 s, then kills.
 func (in *Instance) Stop() {
-	if in.Exited() {
+	cmd, done := in.current()
+	if exited(done) {
 		return
 	}
-	in.cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-in.done:
+	case <-done:
 	case <-time.After(10 * time.Second):
 		in.Kill()
 	}
