@@ -16,7 +16,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/unguessable/secrets/bench/soak/internal/soak"
+	"github.com/unguessable/secrets/bench/internal/soak"
 )
 
 // skipOrFail skips t saying why, except in CI (CI=true), where what the

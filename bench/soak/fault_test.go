@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unguessable/secrets/bench/soak/internal/soak"
+	"github.com/unguessable/secrets/bench/internal/soak"
 	"github.com/unguessable/secrets/internal/backendtest"
 )
 

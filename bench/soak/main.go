@@ -30,7 +30,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unguessable/secrets"
-	"github.com/unguessable/secrets/bench/soak/internal/soak"
+	"github.com/unguessable/secrets/bench/internal/soak"
 )
 
 func main() {
