@@ -143,7 +143,7 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 		if base == "" {
 			return nil, fmt.Errorf("-store postgres needs SECRETS_TEST_POSTGRES_URL")
 		}
-		schema := "capacity_" + secrets.TokenHex(8)
+		schema := "capacity_" + secrets.TokenHex(16)
 		conn, err := pgx.Connect(ctx, base)
 		if err != nil {
 			return nil, err
@@ -178,7 +178,7 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 	start := time.Now()
 	now := time.Now()
 	if err := f.fill(ctx, "api_keys", n, func(i int) []any {
-		return []any{store.NewID("key", now), random(32), "sk_fill_", "sk_fill_" + secrets.TokenHex(2), "default",
+		return []any{store.NewID("key", now), random(32), "sk_fill_", fmt.Sprintf("sk_fill_%04x", i%65536), "default",
 			fmt.Sprintf("owner%d", i), "", true, now.UnixMilli(), now.UnixMilli()}
 	}, "id", "hash", "prefix", "start", "namespace", "owner", "name", "enabled", "created_at", "updated_at"); err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 		if base == "" {
 			return fmt.Errorf("-store postgres needs SECRETS_TEST_POSTGRES_URL")
 		}
-		schema := "soak_" + secrets.TokenHex(8)
+		schema := "soak_" + secrets.TokenHex(16)
 		if err := pgExec(ctx, base, "CREATE SCHEMA "+schema); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 	logf := func(format string, args ...any) {
 		fmt.Printf("%s %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
-	res, err := soak.Run(ctx, soak.Config{Instances: cl.Instances, DB: db, AdminKey: cl.AdminKey, RunID: secrets.TokenHex(4),
+	res, err := soak.Run(ctx, soak.Config{Instances: cl.Instances, DB: db, AdminKey: cl.AdminKey, RunID: time.Now().UTC().Format("150405"),
 		PeakFor: peak, Duration: duration, Interval: interval, Workers: workers, Logf: logf})
 	if err != nil {
 		fmt.Print(cl.Logs())
