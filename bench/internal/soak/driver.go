@@ -28,6 +28,10 @@ type Config struct {
 	// LimitedKeys are keys with a limit of uses, a twentieth of the
 	// verifications, limited so that they run out about half-way.
 	LimitedKeys int
+	// AfterPeak, if set, is called when the peak has been measured, with
+	// the driver's connections closed and nothing in flight: the instances
+	// are at rest, their connection pools filled by the peak's load.
+	AfterPeak func()
 	// OnSample, if set, is called after each sample (a fault test acts here).
 	OnSample func(s Sample)
 	Logf     func(format string, args ...any)
@@ -292,6 +296,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Peak: float64(peakOps.Load()) / time.Since(start).Seconds()}
 	res.Rate = res.Peak / 2
 	cfg.Logf("peak %.0f operations/s over %v; the soak runs at %.0f/s for %v", res.Peak, cfg.PeakFor, res.Rate, cfg.Duration)
+
+	if cfg.AfterPeak != nil {
+		tr.CloseIdleConnections()
+		cfg.AfterPeak()
+	}
 
 	// Limited keys run out about half-way through the fixed-rate phase.
 	perKey := int64(res.Rate*cfg.Duration.Seconds()*0.8/20/float64(cfg.LimitedKeys)/2) + 1
