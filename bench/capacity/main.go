@@ -276,6 +276,9 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 			logf("warning: the sweep ended during the measurement")
 		}
 		for {
+			if in.Exited() {
+				return nil, fmt.Errorf("secrets serve exited during the sweep")
+			}
 			left, err := countTokens(ctx, db)
 			if err != nil {
 				return nil, err
@@ -283,7 +286,7 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 			if left == 0 {
 				break
 			}
-			time.Sleep(time.Second)
+			time.Sleep(5 * time.Second)
 		}
 		res.SweepSeconds = time.Since(start).Seconds()
 		res.SweptRows = int64(n)
