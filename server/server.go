@@ -283,7 +283,8 @@ func (s *Server) httpServer() *http.Server {
 }
 
 // apiHandler is an endpoint: it writes its answer, or returns an error that
-// the route wrapper writes (an *apiError as is, anything else as 500).
+// the route wrapper writes (an *apiError as is, anything else as 503: see
+// failed).
 type apiHandler func(w http.ResponseWriter, r *http.Request) error
 
 // route describes an endpoint: the scope a caller needs ("" for none: the
