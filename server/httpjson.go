@@ -43,6 +43,7 @@ const (
 	codeTooManyRequests  = "too_many_requests"
 	codeInternal         = "internal_error"
 	codeUnavailableStore = "unavailable"
+	codeStorageFull      = "storage_full"
 )
 
 var (
@@ -57,6 +58,10 @@ var (
 	// succeed if retried once the database answers again.
 	errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailableStore, RetryAfter: RetryAfterUnavailable,
 		Message: "the database is not answering; retry after the time in Retry-After"}
+	// errStorageFull answers a write that failed because the database's
+	// disk is full (507): it fails until space is freed, while reads work.
+	errStorageFull = &apiError{Status: http.StatusInsufficientStorage, Code: codeStorageFull, RetryAfter: RetryAfterStorageFull,
+		Message: "the database's disk is full: writes are refused until space is freed (reads still work); retry after the time in Retry-After"}
 	// errClientGone is the status of a request whose client disconnected
 	// before its answer: for the log and the metrics only, as nobody
 	// reads it (499, nginx's "client closed request").

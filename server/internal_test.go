@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +268,21 @@ func TestServeBoundsSlowAndIdleClients(t *testing.T) {
 	}
 	if srv.maxConns != DefaultMaxConns {
 		t.Errorf("maxConns %d, want the default %d", srv.maxConns, DefaultMaxConns)
+	}
+}
+
+// fullStore fails every token issue as a store on a full disk does.
+type fullStore struct{ store.Store }
+
+func (fullStore) InsertToken(context.Context, store.Token, bool) error {
+	return fmt.Errorf("%w: sqlite: database or disk is full (13)", store.ErrStorageFull)
+}
+
+func TestAFullDiskIs507WithRetryAfter(t *testing.T) {
+	srv, _ := newTestServer(t, func(st store.Store) store.Store { return fullStore{st} })
+	rec := call(t, srv.Handler(), "POST", "/v1/tokens", `{"purpose": "p", "subject": "s"}`)
+	if rec.Code != http.StatusInsufficientStorage || !strings.Contains(rec.Body.String(), `"code":"storage_full"`) ||
+		!strings.Contains(rec.Body.String(), "disk is full") || rec.Header().Get("Retry-After") != strconv.Itoa(RetryAfterStorageFull) {
+		t.Errorf("a write on a full disk: %d %q Retry-After %q, want 507 storage_full with Retry-After", rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
 	}
 }

@@ -47,6 +47,9 @@ const (
 	// RetryAfterUnavailable is the Retry-After, in seconds, of the 503 that
 	// answers a call when the database fails.
 	RetryAfterUnavailable = 2
+	// RetryAfterStorageFull is the Retry-After, in seconds, of the 507
+	// that answers a write the database refused for want of disk space.
+	RetryAfterStorageFull = 30
 	// ShutdownTimeout is how long Serve waits for in-flight requests after
 	// its context is done.
 	ShutdownTimeout = 30 * time.Second
@@ -378,7 +381,7 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 
 // failed answers a call that failed below the handler: every error a
 // handler returns that is not an *apiError comes from the store, so the
-// answer is 503 with Retry-After, without any detail, and the failure is
+// answer is 503 with Retry-After (507 when the disk is full), without any detail, and the failure is
 // logged. Unless the client has gone: net/http cancels the request's
 // context when the connection closes, which fails the store's call with
 // context.Canceled. That is no failure of the database: it is logged at
@@ -390,6 +393,10 @@ func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.httpLog.Error("the database failed", logKeyRoute, routeLabel(r), logKeyErr, err)
+	if errors.Is(err, store.ErrStorageFull) {
+		writeError(w, errStorageFull)
+		return
+	}
 	writeError(w, errUnavailable)
 }
 

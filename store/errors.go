@@ -7,6 +7,12 @@ import "errors"
 // range. Their own ErrInvalid is this value.
 var ErrInvalid = errors.New("store: invalid argument")
 
+// ErrStorageFull is returned, wrapping the database's own error, by a
+// write that failed because the database's disk is full (SQLite's
+// SQLITE_FULL, PostgreSQL's disk_full). Reads still work, and writes work
+// again once space is freed.
+var ErrStorageFull = errors.New("store: the database's storage is full")
+
 // InvalidError says which argument of a manager was bad and why. It never
 // holds the value of a token, code or key.
 type InvalidError struct {

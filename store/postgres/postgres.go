@@ -200,7 +200,12 @@ type coreBackend struct{ p *Postgres }
 // SecretTx runs fn in a transaction; commits are durable as the server
 // makes them.
 func (b coreBackend) SecretTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	return pgx.BeginFunc(ctx, b.p.pool, func(tx pgx.Tx) error { return fn(querier{tx}) })
+	err := pgx.BeginFunc(ctx, b.p.pool, func(tx pgx.Tx) error { return fn(querier{tx}) })
+	var pe *pgconn.PgError
+	if err != nil && errors.As(err, &pe) && pe.Code == "53100" { // disk_full
+		return fmt.Errorf("%w: %w", store.ErrStorageFull, err)
+	}
+	return err
 }
 
 // Tx runs fn in a transaction, as SecretTx does.

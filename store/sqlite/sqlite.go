@@ -230,13 +230,23 @@ type coreBackend struct{ s *SQLite }
 // SecretTx runs fn in an immediate transaction committed with
 // synchronous=FULL.
 func (b coreBackend) SecretTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	return b.s.tx(ctx, true, fn)
+	return full(b.s.tx(ctx, true, fn))
 }
 
 // Tx runs fn in an immediate transaction committed with
 // synchronous=NORMAL.
 func (b coreBackend) Tx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	return b.s.tx(ctx, false, fn)
+	return full(b.s.tx(ctx, false, fn))
+}
+
+// full marks an error of a full disk (SQLITE_FULL, in any step of the
+// transaction) as store.ErrStorageFull.
+func full(err error) error {
+	var se *sqlite.Error
+	if err != nil && errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+		return fmt.Errorf("%w: %w", store.ErrStorageFull, err)
+	}
+	return err
 }
 
 // tx runs fn in an immediate transaction on the writer, committed with

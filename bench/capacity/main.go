@@ -1,0 +1,551 @@
+// Command capacity fills a database with many API keys and tokens and
+// measures "secrets serve" on it: how fast plain keys verify, tokens redeem
+// and codes verify, how many bytes a key and a token take on disk, how long
+// the service takes to start on the full database, and, with -expired, how
+// verification fares while the sweeper deletes the expired tokens.
+//
+//	go run ./bench/capacity -store sqlite -records 1000000
+//	SECRETS_TEST_POSTGRES_URL=postgres://… go run ./bench/capacity -store postgres -records 1000000
+//
+// The filler rows go straight into the tables that the store core's
+// migrations make (the store opens the database first, so the schema is
+// the service's own): multi-row INSERTs in transactions of 100,000 rows on
+// SQLite, COPY on PostgreSQL. Their hashes are random, so no key or token
+// the benchmark presents is one of them; the keys, tokens and codes it
+// presents are made through the API afterwards, among the filler rows. The
+// filler tokens expire in a month, or, with -expired, expired two days ago
+// (past the default retention of a day), so that the sweeper of the
+// service deletes them from its first sweep, at start-up.
+//
+// It prints one line of results and appends it, as JSON, to -out. The
+// SQLite file is made in -dir and deleted at the end unless -keep; the
+// PostgreSQL schema is dropped at the end.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite"
+
+	"github.com/unguessable/secrets"
+	"github.com/unguessable/secrets/bench/internal/soak"
+	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/postgres"
+	"github.com/unguessable/secrets/store/sqlite"
+)
+
+// Result is one run.
+type Result struct {
+	Store         string  `json:"store"`
+	Records       int     `json:"records"` // filler keys, and as many filler tokens
+	Expired       bool    `json:"expired"`
+	FillSeconds   float64 `json:"fill_s"`
+	KeyBytes      float64 `json:"bytes_per_key"`
+	TokenBytes    float64 `json:"bytes_per_token"`
+	DBBytes       float64 `json:"db_bytes"`
+	StartSeconds  float64 `json:"start_s"` // process start to /healthz 200
+	VerifyPerSec  float64 `json:"verify_per_s"`
+	VerifyP99ms   float64 `json:"verify_p99_ms"`
+	RedeemPerSec  float64 `json:"redeem_per_s"`
+	CodePerSec    float64 `json:"code_verify_per_s"`
+	SweepVerifyPS float64 `json:"sweep_verify_per_s,omitempty"` // while the sweeper ran
+	SweepP99ms    float64 `json:"sweep_verify_p99_ms,omitempty"`
+	SweepSeconds  float64 `json:"sweep_s,omitempty"`
+	SweptRows     int64   `json:"swept_rows,omitempty"`
+}
+
+func main() {
+	which := flag.String("store", "sqlite", "sqlite or postgres")
+	records := flag.Int("records", 1000, "filler keys, and as many filler tokens")
+	expired := flag.Bool("expired", false, "the filler tokens expired two days ago: measure verification during the sweep")
+	measure := flag.Duration("measure", 10*time.Second, "each measurement")
+	workers := flag.Int("workers", 32, "concurrent requests")
+	dir := flag.String("dir", os.TempDir(), "where the SQLite file is made")
+	keep := flag.Bool("keep", false, "keep the SQLite file")
+	out := flag.String("out", "", "append the result as a JSON line to this file")
+	flag.Parse()
+	res, err := run(*which, *records, *expired, *measure, *workers, *dir, *keep)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "capacity:", err)
+		os.Exit(1)
+	}
+	js, _ := json.Marshal(res)
+	fmt.Println(string(js))
+	if *out != "" {
+		f, err := os.OpenFile(*out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err == nil {
+			f.Write(append(js, '\n'))
+			f.Close()
+		}
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func run(which string, n int, expired bool, measure time.Duration, workers int, dir string, keep bool) (*Result, error) {
+	ctx := context.Background()
+	res := &Result{Store: which, Records: n, Expired: expired}
+	tmp, err := os.MkdirTemp(dir, "capacity-")
+	if err != nil {
+		return nil, err
+	}
+	if !keep {
+		defer os.RemoveAll(tmp)
+	}
+	wd, _ := os.Getwd()
+	root, err := soak.ModuleRoot(wd)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := soak.Build(root, tmp)
+	if err != nil {
+		return nil, err
+	}
+
+	var dsn string
+	var f filler
+	switch which {
+	case "sqlite":
+		dsn = filepath.Join(tmp, "secrets.db")
+		st, err := sqlite.Open(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		st.Close()
+		db, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=synchronous(OFF)&_pragma=cache_size(-262144)")
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		defer db.Close()
+		f = &sqliteFiller{db: db, path: dsn}
+	case "postgres":
+		base := os.Getenv("SECRETS_TEST_POSTGRES_URL")
+		if base == "" {
+			return nil, fmt.Errorf("-store postgres needs SECRETS_TEST_POSTGRES_URL")
+		}
+		schema := "capacity_" + secrets.TokenHex(16)
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+			return nil, err
+		}
+		defer conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		u, _ := url.Parse(base)
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+		st, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		st.Close()
+		if _, err := conn.Exec(ctx, "SET search_path = "+schema); err != nil {
+			return nil, err
+		}
+		f = &pgFiller{conn: conn}
+	default:
+		return nil, fmt.Errorf("-store %q: want sqlite or postgres", which)
+	}
+
+	size0, err := f.size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	now := time.Now()
+	if err := f.fill(ctx, "api_keys", n, func(i int) []any {
+		return []any{store.NewID("key", now), random(32), "sk_fill_", fmt.Sprintf("sk_fill_%04x", i%65536), "default",
+			fmt.Sprintf("owner%d", i), "", true, now.UnixMilli(), now.UnixMilli()}
+	}, "id", "hash", "prefix", "start", "namespace", "owner", "name", "enabled", "created_at", "updated_at"); err != nil {
+		return nil, err
+	}
+	keyFill := time.Since(start)
+	size1, err := f.size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The keys the benchmark presents, made through the API of a first
+	// instance before the tokens are filled in (with -expired, the sweep
+	// of the second instance must find them all there at its start).
+	env := []string{"SECRETS_ADMIN_KEY=capacity-admin-" + secrets.TokenHex(24), "SECRETS_PEPPER=" + secrets.TokenHex(32)}
+	admin := strings.TrimPrefix(env[0], "SECRETS_ADMIN_KEY=")
+	first, err := soak.NewInstance(bin, dsn, tmp, env, "--insecure-permissions")
+	if err != nil {
+		return nil, err
+	}
+	if err := first.Start(10 * time.Minute); err != nil {
+		return nil, err
+	}
+	c := &client{hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: time.Minute}, base: "http://" + first.Addr, admin: admin}
+	keys := make([]string, 1000)
+	if _, _, err := closedLoopN(len(keys), workers, func(i int64) error {
+		var k struct{ Key string }
+		err := c.post("/v1/keys", map[string]any{"prefix": "sk_cap_", "owner": fmt.Sprintf("cap%d", i)}, 201, &k)
+		keys[i] = k.Key
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	first.Stop()
+
+	start = time.Now()
+	expires := now.Add(30 * 24 * time.Hour)
+	if expired {
+		now = now.Add(-72 * time.Hour)
+		expires = now.Add(24 * time.Hour) // two days ago
+	}
+	if err := f.fill(ctx, "tokens", n, func(i int) []any {
+		return []any{store.NewID("tok", now), random(32), "fill", fmt.Sprintf("user%d", i), now.UnixMilli(), expires.UnixMilli()}
+	}, "id", "hash", "purpose", "subject", "created_at", "expires_at"); err != nil {
+		return nil, err
+	}
+	res.FillSeconds = (keyFill + time.Since(start)).Seconds()
+	size2, err := f.size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.DBBytes = size2
+	res.KeyBytes = (size1 - size0) / float64(n)
+	res.TokenBytes = (size2 - size1) / float64(n)
+	logf("filled %d keys and %d tokens in %.0fs: %.0f bytes per key, %.0f per token, %.0f MB in all", n, n, res.FillSeconds, res.KeyBytes, res.TokenBytes, size2/1e6)
+	f.close()
+
+	in, err := soak.NewInstance(bin, dsn, tmp, env, "--insecure-permissions")
+	if err != nil {
+		return nil, err
+	}
+	start = time.Now()
+	if err := in.Start(10 * time.Minute); err != nil {
+		return nil, err
+	}
+	defer in.Stop()
+	res.StartSeconds = time.Since(start).Seconds()
+	logf("secrets serve answered /healthz %.2fs after it started", res.StartSeconds)
+	c.base = "http://" + in.Addr
+
+	verify := func(i int64) error {
+		var a struct{ Status string }
+		if err := c.post("/v1/keys/verify", map[string]any{"key": keys[i%int64(len(keys))]}, 200, &a); err != nil {
+			return err
+		}
+		if a.Status != "VALID" {
+			return fmt.Errorf("a key verified as %s", a.Status)
+		}
+		return nil
+	}
+	db, err := soak.OpenDatabase(dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if expired {
+		// The sweeper began at start-up; measure while it runs.
+		left0, _ := countTokens(ctx, db)
+		ops, p99, err := closedLoop(measure, workers, verify)
+		if err != nil {
+			return nil, err
+		}
+		left1, _ := countTokens(ctx, db)
+		res.SweepVerifyPS, res.SweepP99ms = ops, p99
+		logf("during the sweep (%d filler tokens left before, %d after): %.0f verifications/s, p99 %.2f ms", left0, left1, ops, p99)
+		if left1 == 0 {
+			logf("warning: the sweep ended during the measurement")
+		}
+		for {
+			if in.Exited() {
+				return nil, fmt.Errorf("secrets serve exited during the sweep")
+			}
+			left, err := countTokens(ctx, db)
+			if err != nil {
+				return nil, err
+			}
+			if left == 0 {
+				break
+			}
+			time.Sleep(5 * time.Second)
+		}
+		res.SweepSeconds = time.Since(start).Seconds()
+		res.SweptRows = int64(n)
+		logf("the sweep deleted %d tokens %.0fs after start-up", n, res.SweepSeconds)
+	}
+	if res.VerifyPerSec, res.VerifyP99ms, err = closedLoop(measure, workers, verify); err != nil {
+		return nil, err
+	}
+	logf("%.0f verifications/s, p99 %.2f ms", res.VerifyPerSec, res.VerifyP99ms)
+
+	// Tokens to redeem, issued first; more than a measurement can redeem
+	// at the verification rate.
+	nTok := 20000
+	tokens := make([]string, nTok)
+	if _, _, err := closedLoopN(nTok, workers, func(i int64) error {
+		var t struct{ Token string }
+		err := c.post("/v1/tokens", map[string]any{"purpose": "cap", "subject": fmt.Sprintf("s%d", i)}, 201, &t)
+		tokens[i] = t.Token
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var next atomic.Int64
+	redeemed, _, err := closedLoop(measure, workers, func(int64) error {
+		i := next.Add(1) - 1
+		if i >= int64(len(tokens)) {
+			return errDone
+		}
+		var a struct{ Status string }
+		if err := c.post("/v1/tokens/redeem", map[string]any{"purpose": "cap", "token": tokens[i]}, 200, &a); err != nil {
+			return err
+		}
+		if a.Status != "VALID" {
+			return fmt.Errorf("a fresh token redeemed as %s", a.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.RedeemPerSec = redeemed
+	logf("%.0f redemptions/s (of %d tokens)", redeemed, nTok)
+
+	// Codes: wrong guesses at a live code, 100 allowed per subject.
+	subjects := 2000
+	if _, _, err := closedLoopN(subjects, workers, func(i int64) error {
+		return c.post("/v1/codes", map[string]any{"purpose": "cap", "subject": fmt.Sprintf("c%d", i), "max_attempts": 100, "max_failures": 100}, 201, nil)
+	}); err != nil {
+		return nil, err
+	}
+	res.CodePerSec, _, err = closedLoop(measure, workers, func(i int64) error {
+		var a struct{ Status string }
+		return c.post("/v1/codes/verify", map[string]any{"purpose": "cap", "subject": fmt.Sprintf("c%d", i%int64(subjects)), "code": "000000"}, 200, &a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	logf("%.0f code verifications/s", res.CodePerSec)
+	return res, nil
+}
+
+func countTokens(ctx context.Context, db soak.Database) (int, error) {
+	m, err := db.Tokens(ctx, "fill")
+	return len(m), err
+}
+
+func random(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+var errDone = fmt.Errorf("done")
+
+// closedLoop calls f from workers goroutines for d, each as soon as its
+// last call returned, and returns the calls per second and their p99 in ms.
+// f returning errDone ends the loop early.
+func closedLoop(d time.Duration, workers int, f func(i int64) error) (float64, float64, error) {
+	deadline := time.Now().Add(d)
+	return loop(workers, func() bool { return time.Now().Before(deadline) }, f)
+}
+
+// closedLoopN calls f n times.
+func closedLoopN(n, workers int, f func(i int64) error) (float64, float64, error) {
+	var left atomic.Int64
+	left.Store(int64(n))
+	return loop(workers, func() bool { return left.Add(-1) >= 0 }, f)
+}
+
+func loop(workers int, more func() bool, f func(i int64) error) (float64, float64, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		lat   []float64
+		first error
+		seq   atomic.Int64
+		done  atomic.Bool
+	)
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []float64
+			for !done.Load() && more() {
+				t := time.Now()
+				err := f(seq.Add(1) - 1)
+				if err == errDone {
+					done.Store(true)
+					break
+				}
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					done.Store(true)
+					break
+				}
+				mine = append(mine, float64(time.Since(t).Microseconds())/1000)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start).Seconds()
+	sort.Float64s(lat)
+	p99 := 0.0
+	if len(lat) > 0 {
+		p99 = lat[min(len(lat)-1, int(0.99*float64(len(lat))))]
+	}
+	return float64(len(lat)) / el, p99, first
+}
+
+type client struct {
+	hc          *http.Client
+	base, admin string
+}
+
+func (c *client) post(path string, body any, want int, out any) error {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", c.base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.admin)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s: status %d: %s", path, resp.StatusCode, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// A filler bulk-inserts rows.
+type filler interface {
+	fill(ctx context.Context, table string, n int, row func(i int) []any, cols ...string) error
+	size(ctx context.Context) (float64, error)
+	close()
+}
+
+type sqliteFiller struct {
+	db   *sql.DB
+	path string
+}
+
+func (s *sqliteFiller) fill(ctx context.Context, table string, n int, row func(i int) []any, cols ...string) error {
+	const perStmt, perTx = 500, 100000
+	one := "(" + strings.Repeat("?,", len(cols)-1) + "?)"
+	stmt := "INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") VALUES " + strings.Repeat(one+",", perStmt-1) + one
+	ins, err := s.db.PrepareContext(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	start := time.Now()
+	for i := 0; i < n; {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for end := min(i+perTx, n); i < end; {
+			k := min(perStmt, end-i)
+			var args []any
+			for j := range k {
+				args = append(args, row(i+j)...)
+			}
+			if k == perStmt {
+				_, err = tx.StmtContext(ctx, ins).ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ",")+") VALUES "+strings.Repeat(one+",", k-1)+one, args...)
+			}
+			if err != nil {
+				tx.Rollback()
+				return err
+			}
+			i += k
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		if i%1000000 == 0 || i == n {
+			logf("%s: %d rows, %.0f/s", table, i, float64(i)/time.Since(start).Seconds())
+		}
+	}
+	_, err = s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+func (s *sqliteFiller) size(ctx context.Context) (float64, error) {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return 0, err
+	}
+	return float64(fi.Size()), nil
+}
+
+func (s *sqliteFiller) close() { s.db.Close() }
+
+type pgFiller struct{ conn *pgx.Conn }
+
+func (p *pgFiller) fill(ctx context.Context, table string, n int, row func(i int) []any, cols ...string) error {
+	const perCopy = 1000000
+	start := time.Now()
+	for i := 0; i < n; i += perCopy {
+		k := min(perCopy, n-i)
+		j := 0
+		_, err := p.conn.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+			if j == k {
+				return nil, nil
+			}
+			j++
+			return row(i + j - 1), nil
+		}))
+		if err != nil {
+			return err
+		}
+		logf("%s: %d rows, %.0f/s", table, i+k, float64(i+k)/time.Since(start).Seconds())
+	}
+	_, err := p.conn.Exec(ctx, "VACUUM ANALYZE "+table)
+	return err
+}
+
+func (p *pgFiller) size(ctx context.Context) (float64, error) {
+	var n int64
+	err := p.conn.QueryRow(ctx, `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+		JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = current_schema() AND c.relkind = 'r'`).Scan(&n)
+	return float64(n), err
+}
+
+func (p *pgFiller) close() {}
