@@ -164,26 +164,36 @@ const (
 	childHook = "DELIVER_TEST_CHILD_HOOK"
 )
 
-// TestChildDispatcher is the dispatcher that TestKillNineAtLeastOnce runs,
-// and kills, in a process of its own; run alone, it skips.
-func TestChildDispatcher(t *testing.T) {
-	dsn := os.Getenv(childDSN)
-	if dsn == "" {
-		t.Skip("run by TestKillNineAtLeastOnce only")
+// TestMain runs the dispatcher that TestKillNineAtLeastOnce starts, and
+// kills, in a process of its own (the test binary again, with childDSN
+// set) instead of the tests.
+func TestMain(m *testing.M) {
+	if dsn := os.Getenv(childDSN); dsn != "" {
+		if err := childDispatcher(dsn); err != nil {
+			fmt.Fprintln(os.Stderr, "child dispatcher:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// childDispatcher runs a dispatcher on the database at dsn until killed.
+func childDispatcher(dsn string) error {
 	st, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	wh, err := deliver.NewWebhook(os.Getenv(childHook), testSecret, 0, nil)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	d, err := deliver.New(deliver.Options{Key: testKey, Webhook: wh})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	d.Dispatcher(st, deliver.DispatchOptions{Batch: 16, Workers: 1, Poll: 10 * time.Millisecond, Lease: time.Minute}).Run(context.Background())
+	return nil
 }
 
 func TestKillNineAtLeastOnce(t *testing.T) {
@@ -223,7 +233,7 @@ func TestKillNineAtLeastOnce(t *testing.T) {
 	rec.want = ids
 	rec.mu.Unlock()
 
-	child = exec.Command(os.Args[0], "-test.run=^TestChildDispatcher$", "-test.count=1")
+	child = exec.Command(os.Args[0])
 	child.Env = append(os.Environ(), childDSN+"="+db.DSN, childHook+"="+srv+"/hook")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
