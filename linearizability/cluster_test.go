@@ -10,54 +10,29 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/unguessable/secrets/internal/buildtest"
 )
 
 // This file runs the parts the recorder talks to: the secrets binary as
 // processes that can be killed, a TCP proxy that can cut connections, and
 // a private PostgreSQL cluster that can be restarted.
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildPath string
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	buildtest.Cleanup()
 	os.Exit(code)
 }
 
-// secretsBinary builds cmd/secrets of this tree once and returns its path.
+// secretsBinary returns cmd/secrets built from this tree, once per run.
 func secretsBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: not building the secrets binary")
-	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "secrets-linearizability-")
-		if buildErr != nil {
-			return
-		}
-		buildPath = filepath.Join(buildDir, "secrets")
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", buildPath, "../cmd/secrets").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
+	return buildtest.Command(t, "cmd/secrets")
 }
 
 // The root key and pepper of every process the tests start.

@@ -7,25 +7,18 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/unguessable/secrets/internal/buildtest"
 )
 
 // These tests run the real secrets binary, built once per test run: a
 // process that is killed, restarted, or one of two sharing a database.
-
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildPath string
-	buildErr  error
-)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -37,33 +30,14 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	buildtest.Cleanup()
 	os.Exit(code)
 }
 
-// secretsBinary builds cmd/secrets with go build and returns its path.
+// secretsBinary returns cmd/secrets built from this tree, once per run.
 func secretsBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: not building the secrets binary")
-	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "secrets-server-test-")
-		if buildErr != nil {
-			return
-		}
-		buildPath = filepath.Join(buildDir, "secrets")
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", buildPath, "../cmd/secrets").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
+	return buildtest.Command(t, "cmd/secrets")
 }
 
 // proc is a running "secrets serve".
