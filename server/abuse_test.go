@@ -21,8 +21,6 @@ import (
 	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/server"
 	"github.com/unguessable/secrets/store"
-	"github.com/unguessable/secrets/store/postgres"
-	"github.com/unguessable/secrets/store/sqlite"
 )
 
 // served is a Server behind its own Serve, on a loopback listener: the
@@ -168,16 +166,7 @@ except urllib.error.HTTPError as e:
 // database that went away does.
 func closedStore(t *testing.T, b backend) store.Store {
 	t.Helper()
-	var st store.Store
-	var err error
-	if strings.HasPrefix(b.dsn, "postgres://") {
-		st, err = postgres.Open(context.Background(), b.dsn)
-	} else {
-		st, err = sqlite.Open(context.Background(), b.dsn)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := b.open(t)
 	st.Close()
 	return st
 }
