@@ -36,7 +36,7 @@ keys:verify.
 The answers are a table, or with --json the service's JSON. A refusal of
 the service is shown with its status, code and field, and exits 1; bad
 input on the command line exits 2.`,
-		Example: `  export ` + accessKeyEnv + `=ak_…
+		Example: `  export ` + accessKeyEnv + `=sak_…
   secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop > checkout.key
   secrets keys list --server http://127.0.0.1:8080 --namespace shop
   secrets keys verify --server http://127.0.0.1:8080 --namespace shop < checkout.key`,
@@ -70,7 +70,7 @@ func (r *remote) client() (*client.Client, error) {
 	key := os.Getenv(accessKeyEnv)
 	if key == "" {
 		return nil, withHint(usagef("%s is not set: the access key to call the service with", accessKeyEnv),
-			"export "+accessKeyEnv+"=ak_… (an access key is never a flag: shell history and ps would keep it)")
+			"export "+accessKeyEnv+"=sak_… (an access key is never a flag: shell history and ps would keep it)")
 	}
 	c, err := client.New(r.server, key, nil)
 	if err != nil {
@@ -124,7 +124,7 @@ func keyRow(k client.Key) string {
 	if k.RateLimit != nil {
 		rl = fmt.Sprintf("%d/%v", k.RateLimit.Limit, time.Duration(k.RateLimit.Window)*time.Second)
 	}
-	return strings.Join([]string{k.ID, dash(k.Namespace), dash(k.Owner), dash(k.Name), k.Start + "…", strconv.FormatBool(k.Enabled),
+	return strings.Join([]string{k.ID, dash(k.Namespace), dash(k.Owner), dash(k.Name), k.Start, strconv.FormatBool(k.Enabled),
 		remaining, rl, when(k.CreatedAt), when(k.ExpiresAt), when(k.RevokedAt)}, "\t")
 }
 
