@@ -104,6 +104,19 @@ func remoteError(err error) error {
 	return err
 }
 
+// printNewKey prints a key the service has just made: its plaintext alone
+// on stdout (or the whole answer with --json), and what it is on stderr.
+func (r *remote) printNewKey(s Streams, k client.Key, what string) error {
+	if r.json {
+		return r.printJSON(s, k)
+	}
+	if _, err := fmt.Fprintln(s.Out, k.Key); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "secrets: %s; the key above is shown once, only its hash is kept\n", what)
+	return nil
+}
+
 func (r *remote) printJSON(s Streams, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -229,14 +242,7 @@ keeps only the key's hash.`,
 		if err != nil {
 			return remoteError(err)
 		}
-		if r.json {
-			return r.printJSON(s, k)
-		}
-		if _, err := fmt.Fprintln(s.Out, k.Key); err != nil {
-			return err
-		}
-		fmt.Fprintf(s.Err, "secrets: created key %s in namespace %s; the key above is shown once, only its hash is kept\n", k.ID, k.Namespace)
-		return nil
+		return r.printNewKey(s, k, fmt.Sprintf("created key %s in namespace %s", k.ID, k.Namespace))
 	}
 	return cmd
 }
@@ -464,14 +470,7 @@ answer). The old key stops working now, or after --overlap.`,
 		if err != nil {
 			return remoteError(err)
 		}
-		if r.json {
-			return r.printJSON(s, k)
-		}
-		if _, err := fmt.Fprintln(s.Out, k.Key); err != nil {
-			return err
-		}
-		fmt.Fprintf(s.Err, "secrets: rerolled into key %s; the key above is shown once, only its hash is kept\n", k.ID)
-		return nil
+		return r.printNewKey(s, k, "rerolled into key "+k.ID)
 	}
 	return cmd
 }
