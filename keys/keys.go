@@ -261,8 +261,25 @@ func (m *Manager) newKey(prefix string, now time.Time) (string, store.Key) {
 
 // Verify checks key in namespace ("" means DefaultNamespace) and spends cost
 // (0 checks without spending) from its remaining uses and rate limit. A key
-// of another namespace is NotFound.
+// of another namespace is NotFound. It is VerifyWith with only those
+// options.
 func (m *Manager) Verify(ctx context.Context, key, namespace string, cost int64) (Result, error) {
+	return m.VerifyWith(ctx, key, VerifyOptions{Namespace: namespace, Cost: cost})
+}
+
+// VerifyOptions are what a verification asks beyond the key.
+type VerifyOptions struct {
+	// Namespace is the key's namespace; "" means DefaultNamespace. A key of
+	// another namespace is NotFound.
+	Namespace string
+	// Cost is spent from the key's remaining uses and rate limit; 0 checks
+	// without spending.
+	Cost int64
+}
+
+// VerifyWith checks key as opts ask.
+func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions) (Result, error) {
+	namespace, cost := opts.Namespace, opts.Cost
 	if cost < 0 || cost > MaxCost {
 		return Result{}, invalid("cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost))
 	}

@@ -162,7 +162,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	var res keys.Result
 	if seesNamespace(r, req.Namespace) {
 		var err error
-		if res, err = s.keys.Verify(r.Context(), *req.Key, req.Namespace, cost); err != nil {
+		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost}); err != nil {
 			return keysError(err)
 		}
 	} else {
