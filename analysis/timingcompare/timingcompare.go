@@ -63,7 +63,6 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -107,7 +106,7 @@ func run(pass *analysis.Pass) (any, error) {
 	checkAll := func(decls []decl) {
 		for _, d := range decls {
 			fn, _ := pass.TypesInfo.Defs[d.fd.Name].(*types.Func)
-			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, stored: map[types.Object]bool{}, secretDigests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}}
+			c := &fnChecker{pkgChecker: p, fn: fn, file: d.file, digests: map[types.Object]bool{}, macDigests: map[types.Object]bool{}, requests: map[types.Object]bool{}, stored: map[types.Object]bool{}, secretDigests: map[types.Object]bool{}, macs: map[types.Object]bool{}, mapKeys: map[types.Object]bool{}, lookupKeys: map[types.Object]bool{}}
 			if !c.mayCompare(d.fd.Body) {
 				continue
 			}
@@ -261,6 +260,9 @@ type fnChecker struct {
 	// variables holding the SHA-2 digest of a value named as a secret
 	secretDigests map[types.Object]bool
 	mapKeys       map[types.Object]bool // variables used as map keys
+	// variables passed to a lookup in a store (s.store.Find(ctx, token)):
+	// the value has been looked up by, so it identifies a record here
+	lookupKeys map[types.Object]bool
 }
 
 func (c *fnChecker) info() *types.Info { return c.pass.TypesInfo }
@@ -295,6 +297,15 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 		}
 		if id, ok := key.(*ast.Ident); ok {
 			c.mapKeys[c.info().ObjectOf(id)] = true
+		}
+		if call, ok := n.(*ast.CallExpr); ok && c.isLookup(call) {
+			for _, a := range call.Args {
+				if id, ok := unconvert(c.info(), a).(*ast.Ident); ok {
+					if v, ok := c.info().Uses[id].(*types.Var); ok {
+						c.lookupKeys[v] = true
+					}
+				}
+			}
 		}
 		return true
 	})
@@ -655,19 +666,31 @@ func namesDigest(name string) bool {
 
 // publicInComparison reports whether name, though a secret word is in it,
 // names a value that an attacker may know: a salt is stored beside the
-// hash it salts and sent in DNS records, and is unique rather than secret.
+// hash it salts and sent in DNS records, and a nonce travels in the clear
+// in what it freshens (a GCM nonce before its ciphertext, the nonce claim
+// of an OpenID Connect ID token, a digest-auth challenge). Both are unique
+// rather than secret, so the time a comparison of one takes tells nothing.
+// (weakrand still wants them unpredictable.)
 func publicInComparison(name string) bool {
-	for _, w := range secretname.Words(name) {
-		if w != "salt" && secretname.IsSecret(w, types.Typ[types.String]) {
-			return false
+	words := secretname.Words(name)
+	public := false
+	for _, w := range words {
+		switch w {
+		case "salt", "salts", "nonce", "nonces":
+			public = true
+		default:
+			if secretname.IsSecret(w, types.Typ[types.String]) {
+				return false
+			}
 		}
 	}
-	return slices.Contains(secretname.Words(name), "salt")
+	return public
 }
 
 // isLookup reports whether e calls a lookup in a store: a method of a
 // type whose name says store, repository, database or cache, or a method
-// or function named Get…, Find…, Load…, Lookup… or Fetch….
+// or function named Get…, Find…, Load…, Lookup… or Fetch… or with one of
+// those verbs as a word of its name (doStoreFind).
 func (c *fnChecker) isLookup(e ast.Expr) bool {
 	call, ok := ast.Unparen(e).(*ast.CallExpr)
 	if !ok {
@@ -679,6 +702,13 @@ func (c *fnChecker) isLookup(e ast.Expr) bool {
 	}
 	for _, p := range []string{"Get", "Find", "Load", "Lookup", "Fetch"} {
 		if strings.HasPrefix(fn.Name(), p) {
+			return true
+		}
+	}
+	// doStoreFind, storeGet: a lookup verb after another word
+	for _, w := range secretname.Words(fn.Name()) {
+		switch w {
+		case "get", "find", "load", "lookup", "fetch":
 			return true
 		}
 	}
@@ -754,6 +784,35 @@ func sameField(info *types.Info, a, b ast.Expr) bool {
 func (c *fnChecker) isMapKey(e ast.Expr) bool {
 	id, ok := ast.Unparen(e).(*ast.Ident)
 	return ok && c.mapKeys[c.info().ObjectOf(id)]
+}
+
+// isLookupKey reports whether e is a variable that the function passes to
+// a lookup in a store (b, found, err := s.doStoreFind(ctx, token)). The
+// store has been asked for a record by that value, so by the comparison it
+// is an identifier whose record was found (or not), not a guess checked
+// against a secret: what a variable-time comparison of it could tell, the
+// lookup has told already (scs's MergeSession compares the token it merged
+// from with the requester's own session token).
+func (c *fnChecker) isLookupKey(e ast.Expr) bool {
+	id, ok := unconvert(c.info(), e).(*ast.Ident)
+	return ok && c.lookupKeys[c.info().Uses[id]]
+}
+
+// unconvert strips conversions and slicing: []byte(token), token[:].
+func unconvert(info *types.Info, e ast.Expr) ast.Expr {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.CallExpr:
+			if tv, ok := info.Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
+				e = x.Args[0]
+				continue
+			}
+		case *ast.SliceExpr:
+			e = x.X
+			continue
+		}
+		return ast.Unparen(e)
+	}
 }
 
 // isPublicKey reports whether t is a public key type, such as
@@ -879,7 +938,7 @@ func comparedWithZero(parent ast.Node) bool {
 }
 
 func (c *fnChecker) compare(n ast.Expr, op string, a, b ast.Expr, parent ast.Node) {
-	if c.constantOrNil(a) || c.constantOrNil(b) || sameField(c.info(), a, b) {
+	if c.constantOrNil(a) || c.constantOrNil(b) || sameField(c.info(), a, b) || c.isLookupKey(a) || c.isLookupKey(b) {
 		return
 	}
 	why := c.secret(a, b, false)

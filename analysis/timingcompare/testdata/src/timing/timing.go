@@ -49,8 +49,8 @@ func bytesEqual(csrf, form []byte) bool {
 	return bytes.Equal(csrf, form) // want `bytes.Equal compares secret csrf`
 }
 
-func notBytesEqual(nonce, other []byte) bool {
-	return !bytes.Equal(nonce, other) // want `bytes.Equal compares secret nonce`
+func notBytesEqual(otp, other []byte) bool {
+	return !bytes.Equal(otp, other) // want `bytes.Equal compares secret otp`
 }
 
 func stringsCompare(secret, s string) bool {
