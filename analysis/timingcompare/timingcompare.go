@@ -36,9 +36,13 @@
 // (gin's searchCredential(authValue string)).
 //
 // Not reported: the same field of two records (old.Password !=
-// new.Password, a change or a duplicate check), a salt, a
-// Sec-WebSocket-Accept value, and a comparison with a name (tokens[i] ==
-// account.Name).
+// new.Password, a change or a duplicate check), a salt or a nonce (unique,
+// not secret: a nonce travels in the clear in what it freshens, such as an
+// ID token's nonce claim), a Sec-WebSocket-Accept value, a comparison with
+// a name (tokens[i] == account.Name), and a comparison of a value that the
+// function has passed to a lookup in a store (found, err :=
+// s.doStoreFind(ctx, token)): the record was looked up by it, so there it
+// is an identifier, and the lookup has told whatever the comparison could.
 //
 // A loop that compares two secrets a byte at a time and stops at the first
 // difference (if a[i] != b[i] { return false }) is reported like ==. So is
