@@ -62,19 +62,44 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 		Dir:   opts.Dir,
 		Tests: opts.Tests,
 	}
-	pkgs, err := packages.Load(cfg, patterns...)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrLoad, err)
-	}
-	if len(pkgs) == 0 {
-		return 0, fmt.Errorf("%w %s", ErrNoPackages, strings.Join(patterns, " "))
-	}
 	// weakrand follows functions across packages by the facts it exports
 	// about them, which it can only learn from source. The packages of the
 	// main module that the named ones import are loaded from source too
 	// (as extra patterns) and analysed for facts; the rest of the
 	// dependencies, the standard library included, come from export data.
-	if extra := mainModuleDeps(pkgs); len(extra) > 0 {
+	// Which packages those are is guessed from the import clauses first
+	// (peekModuleDeps), so that one load does; when the guess misses one,
+	// or cannot be made, the named packages are loaded, and then loaded
+	// again with the ones they import.
+	var peeked []string
+	if !opts.Tests {
+		peeked = peekModuleDeps(opts.Dir, patterns, opts.Tests)
+	}
+	pkgs, err := packages.Load(cfg, append(slices.Clone(patterns), peeked...)...)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrLoad, err)
+	}
+	if len(peeked) > 0 {
+		extra := map[string]bool{}
+		for _, p := range peeked {
+			extra[p] = true
+		}
+		pkgs = slices.DeleteFunc(pkgs, func(p *packages.Package) bool { return extra[p.PkgPath] })
+		for _, dep := range mainModuleDeps(pkgs) {
+			if !extra[dep] {
+				pkgs, err = packages.Load(cfg, patterns...) // the guess missed: load as without it
+				if err != nil {
+					return 0, fmt.Errorf("%w: %w", ErrLoad, err)
+				}
+				peeked = nil
+				break
+			}
+		}
+	}
+	if len(pkgs) == 0 {
+		return 0, fmt.Errorf("%w %s", ErrNoPackages, strings.Join(patterns, " "))
+	}
+	if extra := mainModuleDeps(pkgs); len(peeked) == 0 && len(extra) > 0 {
 		named := map[string]bool{}
 		for _, p := range pkgs {
 			named[p.ID] = true
@@ -109,6 +134,18 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 			p.Syntax, p.TypesInfo = nil, nil
 		}
 		p.IllTyped = false
+	})
+	// The analyzers learn facts only from syntax, so a package loaded
+	// from export data (the standard library, other modules) has none to
+	// pass on. Cutting them out of the import graph spares the checker an
+	// action per analyzer for each of them (about 140 for a package that
+	// imports net/http) with nothing to do.
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		for path, imp := range p.Imports {
+			if len(imp.Syntax) == 0 {
+				delete(p.Imports, path)
+			}
+		}
 	})
 	var brokenErr *LoadError
 	if len(broken.Packages) > 0 {

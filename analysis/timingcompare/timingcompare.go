@@ -313,7 +313,11 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 		}
 		return true
 	})
+	size := func() int {
+		return len(c.macs) + len(c.secretDigests) + len(c.digests) + len(c.requests) + len(c.credentials) + len(c.stored)
+	}
 	for range 3 { // a digest may pass through a couple of variables
+		before := size()
 		ast.Inspect(body, func(n ast.Node) bool {
 			var lhs, rhs []ast.Expr
 			switch n := n.(type) {
@@ -366,33 +370,64 @@ func (c *fnChecker) collect(body *ast.BlockStmt) {
 			}
 			return true
 		})
+		if size() == before {
+			break
+		}
 	}
 }
 
 // mayCompare reports whether body holds something check could report: an
 // == or != between two values neither of which is a constant or nil (err
 // != nil and n == 0 are most comparisons), or a call of a comparison
-// function or helper. The others are skipped before collect's passes.
+// function or helper. When reporting, such a comparison must also have an
+// operand whose name says secret, digest or code, or the body must make a
+// digest (crypto/hmac, crypto/sha256, crypto/sha512), read the
+// Authorization header or use a parameter that some call passes it: a
+// comparison of anything else is never reported. The others are skipped
+// before collect's passes.
 func (c *fnChecker) mayCompare(body *ast.BlockStmt) bool {
-	found := false
-	ast.Inspect(body, func(n ast.Node) bool {
-		if found {
+	candidate, evidence := false, false
+	named := func(e ast.Expr) bool {
+		if x, ok := ast.Unparen(e).(*ast.IndexExpr); ok && secretname.IsBytesOrString(c.info().TypeOf(x.X)) {
+			e = x.X // a[i] != b[i] in a loop compares a and b
+		}
+		name := nameOf(c.info(), e)
+		if name == "" {
 			return false
 		}
+		t := c.info().TypeOf(e)
+		return secretname.IsSecret(name, t) || secretname.IsDigest(name, t) || secretname.IsCode(name, t) || namesDigest(name)
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.BinaryExpr:
 			if (n.Op == token.EQL || n.Op == token.NEQ) && !c.constantOrNil(n.X) && !c.constantOrNil(n.Y) {
-				found = true
+				candidate = true
+				evidence = evidence || !c.reporting || named(n.X) || named(n.Y)
 			}
 		case *ast.CallExpr:
 			fn := c.callee(n)
 			if fn != nil && (c.helper(fn) != nil || isFunc(fn, "bytes", "Equal") || isFunc(fn, "strings", "Compare", "EqualFold") || isFunc(fn, "reflect", "DeepEqual")) {
-				found = true
+				candidate = true
+				for _, a := range n.Args {
+					evidence = evidence || !c.reporting || named(a)
+				}
+			}
+			if fn != nil && fn.Pkg() != nil {
+				switch fn.Pkg().Path() {
+				case "crypto/hmac", "crypto/sha256", "crypto/sha512":
+					evidence = true
+				}
+			}
+			evidence = evidence || isAuthorizationRead(c.info(), n)
+		case *ast.Ident:
+			if len(c.credentials) > 0 && c.credentials[c.info().Uses[n]] {
+				evidence = true
 			}
 		}
-		return !found
+		return !(candidate && evidence)
 	})
-	return found
+	return candidate && evidence
 }
 
 func isFunc(fn *types.Func, pkg string, names ...string) bool {

@@ -94,20 +94,85 @@ type checker struct {
 	// (origin.param) and a sink it reaches is recorded, not reported.
 	summarizing bool
 	reporting   bool
-	bodies      map[*ast.BlockStmt]body
+	bodies      map[*ast.BlockStmt]*body
 	sinksFound  map[types.Object]bool // the functions given a new parameter sink in this round
 }
 
 // body holds what checkFunc finds in a body regardless of taint.
 type body struct {
-	seeded map[types.Object]bool
+	seeded map[types.Object]bool // nil until checkFunc first runs on the body
 	loops  []ast.Node
 	uses   map[types.Object]bool // the package-level functions and variables, and methods, it uses
+	// external is set when the body uses a function, method or variable
+	// of math/rand or math/rand/v2, or one of another package with a
+	// weakResult fact: a source of weak values that is not in this package.
+	external bool
+}
+
+// scan returns what u's body holds regardless of taint, found once.
+func (c *checker) scan(u unit) *body {
+	if b := c.bodies[u.body]; b != nil {
+		return b
+	}
+	b := &body{uses: map[types.Object]bool{}}
+	seen := map[types.Object]bool{}
+	ast.Inspect(u.body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ForStmt, *ast.RangeStmt, *ast.FuncLit:
+			b.loops = append(b.loops, n)
+		case *ast.Ident:
+			obj := c.pass.TypesInfo.Uses[n]
+			switch {
+			case obj == nil || obj.Pkg() == nil:
+			case obj.Pkg() == c.pass.Pkg:
+				b.uses[obj] = true
+			case !b.external && !seen[obj]:
+				seen[obj] = true
+				b.external = c.externalSource(obj)
+			}
+		}
+		return true
+	})
+	c.bodies[u.body] = b
+	return b
+}
+
+// externalSource reports whether obj, declared in another package, may
+// give weak values: a function, method or variable of math/rand or
+// math/rand/v2, or a function or variable with a weakResult fact.
+func (c *checker) externalSource(obj types.Object) bool {
+	if isRandPkg(obj.Pkg()) {
+		return true
+	}
+	switch o := obj.(type) {
+	case *types.Func:
+		return c.weakFunc(o) != nil || o.Origin() != o && c.weakFunc(o.Origin()) != nil
+	case *types.Var:
+		return !o.IsField() && c.weakFunc(o) != nil
+	}
+	return false
+}
+
+// mayBeWeak reports whether u's body can hold a weak value: it uses a
+// source of another package or a function of this one found to return
+// weak values. A body that cannot is skipped when looking for weak
+// results and when reporting; each of its values is strong.
+func (c *checker) mayBeWeak(u unit) bool {
+	b := c.scan(u)
+	if b.external {
+		return true
+	}
+	for obj := range b.uses {
+		if c.funcs[obj] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // uses reports whether u's body uses one of objs.
 func (c *checker) uses(u unit, objs map[types.Object]bool) bool {
-	for obj := range c.bodies[u.body].uses {
+	for obj := range c.scan(u).uses {
 		if objs[obj] {
 			return true
 		}
@@ -129,7 +194,7 @@ func run(pass *analysis.Pass) (any, error) {
 	if len(pass.Files) == 0 || pass.TypesInfo == nil {
 		return nil, nil // a dependency loaded from export data: nothing to learn
 	}
-	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}, paramSinks: map[types.Object][]string{}, bodies: map[*ast.BlockStmt]body{}}
+	c := &checker{pass: pass, rep: ignore.NewReporter(pass), funcs: map[types.Object]*origin{}, paramSinks: map[types.Object][]string{}, bodies: map[*ast.BlockStmt]*body{}}
 	var units []unit
 	aliases := map[*types.Var]*types.Func{} // var Id = id
 	for _, f := range pass.Files {
@@ -158,7 +223,7 @@ func run(pass *analysis.Pass) (any, error) {
 	for range len(units) + 1 {
 		found := map[types.Object]bool{}
 		for _, u := range units {
-			if c.funcs[u.obj] != nil || (last != nil && !c.uses(u, last)) {
+			if c.funcs[u.obj] != nil || (last != nil && !c.uses(u, last)) || (last == nil && !c.mayBeWeak(u)) {
 				continue
 			}
 			if o := c.checkFunc(u); o != nil {
@@ -212,7 +277,9 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	c.reporting = true
 	for _, u := range units {
-		c.checkFunc(u)
+		if c.mayBeWeak(u) {
+			c.checkFunc(u)
+		}
 	}
 	return nil, nil
 }
@@ -298,24 +365,12 @@ func (c *checker) checkFunc(u unit) *origin {
 	s := &fnState{c: c, unit: u, vars: map[types.Object]*origin{}, from: map[types.Object]token.Pos{}, funcVals: map[types.Object]*origin{}, strong: map[types.Object]bool{}, seeded: map[types.Object]bool{}, reported: map[types.Object]bool{}, lines: map[int]bool{}}
 	// A body is checked several times (to a fixed point, summarised,
 	// reported); what does not depend on taint is found once.
-	if b, ok := c.bodies[u.body]; ok {
-		s.seeded, s.loops = b.seeded, b.loops
-	} else {
+	b := c.scan(u)
+	if b.seeded == nil {
 		s.findSeeds()
-		uses := map[types.Object]bool{}
-		ast.Inspect(u.body, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.ForStmt, *ast.RangeStmt, *ast.FuncLit:
-				s.loops = append(s.loops, n)
-			case *ast.Ident:
-				if obj := c.pass.TypesInfo.Uses[n]; obj != nil && obj.Pkg() == c.pass.Pkg {
-					uses[obj] = true
-				}
-			}
-			return true
-		})
-		c.bodies[u.body] = body{s.seeded, s.loops, uses}
+		b.seeded = s.seeded
 	}
+	s.seeded, s.loops = b.seeded, b.loops
 	if c.summarizing {
 		// Each parameter that can hold a secret is a source of its own.
 		params := u.sig.Params()
