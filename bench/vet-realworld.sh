@@ -21,6 +21,8 @@
 # gosec is installed into the work tree's bin (not go.mod):
 #   go install github.com/securego/gosec/v2/cmd/gosec@v2.30.0
 # Usage: bench/vet-realworld.sh [runs]   (timed runs after one warm-up, default 3)
+# VET_REALWORLD_SKIP_GOSEC_WARMUP=1 skips gosec's warm-up run (when its
+# cache is already warm from an earlier run).
 # The first run downloads about 300 MB of modules; later runs reuse them.
 set -euo pipefail
 
@@ -73,6 +75,12 @@ run() {
 		"$gosec" -include=G404 -fmt=json -quiet -no-fail $pkgs 2> "$work/out/$name.gosec.stderr" |
 			jq -r '.Issues[]? | "\(.rule_id) \(.file):\(.line | split("-")[0])"'
 		;;
+	golist)
+		# The go list that go/packages runs to load the packages with their
+		# dependencies' export data: both tools pay it (gosec once a
+		# package), so it bounds how much faster either can be.
+		go list -e -json -compiled=true -test=false -export=true -deps=true -find=false -pgo=off -- $pkgs > /dev/null 2>&1
+		;;
 	esac | sed -e "s|$work/src/||" -e 's|:\([0-9]*\):[0-9]*$|:\1|' | sort -u
 }
 
@@ -91,13 +99,21 @@ runall() {
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 runall secretsvet > /dev/null
-runall gosec > /dev/null
-for _ in $(seq "$runs"); do runall secretsvet; done > "$work/out/secretsvet.times"
-for _ in $(seq "$runs"); do runall gosec; done > "$work/out/gosec.times"
+[ -n "${VET_REALWORLD_SKIP_GOSEC_WARMUP:-}" ] || runall gosec > /dev/null
+# Interleaved, so that a change in the machine's other load falls on all three.
+: > "$work/out/secretsvet.times"
+: > "$work/out/gosec.times"
+: > "$work/out/golist.times"
+for _ in $(seq "$runs"); do
+	runall secretsvet >> "$work/out/secretsvet.times"
+	runall gosec >> "$work/out/gosec.times"
+	runall golist >> "$work/out/golist.times"
+done
 sv=$(cut -d' ' -f1 "$work/out/secretsvet.times" | median)
 gs=$(cut -d' ' -f1 "$work/out/gosec.times" | median)
 svc=$(cut -d' ' -f2 "$work/out/secretsvet.times" | median)
 gsc=$(cut -d' ' -f2 "$work/out/gosec.times" | median)
+glc=$(cut -d' ' -f2 "$work/out/golist.times" | median)
 
 # Score: labels are "rule location verdict reason...", findings "rule location".
 labels=$(grep -v -e '^#' -e '^[[:space:]]*$' "$data/labels.txt" || true)
@@ -160,3 +176,7 @@ printf "                      %8s %8s\n" wall CPU
 printf "secretsvet            %6.2f s %6.2f s\n" "$sv" "$svc"
 printf "gosec -include=G404   %6.2f s %6.2f s\n" "$gs" "$gsc"
 printf "gosec / secretsvet    %8.2f %8.2f\n" "$(echo "$gs / $sv" | bc -l)" "$(echo "$gsc / $svc" | bc -l)"
+printf "go list alone                  %6.2f s  (the go list -export -deps that go/packages runs, once per module: both tools pay it)\n" "$glc"
+printf "gosec / go list alone          %6.2f    (the most any tool that loads packages this way could be faster than gosec)\n" "$(echo "$gsc / $glc" | bc -l)"
+echo "per run (wall s, CPU s):"
+paste -d' ' "$work/out/secretsvet.times" "$work/out/gosec.times" "$work/out/golist.times" | awk '{ printf "  secretsvet %s %s  gosec %s %s  go list %s %s  CPU ratio %.2f\n", $1, $2, $3, $4, $5, $6, $4 / $2 }'
