@@ -10,6 +10,10 @@
 #
 # gosec is installed into a temporary GOBIN (not go.mod):
 #   go install github.com/securego/gosec/v2/cmd/gosec@v2.30.0
+# or taken from $GOSEC when set (bench/vet-realworld.sh leaves one in
+# /tmp/vet-realworld/bin/gosec). Times are CPU seconds (user and system,
+# the tool's and go list's), which a machine's other jobs disturb less than
+# the wall clock.
 # Usage: bench/vet-compare.sh [runs]   (runs of the speed test, default 5)
 set -euo pipefail
 
@@ -19,11 +23,13 @@ runs=${1:-5}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "building secretsvet; installing gosec v2.30.0 into $tmp/bin" >&2
+echo "building secretsvet; gosec v2.30.0 from \$GOSEC or installed into $tmp/bin" >&2
 (cd "$root" && go build -o "$tmp/bin/secretsvet" ./cmd/secretsvet)
-(cd "$tmp" && GOBIN=$tmp/bin GOFLAGS= go install github.com/securego/gosec/v2/cmd/gosec@v2.30.0)
+if [ -z "${GOSEC:-}" ]; then
+	(cd "$tmp" && GOBIN=$tmp/bin GOFLAGS= go install github.com/securego/gosec/v2/cmd/gosec@v2.30.0)
+fi
 secretsvet=$tmp/bin/secretsvet
-gosec=$tmp/bin/gosec
+gosec=${GOSEC:-$tmp/bin/gosec}
 
 # cases: file start end label, one line per labelled function (a function
 # written on one line is a case too; it used to swallow the cases after it).
@@ -70,12 +76,10 @@ score gosec G404 timing timing-ok
 # Speed: wall time to vet the whole main module (each tool's own loading
 # included), median of $runs runs after one warm-up.
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# timeit CMD...: the CPU seconds (user and system, children included) CMD takes.
 timeit() {
-	local s e
-	s=$(date +%s.%N)
-	"$@" > /dev/null 2>&1 || true
-	e=$(date +%s.%N)
-	echo "$e - $s" | bc -l
+	local TIMEFORMAT='%U %S'
+	{ time ("$@" > /dev/null 2>&1 || true); } 2>&1 | awk 'END { printf "%.3f\n", $1 + $2 }'
 }
 cd "$root"
 pkgs=$(go list ./... | wc -l)
@@ -83,7 +87,7 @@ timeit "$secretsvet" ./... > /dev/null
 timeit "$gosec" -include=G404 -quiet ./... > /dev/null
 sv=$(for _ in $(seq "$runs"); do timeit "$secretsvet" ./...; done | median)
 gs=$(for _ in $(seq "$runs"); do timeit "$gosec" -include=G404 -quiet ./...; done | median)
-echo "== speed: vetting $root ($pkgs packages), median of $runs runs"
+echo "== speed: vetting $root ($pkgs packages), CPU time, median of $runs runs"
 printf "secretsvet ./...             %6.2f s\n" "$sv"
 printf "gosec -include=G404 ./...    %6.2f s\n" "$gs"
 printf "gosec / secretsvet           %6.2f\n" "$(echo "$gs / $sv" | bc -l)"
@@ -93,7 +97,7 @@ goroot=$(go env GOROOT)
 netpkgs=$(go list net/... | wc -l)
 sv=$(for _ in $(seq "$runs"); do (cd "$tmp" && timeit "$secretsvet" net/...); done | median)
 gs=$(for _ in $(seq "$runs"); do (cd "$goroot/src" && timeit "$gosec" -include=G404 -quiet ./net/...); done | median)
-echo "== speed: vetting the standard library's net/... ($netpkgs packages), median of $runs runs"
+echo "== speed: vetting the standard library's net/... ($netpkgs packages), CPU time, median of $runs runs"
 printf "secretsvet net/...           %6.2f s\n" "$sv"
 printf "gosec -include=G404 ./net/...%6.2f s\n" "$gs"
 printf "gosec / secretsvet           %6.2f\n" "$(echo "$gs / $sv" | bc -l)"

@@ -70,10 +70,11 @@ func Run(patterns []string, opts Options, w io.Writer) (int, error) {
 	// Which packages those are is guessed from the import clauses first
 	// (peekModuleDeps), so that one load does; when the guess misses one,
 	// or cannot be made, the named packages are loaded, and then loaded
-	// again with the ones they import.
+	// again with the ones they import. Not with Tests: the extra patterns
+	// would bring their own test packages along.
 	var peeked []string
 	if !opts.Tests {
-		peeked = peekModuleDeps(opts.Dir, patterns, opts.Tests)
+		peeked = peekModuleDeps(opts.Dir, patterns, false)
 	}
 	pkgs, err := packages.Load(cfg, append(slices.Clone(patterns), peeked...)...)
 	if err != nil {
