@@ -134,9 +134,10 @@ score() {
 				if (x == "true") t++; else if (x == "false") f++; else if (x == "debatable") d++; else u++
 			}
 			END {
-				p = n ? t / n : 0
-				q = (n - d) ? t / (n - d) : 0
-				printf "%-14s %8d %5d %6d %9d %11d %10.2f %.2f\n", rule, n, t, f, d, u, p, q
+				# no findings: no precision (printed as -)
+				p = n ? sprintf("%.2f", t / n) : "-"
+				q = (n - d) ? sprintf("%.2f", t / (n - d)) : "-"
+				printf "%-14s %8d %5d %6d %9d %11d %10s %s\n", rule, n, t, f, d, u, p, q
 			}' <(echo "$labels") "$work/out/all.findings"
 	done
 	echo "== $1, recall of the security-relevant flows in flows.txt (a flow is caught by a report on one of its lines)"
@@ -153,7 +154,7 @@ score() {
 				if ($4 == "bug") { b++; if (c) bc++ }
 				if (c) k++; else missed = missed " " $1
 			}
-			END { printf "%-14s %2d of %2d flows (%.2f), %d of %d known bugs; missed:%s\n", tool, k, n, n ? k / n : 0, bc, b, missed == "" ? " none" : missed }
+			END { printf "%-14s %2d of %2d flows (%s), %d of %d known bugs; missed:%s\n", tool, k, n, n ? sprintf("%.2f", k / n) : "-", bc, b, missed == "" ? " none" : missed }
 		' "$work/out/all.findings" <(echo "$flows")
 	done
 }
