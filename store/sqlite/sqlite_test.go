@@ -254,3 +254,25 @@ func BenchmarkCheckFile(b *testing.B) {
 		}
 	}
 }
+
+func TestKeyLookupsReadThroughAMemoryMap(t *testing.T) {
+	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rd := <-st.readers
+	defer func() { st.readers <- rd }()
+	q, err := rd.conn.Prepare("PRAGMA mmap_size")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Finalize()
+	if row, err := q.Step(); err != nil || !row {
+		t.Fatalf("PRAGMA mmap_size: %v, %v", row, err)
+	}
+	// SQLite clamps the size to its compile-time maximum; 0 would mean no map.
+	if got := q.ColumnInt64(0); got < 1<<30 {
+		t.Fatalf("a key lookup connection maps %d bytes, want at least 1 GiB", got)
+	}
+}
