@@ -9,8 +9,9 @@
 //
 // The filler rows go straight into the tables that the store core's
 // migrations make (the store opens the database first, so the schema is
-// the service's own): multi-row INSERTs in transactions of 100,000 rows on
-// SQLite, COPY on PostgreSQL. Their hashes are random, so no key or token
+// the service's own), made inside the database a million rows a statement
+// (a recursive query on SQLite, generate_series on PostgreSQL), with hashes
+// of 32 random bytes (randomblob, gen_random_uuid), so no key or token
 // the benchmark presents is one of them; the keys, tokens and codes it
 // presents are made through the API afterwards, among the filler rows. The
 // filler tokens expire in a month, or, with -expired, expired two days ago
@@ -25,7 +26,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"flag"
@@ -46,7 +46,6 @@ import (
 
 	"github.com/unguessable/secrets"
 	"github.com/unguessable/secrets/bench/internal/soak"
-	"github.com/unguessable/secrets/store"
 	"github.com/unguessable/secrets/store/postgres"
 	"github.com/unguessable/secrets/store/sqlite"
 )
@@ -63,6 +62,9 @@ type Result struct {
 	StartSeconds  float64 `json:"start_s"` // process start to /healthz 200
 	VerifyPerSec  float64 `json:"verify_per_s"`
 	VerifyP99ms   float64 `json:"verify_p99_ms"`
+	VerifyCPUus   float64 `json:"verify_cpu_us"` // CPU of secrets serve per verification
+	RedeemCPUus   float64 `json:"redeem_cpu_us"`
+	CodeCPUus     float64 `json:"code_verify_cpu_us"`
 	RedeemPerSec  float64 `json:"redeem_per_s"`
 	CodePerSec    float64 `json:"code_verify_per_s"`
 	SweepVerifyPS float64 `json:"sweep_verify_per_s,omitempty"` // while the sweeper ran
@@ -177,10 +179,7 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 	}
 	start := time.Now()
 	now := time.Now()
-	if err := f.fill(ctx, "api_keys", n, func(i int) []any {
-		return []any{store.NewID("key", now), random(32), "sk_fill_", fmt.Sprintf("sk_fill_%04x", i%65536), "default",
-			fmt.Sprintf("owner%d", i), "", true, now.UnixMilli(), now.UnixMilli()}
-	}, "id", "hash", "prefix", "start", "namespace", "owner", "name", "enabled", "created_at", "updated_at"); err != nil {
+	if err := f.fill(ctx, "api_keys", n, keyCols, now, now); err != nil {
 		return nil, err
 	}
 	keyFill := time.Since(start)
@@ -218,9 +217,7 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 		now = now.Add(-72 * time.Hour)
 		expires = now.Add(24 * time.Hour) // two days ago
 	}
-	if err := f.fill(ctx, "tokens", n, func(i int) []any {
-		return []any{store.NewID("tok", now), random(32), "fill", fmt.Sprintf("user%d", i), now.UnixMilli(), expires.UnixMilli()}
-	}, "id", "hash", "purpose", "subject", "created_at", "expires_at"); err != nil {
+	if err := f.fill(ctx, "tokens", n, tokenCols, now, expires); err != nil {
 		return nil, err
 	}
 	res.FillSeconds = (keyFill + time.Since(start)).Seconds()
@@ -292,10 +289,21 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 		res.SweptRows = int64(n)
 		logf("the sweep deleted %d tokens %.0fs after start-up", n, res.SweepSeconds)
 	}
+	// The CPU time of the service per call is measured beside the rate:
+	// on a machine that other work loads, it is the steadier figure, and
+	// on SQLite it is the whole cost of a call.
+	c0, err := soak.CPUSeconds(in.PID())
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
 	if res.VerifyPerSec, res.VerifyP99ms, err = closedLoop(measure, workers, verify); err != nil {
 		return nil, err
 	}
-	logf("%.0f verifications/s, p99 %.2f ms", res.VerifyPerSec, res.VerifyP99ms)
+	if c1, err := soak.CPUSeconds(in.PID()); err == nil && res.VerifyPerSec > 0 {
+		res.VerifyCPUus = (c1 - c0) / (res.VerifyPerSec * time.Since(t0).Seconds()) * 1e6
+	}
+	logf("%.0f verifications/s, p99 %.2f ms, %.1f µs of CPU each", res.VerifyPerSec, res.VerifyP99ms, res.VerifyCPUus)
 
 	// Tokens to redeem, issued first; more than a measurement can redeem
 	// at the verification rate.
@@ -310,6 +318,10 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 		return nil, err
 	}
 	var next atomic.Int64
+	if c0, err = soak.CPUSeconds(in.PID()); err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
 	redeemed, _, err := closedLoop(measure, workers, func(int64) error {
 		i := next.Add(1) - 1
 		if i >= int64(len(tokens)) {
@@ -328,7 +340,10 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 		return nil, err
 	}
 	res.RedeemPerSec = redeemed
-	logf("%.0f redemptions/s (of %d tokens)", redeemed, nTok)
+	if c1, err := soak.CPUSeconds(in.PID()); err == nil && redeemed > 0 {
+		res.RedeemCPUus = (c1 - c0) / (redeemed * time.Since(t0).Seconds()) * 1e6
+	}
+	logf("%.0f redemptions/s (of %d tokens), %.1f µs of CPU each", redeemed, nTok, res.RedeemCPUus)
 
 	// Codes: wrong guesses at a live code, 100 allowed per subject.
 	subjects := 2000
@@ -337,6 +352,10 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 	}); err != nil {
 		return nil, err
 	}
+	if c0, err = soak.CPUSeconds(in.PID()); err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
 	res.CodePerSec, _, err = closedLoop(measure, workers, func(i int64) error {
 		var a struct{ Status string }
 		return c.post("/v1/codes/verify", map[string]any{"purpose": "cap", "subject": fmt.Sprintf("c%d", i%int64(subjects)), "code": "000000"}, 200, &a)
@@ -344,19 +363,16 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 	if err != nil {
 		return nil, err
 	}
-	logf("%.0f code verifications/s", res.CodePerSec)
+	if c1, err := soak.CPUSeconds(in.PID()); err == nil && res.CodePerSec > 0 {
+		res.CodeCPUus = (c1 - c0) / (res.CodePerSec * time.Since(t0).Seconds()) * 1e6
+	}
+	logf("%.0f code verifications/s, %.1f µs of CPU each", res.CodePerSec, res.CodeCPUus)
 	return res, nil
 }
 
 func countTokens(ctx context.Context, db soak.Database) (int, error) {
 	m, err := db.Tokens(ctx, "fill")
 	return len(m), err
-}
-
-func random(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
 }
 
 var errDone = fmt.Errorf("done")
@@ -449,11 +465,72 @@ func (c *client) post(path string, body any, want int, out any) error {
 	return nil
 }
 
-// A filler bulk-inserts rows.
+// A filler bulk-inserts rows made inside the database, n of them numbered
+// from 1: for each column, an SQL expression of the row's number i, the
+// time now and the time t (both Unix milliseconds), in the filler's
+// dialect.
 type filler interface {
-	fill(ctx context.Context, table string, n int, row func(i int) []any, cols ...string) error
+	fill(ctx context.Context, table string, n int, cols []column, now, t time.Time) error
 	size(ctx context.Context) (float64, error)
 	close()
+}
+
+// A column is filled with an expression, as SQLite and PostgreSQL write it.
+// In both, a hash is 32 random bytes and an id has the service's shape:
+// kind, '_', the creation time in 12 hex digits and 16 random hex digits.
+type column struct{ name, sqlite, postgres string }
+
+const (
+	sqliteRandom32 = `randomblob(32)`
+	pgRandom32     = `uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())`
+)
+
+func idColumn(kind string) column {
+	return column{"id",
+		`'` + kind + `_' || printf('%012x', @now) || lower(hex(randomblob(8)))`,
+		`'` + kind + `_' || lpad(to_hex(@now::bigint), 12, '0') || encode(substr(uuid_send(gen_random_uuid()), 1, 8), 'hex')`}
+}
+
+var keyCols = []column{
+	idColumn("key"),
+	{"hash", sqliteRandom32, pgRandom32},
+	{"prefix", `'sk_fill_'`, `'sk_fill_'`},
+	{"start", `'sk_fill_' || printf('%04x', i % 65536)`, `'sk_fill_' || lpad(to_hex(i % 65536), 4, '0')`},
+	{"namespace", `'default'`, `'default'`},
+	{"owner", `'owner' || i`, `'owner' || i`},
+	{"name", `''`, `''`},
+	{"enabled", `1`, `true`},
+	{"created_at", `@now`, `@now`},
+	{"updated_at", `@now`, `@now`},
+}
+
+var tokenCols = []column{
+	idColumn("tok"),
+	{"hash", sqliteRandom32, pgRandom32},
+	{"purpose", `'fill'`, `'fill'`},
+	{"subject", `'user' || i`, `'user' || i`},
+	{"created_at", `@now`, `@now`},
+	{"expires_at", `@t`, `@t`},
+}
+
+// perBatch rows are made in one statement and transaction.
+const perBatch = 1000000
+
+func names(cols []column) string {
+	var n []string
+	for _, c := range cols {
+		n = append(n, c.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func exprs(cols []column, of func(column) string, now, t time.Time) string {
+	var e []string
+	for _, c := range cols {
+		x := strings.ReplaceAll(of(c), "@now", fmt.Sprint(now.UnixMilli()))
+		e = append(e, strings.ReplaceAll(x, "@t", fmt.Sprint(t.UnixMilli())))
+	}
+	return strings.Join(e, ", ")
 }
 
 type sqliteFiller struct {
@@ -461,46 +538,18 @@ type sqliteFiller struct {
 	path string
 }
 
-func (s *sqliteFiller) fill(ctx context.Context, table string, n int, row func(i int) []any, cols ...string) error {
-	const perStmt, perTx = 500, 100000
-	one := "(" + strings.Repeat("?,", len(cols)-1) + "?)"
-	stmt := "INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") VALUES " + strings.Repeat(one+",", perStmt-1) + one
-	ins, err := s.db.PrepareContext(ctx, stmt)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
+func (s *sqliteFiller) fill(ctx context.Context, table string, n int, cols []column, now, t time.Time) error {
+	stmt := `WITH RECURSIVE s(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM s WHERE i < ?)
+		INSERT INTO ` + table + ` (` + names(cols) + `) SELECT ` + exprs(cols, func(c column) string { return c.sqlite }, now, t) + ` FROM s`
 	start := time.Now()
-	for i := 0; i < n; {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
+	for i := 1; i <= n; i += perBatch {
+		last := min(i+perBatch-1, n)
+		if _, err := s.db.ExecContext(ctx, stmt, i, last); err != nil {
 			return err
 		}
-		for end := min(i+perTx, n); i < end; {
-			k := min(perStmt, end-i)
-			var args []any
-			for j := range k {
-				args = append(args, row(i+j)...)
-			}
-			if k == perStmt {
-				_, err = tx.StmtContext(ctx, ins).ExecContext(ctx, args...)
-			} else {
-				_, err = tx.ExecContext(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ",")+") VALUES "+strings.Repeat(one+",", k-1)+one, args...)
-			}
-			if err != nil {
-				tx.Rollback()
-				return err
-			}
-			i += k
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-		if i%1000000 == 0 || i == n {
-			logf("%s: %d rows, %.0f/s", table, i, float64(i)/time.Since(start).Seconds())
-		}
+		logf("%s: %d rows, %.0f/s", table, last, float64(last)/time.Since(start).Seconds())
 	}
-	_, err = s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	_, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	return err
 }
 
@@ -519,23 +568,16 @@ func (s *sqliteFiller) close() { s.db.Close() }
 
 type pgFiller struct{ conn *pgx.Conn }
 
-func (p *pgFiller) fill(ctx context.Context, table string, n int, row func(i int) []any, cols ...string) error {
-	const perCopy = 1000000
+func (p *pgFiller) fill(ctx context.Context, table string, n int, cols []column, now, t time.Time) error {
+	stmt := `INSERT INTO ` + table + ` (` + names(cols) + `) SELECT ` + exprs(cols, func(c column) string { return c.postgres }, now, t) +
+		` FROM generate_series($1::bigint, $2::bigint) AS s(i)`
 	start := time.Now()
-	for i := 0; i < n; i += perCopy {
-		k := min(perCopy, n-i)
-		j := 0
-		_, err := p.conn.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
-			if j == k {
-				return nil, nil
-			}
-			j++
-			return row(i + j - 1), nil
-		}))
-		if err != nil {
+	for i := 1; i <= n; i += perBatch {
+		last := min(i+perBatch-1, n)
+		if _, err := p.conn.Exec(ctx, stmt, i, last); err != nil {
 			return err
 		}
-		logf("%s: %d rows, %.0f/s", table, i+k, float64(i+k)/time.Since(start).Seconds())
+		logf("%s: %d rows, %.0f/s", table, last, float64(last)/time.Since(start).Seconds())
 	}
 	_, err := p.conn.Exec(ctx, "VACUUM ANALYZE "+table)
 	return err

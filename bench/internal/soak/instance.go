@@ -195,6 +195,31 @@ func RSS(pid int) (float64, error) {
 	return 0, errors.New("no VmRSS")
 }
 
+// CPUSeconds is the CPU time (user and system) that process pid has used.
+func CPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count the fields
+	// after its closing parenthesis (utime and stime are fields 14 and 15).
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, errors.New("cannot read /proc/pid/stat")
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("cannot read utime and stime in /proc/pid/stat")
+	}
+	return (ut + st) / clockTicks, nil
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/pid/stat's times:
+// 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
 // OpenFiles counts the process's file descriptors.
 func OpenFiles(pid int) (float64, error) {
 	es, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
