@@ -19,8 +19,8 @@
 // service deletes them from its first sweep, at start-up.
 //
 // It prints one line of results and appends it, as JSON, to -out. The
-// SQLite file is made in -dir and deleted at the end unless -keep; the
-// PostgreSQL schema is dropped at the end.
+// SQLite file is made in -dir and the PostgreSQL schema in the database of
+// SECRETS_TEST_POSTGRES_URL; both are deleted at the end unless -keep.
 package main
 
 import (
@@ -80,7 +80,7 @@ func main() {
 	measure := flag.Duration("measure", 10*time.Second, "each measurement")
 	workers := flag.Int("workers", 32, "concurrent requests")
 	dir := flag.String("dir", os.TempDir(), "where the SQLite file is made")
-	keep := flag.Bool("keep", false, "keep the SQLite file")
+	keep := flag.Bool("keep", false, "keep the SQLite file or the PostgreSQL schema")
 	out := flag.String("out", "", "append the result as a JSON line to this file")
 	flag.Parse()
 	res, err := run(*which, *records, *expired, *measure, *workers, *dir, *keep)
@@ -154,7 +154,11 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 			return nil, err
 		}
-		defer conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		if keep {
+			logf("the PostgreSQL schema %s is kept", schema)
+		} else {
+			defer conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		}
 		u, _ := url.Parse(base)
 		q := u.Query()
 		q.Set("search_path", schema)
