@@ -11,12 +11,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/unguessable/secrets/deliver"
 	"github.com/unguessable/secrets/internal/backendtest"
@@ -49,16 +54,34 @@ func (s *switchSender) Send(ctx context.Context, m *deliver.Message) error {
 //
 // Between phases the outbox is drained, untimed, so that each phase starts
 // with nothing due. It reports the p50 and p99 of each phase, their ratios
-// to off, and the CPU time (user and system, of the whole process: server,
-// clients, dispatcher and receiver) per issued code.
+// to off, and the CPU time per issued code (user and system): of the whole
+// process (server, clients, dispatcher and receiver; with SQLite, the
+// database too), and on PostgreSQL also of the server's backends that serve
+// the benchmark's connections (found by their application_name).
 func BenchmarkIssueWhileDelivering(b *testing.B) {
 	const (
 		clients  = 4
 		perPhase = 1000
 	)
 	ctx := context.Background()
-	backendtest.RunB(b, func(b *testing.B, be backendtest.Backend) {
+	app := fmt.Sprintf("secrets-bench-%d", os.Getpid())
+	for _, be := range []backendtest.Backend{backendtest.SQLite(), backendtest.Postgres(map[string]string{"application_name": app})} {
+		b.Run(be.Name, func(b *testing.B) { benchIssueWhileDelivering(b, ctx, be, app, clients, perPhase) })
+	}
+}
+
+func benchIssueWhileDelivering(b *testing.B, ctx context.Context, be backendtest.Backend, app string, clients, perPhase int) {
+	{
 		st := be.NewDB(b).Open(b)
+		dbCPU := func() time.Duration { return 0 }
+		if be.Name == "PostgreSQL" {
+			conn, err := pgx.Connect(ctx, backendtest.URL(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { conn.Close(ctx) })
+			dbCPU = func() time.Duration { return backendsCPU(b, conn, app) }
+		}
 		var received atomic.Int64
 		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
@@ -123,11 +146,11 @@ func BenchmarkIssueWhileDelivering(b *testing.B) {
 			lat := make([]time.Duration, 0, perPhase)
 			var mu sync.Mutex
 			var next atomic.Int64
-			cpu0 := cpuTime()
+			cpu0 := cpuTime() + dbCPU()
 			var wg sync.WaitGroup
 			for range clients {
 				wg.Go(func() {
-					for next.Add(1) <= perPhase {
+					for next.Add(1) <= int64(perPhase) {
 						took, err := issue()
 						if err != nil {
 							b.Error(err)
@@ -140,7 +163,7 @@ func BenchmarkIssueWhileDelivering(b *testing.B) {
 				})
 			}
 			wg.Wait()
-			return lat, cpuTime() - cpu0
+			return lat, cpuTime() + dbCPU() - cpu0
 		}
 		type result struct {
 			lat []time.Duration
@@ -194,7 +217,37 @@ func BenchmarkIssueWhileDelivering(b *testing.B) {
 				b.ReportMetric(pct(r.r.lat, 0.99)/pct(off.lat, 0.99), r.name+"/off-p99")
 			}
 		}
-	})
+	}
+}
+
+// backendsCPU is the CPU time so far of the PostgreSQL backends whose
+// application_name is app (the server runs on this machine).
+func backendsCPU(b *testing.B, conn *pgx.Conn, app string) time.Duration {
+	rows, err := conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ticks int64
+	for _, pid := range pids {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // it ended
+		}
+		// After the command's closing parenthesis: state is field 3,
+		// utime and stime fields 14 and 15.
+		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		if len(f) < 13 {
+			b.Fatalf("/proc/%d/stat: %q", pid, raw)
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + s
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // cpuTime is the user and system CPU time of this process so far.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -125,26 +126,44 @@ func (c *Core) FinishDelivery(ctx context.Context, id, lease string, r store.Del
 	return n == 1, err
 }
 
-// FinishDeliveries records how claimed jobs ended, in one transaction.
+// FinishDeliveries records how claimed jobs ended, in one statement.
 func (c *Core) FinishDeliveries(ctx context.Context, lease string, rs map[string]store.DeliveryResult) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
 	ids := make([]string, 0, len(rs))
 	for id := range rs {
 		ids = append(ids, id)
 	}
-	slices.Sort(ids) // one order of row locks for every caller
-	var done int
-	err := c.b.Tx(ctx, func(q Querier) error {
-		done = 0
-		for _, id := range ids {
-			n, err := c.finish(ctx, q, id, lease, rs[id])
-			if err != nil {
-				return err
-			}
-			done += int(n)
+	slices.Sort(ids) // the same statement for the same jobs
+	// Both databases name the columns of a VALUES list column1, column2, …
+	var values strings.Builder
+	args := make([]any, 0, 1+5*len(ids))
+	args = append(args, lease)
+	for i, id := range ids {
+		r := rs[id]
+		if i > 0 {
+			values.WriteString(", ")
 		}
-		return nil
-	})
-	return done, err
+		n := len(args)
+		fmt.Fprintf(&values, "($%d, $%d, CAST($%d AS BIGINT), CAST($%d AS BIGINT), $%d)", n+1, n+2, n+3, n+4, n+5)
+		var next any
+		if r.Status == store.DeliveryQueued {
+			next = r.NextAt.UnixMilli()
+		}
+		args = append(args, id, r.Status, next, millis(r.SentAt), r.LastError)
+	}
+	n, err := c.w.Exec(ctx, `UPDATE deliveries SET status = v.column2,
+			next_at = CASE WHEN v.column2 = 'queued' THEN v.column3 ELSE deliveries.next_at END,
+			sent_at = CASE WHEN v.column2 = 'queued' THEN deliveries.sent_at ELSE v.column4 END,
+			sealed = CASE WHEN v.column2 = 'queued' THEN deliveries.sealed ELSE NULL END,
+			last_error = v.column5, lease = NULL, lease_until = NULL
+		FROM (VALUES `+values.String()+`) AS v
+		WHERE deliveries.id = v.column1 AND deliveries.lease = $1`, args...)
+	if err != nil {
+		return 0, c.errorf("finish deliveries", err)
+	}
+	return int(n), nil
 }
 
 func (c *Core) finish(ctx context.Context, q Querier, id, lease string, r store.DeliveryResult) (int64, error) {
