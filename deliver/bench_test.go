@@ -17,9 +17,9 @@ import (
 )
 
 // BenchmarkDeliver measures, on every backend, the dispatcher's throughput
-// of webhooks to a local receiver that answers at once (webhooks/s), and
-// the time to issue a delivered code with and without a dispatcher
-// draining the outbox at the same time.
+// of webhooks to a local receiver that answers at once (webhooks/s). What a
+// running dispatcher costs the issuing endpoints is measured by
+// BenchmarkIssueWhileDelivering in package server.
 func BenchmarkDeliver(b *testing.B) {
 	const jobs = 2000
 	ctx := context.Background()
@@ -74,22 +74,6 @@ func BenchmarkDeliver(b *testing.B) {
 				sent += jobs
 			}
 			b.ReportMetric(float64(sent)/elapsed.Seconds(), "webhooks/s")
-		})
-		b.Run("issue a delivered code, no dispatcher", func(b *testing.B) {
-			for b.Loop() {
-				issue(b)
-			}
-		})
-		b.Run("issue a delivered code, dispatcher running", func(b *testing.B) {
-			rctx, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { defer close(done); disp.Run(rctx) }()
-			for b.Loop() {
-				disp.Notify()
-				issue(b)
-			}
-			cancel()
-			<-done
 		})
 	})
 }

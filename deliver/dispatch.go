@@ -26,8 +26,17 @@ type DispatchOptions struct {
 	Batch int
 	// Workers is how many sends run at once; default 32.
 	Workers int
-	// Poll is how long Run waits when no job is due; default 200ms.
+	// Poll is how long Run waits when no job is due and no job was
+	// queued ([Dispatcher.Notify]); default 200ms.
 	Poll time.Duration
+	// Gather is how long Run waits, once woken by Notify, before it
+	// claims: the jobs queued meanwhile go out in the same claim. Default
+	// 10ms; negative claims at once.
+	Gather time.Duration
+	// EndEvery is how often, at most, a claim is preceded by ending the
+	// jobs that can no longer be sent (store.Outbox.EndDeliveries); a claim
+	// passes them over meanwhile. Default 1s, on Clock.
+	EndEvery time.Duration
 	// Backoff is the wait after a first failed attempt, doubled after each
 	// (with jitter: a uniform draw from its upper half), up to MaxBackoff.
 	// Defaults 2s and 5m.
@@ -47,6 +56,9 @@ type Dispatcher struct {
 	ob   store.Outbox
 	o    DispatchOptions
 	wake chan struct{}
+
+	mu    sync.Mutex
+	ended time.Time // when EndDeliveries last ran
 }
 
 // Dispatcher returns a dispatcher of the jobs in ob.
@@ -71,6 +83,12 @@ func (d *Deliverer) Dispatcher(ob store.Outbox, o DispatchOptions) *Dispatcher {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 200 * time.Millisecond
+	}
+	if o.Gather == 0 {
+		o.Gather = 10 * time.Millisecond
+	}
+	if o.EndEvery <= 0 {
+		o.EndEvery = time.Second
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = 2 * time.Second
@@ -109,8 +127,18 @@ func (p *Dispatcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-p.wake:
 		case <-t.C:
+		case <-p.wake:
+			// A job was queued: let the jobs of a burst gather, so that
+			// they take one claim and one commit, not one each.
+			if p.o.Gather > 0 {
+				t.Reset(p.o.Gather) // no stale tick survives a Reset (Go 1.23)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-t.C:
+				}
+			}
 		}
 	}
 }
@@ -119,46 +147,103 @@ func (p *Dispatcher) Run(ctx context.Context) error {
 // and returns how many it claimed.
 func (p *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	now := p.o.Clock.Now()
+	if err := p.end(ctx, now); err != nil {
+		return 0, err
+	}
 	lease := store.NewID("lease", now)
 	jobs, err := p.ob.ClaimDeliveries(ctx, lease, now, now.Add(p.o.Lease), p.o.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("deliver: claim: %w", err)
 	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
 	// A claimed job is attempted to its end, each send bounded by
 	// SendTimeout, even when ctx ends: a send cut short may still have
 	// reached the receiver, and would only be sent again.
 	sendCtx := context.WithoutCancel(ctx)
+	// The outcomes are recorded by one goroutine, in one transaction for
+	// all those that are ready: as soon as each is known when sends are
+	// slow, a commit for many when they are quick.
+	results := make(chan outcome, len(jobs))
+	recorded := make(chan error, 1)
+	go func() { recorded <- p.record(sendCtx, lease, results) }()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, p.o.Workers)
-	var mu sync.Mutex
-	var errs []error
 	for _, j := range jobs {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := p.attempt(sendCtx, j, lease); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
+			results <- outcome{j.ID, j.Channel, p.send(sendCtx, j)}
 		})
 	}
 	wg.Wait()
-	return len(jobs), errors.Join(errs...)
+	close(results)
+	return len(jobs), <-recorded
 }
 
-// attempt sends one claimed job and records the outcome.
-func (p *Dispatcher) attempt(ctx context.Context, j store.Delivery, lease string) error {
-	r := p.send(ctx, j)
-	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := p.ob.FinishDelivery(fctx, j.ID, lease, r); err != nil {
-		return fmt.Errorf("deliver: finish %s: %w", j.ID, err)
+// end runs EndDeliveries if it has not run for EndEvery.
+func (p *Dispatcher) end(ctx context.Context, now time.Time) error {
+	p.mu.Lock()
+	due := p.ended.IsZero() || now.Sub(p.ended) >= p.o.EndEvery || now.Before(p.ended)
+	if due {
+		p.ended = now
 	}
-	if p.o.OnFinish != nil {
-		p.o.OnFinish(j.Channel, r.Status)
+	p.mu.Unlock()
+	if !due {
+		return nil
+	}
+	if err := p.ob.EndDeliveries(ctx, now); err != nil {
+		p.mu.Lock()
+		p.ended = time.Time{}
+		p.mu.Unlock()
+		return fmt.Errorf("deliver: end: %w", err)
 	}
 	return nil
+}
+
+// outcome is how the attempt of one claimed job ended.
+type outcome struct {
+	id, channel string
+	r           store.DeliveryResult
+}
+
+// record records the outcomes of results until it is closed, each time
+// all those that are ready in one transaction.
+func (p *Dispatcher) record(ctx context.Context, lease string, results <-chan outcome) error {
+	var errs []error
+	for first := range results {
+		batch := []outcome{first}
+	more:
+		for {
+			select {
+			case o, ok := <-results:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		rs := make(map[string]store.DeliveryResult, len(batch))
+		for _, o := range batch {
+			rs[o.id] = o.r
+		}
+		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := p.ob.FinishDeliveries(fctx, lease, rs)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("deliver: finish %d jobs: %w", len(batch), err))
+			continue
+		}
+		if p.o.OnFinish != nil {
+			for _, o := range batch {
+				p.o.OnFinish(o.channel, o.r.Status)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // send makes one attempt of j and says how it ended.

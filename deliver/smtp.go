@@ -2,13 +2,17 @@ package deliver
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -29,13 +33,48 @@ type SMTP struct {
 	clock store.Clock
 }
 
+// SMTPOption tunes an SMTP sender.
+type SMTPOption func(*smtpOptions)
+
+type smtpOptions struct {
+	roots *x509.CertPool
+}
+
+// SMTPRootCAs makes the sender verify the mail server's certificate against
+// roots instead of the system's certificate authorities: for a mail server
+// whose certificate a private authority issued.
+func SMTPRootCAs(roots *x509.CertPool) SMTPOption {
+	return func(o *smtpOptions) { o.roots = roots }
+}
+
+// LoadSMTPRootCAs reads the PEM certificates of file, for [SMTPRootCAs]. A
+// file that holds none is an error.
+func LoadSMTPRootCAs(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%w: %s holds no PEM certificate", ErrConfig, file)
+	}
+	return pool, nil
+}
+
 // NewSMTP returns an SMTP sender through the server of rawURL, from the
 // address from. rawURL is smtp://[user:pass@]host[:port] (default port 587;
 // STARTTLS is required) or smtps://[user:pass@]host[:port] (TLS from the
-// first byte, default port 465). smtp://…?insecure=1 sends without TLS, and
-// is refused for any host but a loopback address. Each attempt waits at
-// most timeout (default 10s).
-func NewSMTP(rawURL, from string, timeout time.Duration, clock store.Clock) (*SMTP, error) {
+// first byte, default port 465). Over TLS, the server's certificate must
+// verify for host, against the system's authorities or those of
+// [SMTPRootCAs]. smtp://…?insecure=1 sends without TLS, and is refused for
+// any host but a loopback address; the connection itself is refused if the
+// host resolves to another address. Each attempt waits at most timeout
+// (default 10s).
+func NewSMTP(rawURL, from string, timeout time.Duration, clock store.Clock, options ...SMTPOption) (*SMTP, error) {
+	var so smtpOptions
+	for _, o := range options {
+		o(&so)
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the SMTP URL does not parse; want smtp://user:pass@host:port or smtps://…", ErrConfig)
@@ -59,13 +98,17 @@ func NewSMTP(rawURL, from string, timeout time.Duration, clock store.Clock) (*SM
 			return nil, fmt.Errorf("%w: the SMTP URL has an unknown parameter %q (only insecure=1)", ErrConfig, truncate(k))
 		}
 	}
+	if v, ok := q["insecure"]; ok && (len(v) != 1 || v[0] != "1") {
+		return nil, fmt.Errorf("%w: the SMTP URL's insecure parameter takes only the value 1", ErrConfig)
+	}
+	opts = append(opts, gomail.WithTLSConfig(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: so.roots}))
 	switch u.Scheme {
 	case "smtp":
 		if insecure {
 			if !loopback(host) {
 				return nil, fmt.Errorf("%w: insecure=1 (no TLS) is allowed only to a loopback address, not %s", ErrConfig, truncate(host))
 			}
-			opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+			opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS), gomail.WithDialContextFunc(loopbackDialer(timeout)))
 		} else {
 			opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 		}
@@ -114,6 +157,19 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// loopbackDialer dials only loopback addresses: a host named localhost that
+// resolves elsewhere gets no plain text.
+func loopbackDialer(timeout time.Duration) gomail.DialContextFunc {
+	d := &net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
+		h, _, err := net.SplitHostPort(address)
+		if ip := net.ParseIP(h); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("insecure=1 sends only to a loopback address, and the host resolved to %s", h)
+		}
+		return nil
+	}}
+	return d.DialContext
+}
+
 // Send mails m.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
@@ -142,9 +198,22 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 		if errors.As(err, &se) && se.ErrorCode() > 0 {
 			return fmt.Errorf("smtp: the mail server answered %d", se.ErrorCode())
 		}
-		return errors.New("smtp: " + firstLine(err.Error()))
+		return errors.New("smtp: " + describe(err))
 	}
 	return nil
+}
+
+// describe says why an attempt failed, first of all when TLS kept the
+// message from leaving: nothing was sent then.
+func describe(err error) string {
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return "the mail server's certificate does not verify, nothing was sent: " + firstLine(cv.Err.Error())
+	}
+	if strings.Contains(err.Error(), "does not support STARTTLS") {
+		return "the mail server does not offer STARTTLS, which smtp:// requires; nothing was sent (use smtps:// if it speaks TLS from the first byte)"
+	}
+	return firstLine(err.Error())
 }
 
 // firstLine is the first line of s, at most 200 bytes.

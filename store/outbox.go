@@ -59,19 +59,28 @@ type DeliveryResult struct {
 // Outbox is the queue of deliveries. Both store backends implement it; a
 // Store that does not cannot deliver.
 type Outbox interface {
-	// ClaimDeliveries first ends, at now, the jobs that can no longer be
-	// sent (expired: their secret's expiry has passed, or their code was
-	// replaced or approved, or their token used or revoked; failed: a
-	// lease ran out on their last attempt), wiping their Sealed. Then it claims, in
-	// one atomic step, at most limit due jobs (queued and due at now, or
-	// sending under a lease that ended), counting an attempt on each and
-	// leasing them to lease until leaseUntil. A job is claimed by one
-	// caller at a time, however many processes share the database. The
-	// jobs come in the order they fell due.
+	// EndDeliveries ends, at now, the jobs that can no longer be sent
+	// (expired: their secret's expiry has passed, or their code was
+	// replaced or approved, or their token used or revoked; failed: a lease
+	// ran out on their last attempt), wiping their Sealed. A job under a
+	// live lease is left to its holder.
+	EndDeliveries(ctx context.Context, now time.Time) error
+	// ClaimDeliveries claims, in one atomic step, at most limit due jobs
+	// that can still be sent (queued and due at now, or sending under a
+	// lease that ended; with attempts left, before their secret's expiry,
+	// and whose code is still pending or whose token is still unused),
+	// counting an attempt on each and leasing them to lease until
+	// leaseUntil. A job is claimed by one caller at a time, however many
+	// processes share the database. The jobs come in the order they fell
+	// due. The jobs it passes over stay as they are until EndDeliveries.
 	ClaimDeliveries(ctx context.Context, lease string, now, leaseUntil time.Time, limit int) ([]Delivery, error)
 	// FinishDelivery records r on delivery id if lease still holds it, and
 	// reports whether it did; a claim that lost its lease changes nothing.
 	FinishDelivery(ctx context.Context, id, lease string, r DeliveryResult) (bool, error)
+	// FinishDeliveries records, in one transaction, the result of each
+	// delivery of rs (by id) that lease still holds, and returns how many
+	// it recorded.
+	FinishDeliveries(ctx context.Context, lease string, rs map[string]DeliveryResult) (int, error)
 	// DeliveryByID returns the delivery, or ErrNotFound.
 	DeliveryByID(ctx context.Context, id string) (Delivery, error)
 }

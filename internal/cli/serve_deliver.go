@@ -17,7 +17,7 @@ import (
 
 // deliverConfig is what secrets serve was asked to deliver, and how.
 type deliverConfig struct {
-	smtp, from          string
+	smtp, from, smtpCA  string
 	webhook, secretFile string
 	templatesDir        string
 	links               []string
@@ -38,7 +38,9 @@ send the code or link themselves, through an outbox in the database, at
 least once; the answer then omits the secret. --smtp smtp://user:pass@host:587
 (STARTTLS required; ?insecure=1 for a loopback server without TLS) or
 smtps://…:465, from --mail-from; SECRETS_SMTP_URL is its default, which
-keeps the password off the command line. --webhook URL posts JSON signed
+keeps the password off the command line. --smtp-ca-file FILE verifies the
+mail server's certificate against the PEM authorities of FILE (a private
+CA) instead of the system's. --webhook URL posts JSON signed
 as Standard Webhooks with the whsec_… secret of --webhook-secret-file or
 SECRETS_WEBHOOK_SECRET. --link purpose=URL makes the link of a purpose's
 tokens (https://app.example.com/reset?token={{.Token}}); --templates DIR
@@ -50,6 +52,7 @@ with mode 0600), which every instance needs a copy of.`
 func (c *deliverConfig) flags(f *pflag.FlagSet) {
 	// Not the flag's default: --help would print the password.
 	f.StringVar(&c.smtp, "smtp", "", "deliver e-mail through the mail server at this `URL`: smtp://user:pass@host:port or smtps://… (default $SECRETS_SMTP_URL)")
+	f.StringVar(&c.smtpCA, "smtp-ca-file", "", "verify the mail server's certificate against the PEM certificate authorities of `FILE` instead of the system's")
 	f.StringVar(&c.from, "mail-from", "", "the From `ADDRESS` of delivered e-mail (default $SECRETS_MAIL_FROM)")
 	f.StringVar(&c.webhook, "webhook", "", "deliver by signed webhooks posted to this `URL`")
 	f.StringVar(&c.secretFile, "webhook-secret-file", "", "the `FILE` holding the webhook signing secret, whsec_… (default $SECRETS_WEBHOOK_SECRET)")
@@ -70,6 +73,9 @@ func (c *deliverConfig) check(db string) error {
 	}
 	if c.from == "" {
 		c.from = os.Getenv("SECRETS_MAIL_FROM")
+	}
+	if c.smtpCA != "" && c.smtp == "" {
+		return usagef("--smtp-ca-file needs --smtp")
 	}
 	if !c.on() {
 		if c.templatesDir != "" || len(c.links) > 0 {
@@ -101,7 +107,15 @@ func (c *deliverConfig) check(db string) error {
 		c.keyFile = besideDB(db, ".delivery-key", "secrets.delivery-key")
 	}
 	if c.smtp != "" {
-		s, err := deliver.NewSMTP(c.smtp, c.from, 0, nil)
+		var opts []deliver.SMTPOption
+		if c.smtpCA != "" {
+			pool, err := deliver.LoadSMTPRootCAs(c.smtpCA)
+			if err != nil {
+				return usagef("--smtp-ca-file: %v", err)
+			}
+			opts = append(opts, deliver.SMTPRootCAs(pool))
+		}
+		s, err := deliver.NewSMTP(c.smtp, c.from, 0, nil, opts...)
 		if err != nil {
 			return usagef("--smtp: %v", err)
 		}

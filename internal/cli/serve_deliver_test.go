@@ -26,6 +26,8 @@ func TestServeRefusesBadDeliveryFlags(t *testing.T) {
 	for name, body := range map[string]string{"a.en.subject.txt": "s", "a.en.txt": "one\ntwo {{.Nope}}\n", "a.en.html": "<p></p>"} {
 		writeFile(t, filepath.Join(badTemplates, "code", name), body)
 	}
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	writeFile(t, notPEM, "not a certificate\n")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -34,6 +36,9 @@ func TestServeRefusesBadDeliveryFlags(t *testing.T) {
 		{"a link without a channel", []string{"--link", "reset=https://a.example.com/{{.Token}}"}, "need a channel"},
 		{"--smtp without --mail-from", []string{"--smtp", "smtp://smtp.example.com"}, "--mail-from"},
 		{"mail without TLS across the network", []string{"--smtp", "smtp://u:hunter2@smtp.example.com:25?insecure=1", "--mail-from", "a@example.com"}, "loopback"},
+		{"a CA file without --smtp", []string{"--webhook", "https://hooks.example.com/x", "--smtp-ca-file", "ca.pem"}, "--smtp-ca-file needs --smtp"},
+		{"a CA file that is missing", []string{"--smtp", "smtps://smtp.example.com", "--mail-from", "a@example.com", "--smtp-ca-file", "/nonexistent/ca.pem"}, "--smtp-ca-file"},
+		{"a CA file that holds no certificate", []string{"--smtp", "smtps://smtp.example.com", "--mail-from", "a@example.com", "--smtp-ca-file", notPEM}, "holds no PEM certificate"},
 		{"an SMTP URL of another scheme", []string{"--smtp", "imap://smtp.example.com", "--mail-from", "a@example.com"}, "--smtp"},
 		{"a webhook without its secret", []string{"--webhook", "https://hooks.example.com/x"}, "signing secret"},
 		{"a webhook that is not a URL", []string{"--webhook", "hooks"}, "not an absolute http or https URL"},

@@ -62,7 +62,7 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 			t.Fatalf("the refused token's delivery: %v", err)
 		}
 	})
-	t.Run("claims take due jobs up to the limit, end expired ones, and a lease keeps a job its claimant's", func(t *testing.T) {
+	t.Run("claims take due jobs up to the limit and pass over expired ones, which EndDeliveries ends; a lease keeps a job its claimant's", func(t *testing.T) {
 		st := fresh(t)
 		ob := outboxOf(t, st)
 		for i, id := range []string{"a", "b", "c", "old"} {
@@ -79,12 +79,21 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 		if len(got) != 2 || got[0].ID != "dlv_a" || got[1].ID != "dlv_b" || got[0].Lease != "L1" || got[0].Attempts != 1 || got[0].Status != store.DeliverySending {
 			t.Fatalf("the first claim: %+v", got)
 		}
-		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_old")); d.Status != store.DeliveryExpired || d.Sealed != nil {
-			t.Fatalf("the expired job: %q with %d sealed bytes", d.Status, len(d.Sealed))
-		}
 		got = must[[]store.Delivery](t)(ob.ClaimDeliveries(ctx, "L2", now, now.Add(time.Minute), 10))
 		if len(got) != 1 || got[0].ID != "dlv_c" {
 			t.Fatalf("the second claim: %+v", got)
+		}
+		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_old")); d.Status != store.DeliveryQueued || d.Sealed == nil {
+			t.Fatalf("the expired job before EndDeliveries: %q with %d sealed bytes", d.Status, len(d.Sealed))
+		}
+		noErr(t, ob.EndDeliveries(ctx, now))
+		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_old")); d.Status != store.DeliveryExpired || d.Sealed != nil {
+			t.Fatalf("the expired job: %q with %d sealed bytes", d.Status, len(d.Sealed))
+		}
+		for _, id := range []string{"dlv_a", "dlv_b", "dlv_c"} {
+			if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, id)); d.Status != store.DeliverySending {
+				t.Fatalf("EndDeliveries changed the leased job %s to %q", id, d.Status)
+			}
 		}
 		if !must[bool](t)(ob.FinishDelivery(ctx, "dlv_a", "L1", store.DeliveryResult{Status: store.DeliveryQueued, NextAt: now.Add(time.Hour), LastError: "503"})) {
 			t.Fatal("the claimant could not requeue its job")
@@ -114,11 +123,46 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 		if got = must[[]store.Delivery](t)(ob.ClaimDeliveries(ctx, "L4", later, later.Add(time.Minute), 10)); len(got) != 0 {
 			t.Fatalf("a job past its attempts was claimed: %+v", got)
 		}
+		noErr(t, ob.EndDeliveries(ctx, later))
 		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_c")); d.Status != store.DeliveryFailed || d.Sealed != nil {
 			t.Fatalf("the job whose claimants died: %q with %d sealed bytes", d.Status, len(d.Sealed))
 		}
 	})
 	t.Run("a replaced code's job and a used token's job are not sent", func(t *testing.T) { testOutboxStale(t, fresh) })
+	t.Run("FinishDeliveries records, in one call, the jobs its lease holds", func(t *testing.T) {
+		st := fresh(t)
+		ob := outboxOf(t, st)
+		for _, id := range []string{"a", "b", "c"} {
+			tok := token(id, "reset", id, t0.Add(time.Hour))
+			tok.Delivery = delivery("dlv_"+id, id, tok.ExpiresAt)
+			noErr(t, st.InsertToken(ctx, tok, false))
+		}
+		now := t0.Add(time.Second)
+		if got := must[[]store.Delivery](t)(ob.ClaimDeliveries(ctx, "L1", now, now.Add(time.Minute), 2)); len(got) != 2 {
+			t.Fatalf("claimed %d, want 2", len(got))
+		}
+		if got := must[[]store.Delivery](t)(ob.ClaimDeliveries(ctx, "L2", now, now.Add(time.Minute), 2)); len(got) != 1 || got[0].ID != "dlv_c" {
+			t.Fatalf("the second claim: %+v", got)
+		}
+		n := must[int](t)(ob.FinishDeliveries(ctx, "L1", map[string]store.DeliveryResult{
+			"dlv_a": {Status: store.DeliverySent, SentAt: now},
+			"dlv_b": {Status: store.DeliveryQueued, NextAt: now.Add(time.Hour), LastError: "503"},
+			"dlv_c": {Status: store.DeliverySent, SentAt: now}, // L2's
+			"dlv_x": {Status: store.DeliverySent, SentAt: now}, // no such job
+		}))
+		if n != 2 {
+			t.Fatalf("recorded %d, want 2", n)
+		}
+		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_a")); d.Status != store.DeliverySent || d.Sealed != nil || !d.SentAt.Equal(now) || d.Lease != "" {
+			t.Fatalf("the sent job: %+v", d)
+		}
+		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_b")); d.Status != store.DeliveryQueued || d.Sealed == nil || d.LastError != "503" || !d.NextAt.Equal(now.Add(time.Hour)) {
+			t.Fatalf("the requeued job: %+v", d)
+		}
+		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_c")); d.Status != store.DeliverySending || d.Lease != "L2" {
+			t.Fatalf("another lease's job: %+v", d)
+		}
+	})
 	t.Run("the sweep deletes deliveries with their secrets' records", func(t *testing.T) {
 		st := fresh(t)
 		ob := outboxOf(t, st)
@@ -153,6 +197,7 @@ func testOutboxStale(t *testing.T, fresh func(*testing.T) store.Store) {
 	if len(got) != 1 || got[0].ID != "dlv_c2" {
 		t.Fatalf("claimed %+v, want the newer code's job only", got)
 	}
+	noErr(t, ob.EndDeliveries(ctx, t0.Add(time.Second)))
 	for _, id := range []string{"dlv_c1", "dlv_t1"} {
 		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, id)); d.Status != store.DeliveryExpired || d.Sealed != nil || d.LastError == "" {
 			t.Errorf("%s: %q with %d sealed bytes, last error %q", id, d.Status, len(d.Sealed), d.LastError)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -52,36 +53,49 @@ func (c *Core) insertDelivery(ctx context.Context, q Querier, d *store.Delivery)
 	return c.insertErr("insert delivery", err)
 }
 
-// ClaimDeliveries ends the jobs that can no longer be sent, then leases the
-// due ones.
+// EndDeliveries ends, in one transaction, the jobs that can no longer be
+// sent.
+func (c *Core) EndDeliveries(ctx context.Context, now time.Time) error {
+	ms := now.UnixMilli()
+	return c.b.Tx(ctx, func(q Querier) error {
+		// A job under a live lease is left to its holder, which finds the
+		// expiry itself.
+		if _, err := q.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL
+			WHERE status IN ('queued', 'sending') AND expires_at <= $1 AND (status = 'queued' OR lease_until <= $1)`, ms); err != nil {
+			return c.errorf("expire deliveries", err)
+		}
+		// A code replaced by a newer one or already approved, a token used
+		// or revoked: sending it would only mislead.
+		if _, err := q.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL,
+				last_error = 'the secret was replaced, used or revoked before it was sent'
+			WHERE status IN ('queued', 'sending') AND (status = 'queued' OR lease_until <= $1) AND `+staleSecret, ms); err != nil {
+			return c.errorf("expire deliveries", err)
+		}
+		if _, err := q.Exec(ctx, `UPDATE deliveries SET status = 'failed', sealed = NULL, lease = NULL, lease_until = NULL,
+				last_error = 'the dispatcher stopped during the last attempt'
+			WHERE status = 'sending' AND lease_until <= $1 AND attempts >= max_attempts`, ms); err != nil {
+			return c.errorf("fail deliveries", err)
+		}
+		return nil
+	})
+}
+
+// staleSecret holds for a delivery whose code was replaced or approved, or
+// whose token was used or revoked.
+const staleSecret = `(
+	(kind = 'code' AND EXISTS (SELECT 1 FROM codes WHERE codes.id = deliveries.secret_id
+		AND (codes.cancelled_at IS NOT NULL OR codes.approved_at IS NOT NULL)))
+	OR (kind = 'link' AND EXISTS (SELECT 1 FROM tokens WHERE tokens.id = deliveries.secret_id
+		AND (tokens.used_at IS NOT NULL OR tokens.revoked_at IS NOT NULL))))`
+
+// ClaimDeliveries leases the due jobs that can still be sent, in one
+// statement.
 func (c *Core) ClaimDeliveries(ctx context.Context, lease string, now, leaseUntil time.Time, limit int) ([]store.Delivery, error) {
 	ms := now.UnixMilli()
-	// A job under a live lease is left to its holder, which finds the
-	// expiry itself.
-	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL
-		WHERE status IN ('queued', 'sending') AND expires_at <= $1 AND (status = 'queued' OR lease_until <= $1)`, ms); err != nil {
-		return nil, c.errorf("expire deliveries", err)
-	}
-	// A code replaced by a newer one or already approved, a token used or
-	// revoked: sending it would only mislead.
-	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL,
-			last_error = 'the secret was replaced, used or revoked before it was sent'
-		WHERE status IN ('queued', 'sending') AND (status = 'queued' OR lease_until <= $1) AND (
-			(kind = 'code' AND EXISTS (SELECT 1 FROM codes WHERE codes.id = deliveries.secret_id
-				AND (codes.cancelled_at IS NOT NULL OR codes.approved_at IS NOT NULL)))
-			OR (kind = 'link' AND EXISTS (SELECT 1 FROM tokens WHERE tokens.id = deliveries.secret_id
-				AND (tokens.used_at IS NOT NULL OR tokens.revoked_at IS NOT NULL))))`, ms); err != nil {
-		return nil, c.errorf("expire deliveries", err)
-	}
-	if _, err := c.w.Exec(ctx, `UPDATE deliveries SET status = 'failed', sealed = NULL, lease = NULL, lease_until = NULL,
-			last_error = 'the dispatcher stopped during the last attempt'
-		WHERE status = 'sending' AND lease_until <= $1 AND attempts >= max_attempts`, ms); err != nil {
-		return nil, c.errorf("fail deliveries", err)
-	}
 	rows, err := c.w.Query(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease = $1, lease_until = $2
 		WHERE id IN (SELECT id FROM deliveries
 			WHERE ((status = 'queued' AND next_at <= $3) OR (status = 'sending' AND lease_until <= $3))
-				AND expires_at > $3 AND attempts < max_attempts
+				AND expires_at > $3 AND attempts < max_attempts AND NOT `+staleSecret+`
 			ORDER BY next_at LIMIT $4`+c.d.SkipLocked+`)
 		RETURNING `+deliveryCols, lease, leaseUntil.UnixMilli(), ms, limit)
 	if err != nil {
@@ -108,19 +122,64 @@ func (c *Core) ClaimDeliveries(ctx context.Context, lease string, now, leaseUnti
 
 // FinishDelivery records how a claimed job ended, if the claim still holds.
 func (c *Core) FinishDelivery(ctx context.Context, id, lease string, r store.DeliveryResult) (bool, error) {
+	n, err := c.finish(ctx, c.w, id, lease, r)
+	return n == 1, err
+}
+
+// FinishDeliveries records how claimed jobs ended, in one statement.
+func (c *Core) FinishDeliveries(ctx context.Context, lease string, rs map[string]store.DeliveryResult) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	ids := make([]string, 0, len(rs))
+	for id := range rs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // the same statement for the same jobs
+	// Both databases name the columns of a VALUES list column1, column2, …
+	var values strings.Builder
+	args := make([]any, 0, 1+5*len(ids))
+	args = append(args, lease)
+	for i, id := range ids {
+		r := rs[id]
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&values, "($%d, $%d, CAST($%d AS BIGINT), CAST($%d AS BIGINT), $%d)", n+1, n+2, n+3, n+4, n+5)
+		var next any
+		if r.Status == store.DeliveryQueued {
+			next = r.NextAt.UnixMilli()
+		}
+		args = append(args, id, r.Status, next, millis(r.SentAt), r.LastError)
+	}
+	n, err := c.w.Exec(ctx, `UPDATE deliveries SET status = v.column2,
+			next_at = CASE WHEN v.column2 = 'queued' THEN v.column3 ELSE deliveries.next_at END,
+			sent_at = CASE WHEN v.column2 = 'queued' THEN deliveries.sent_at ELSE v.column4 END,
+			sealed = CASE WHEN v.column2 = 'queued' THEN deliveries.sealed ELSE NULL END,
+			last_error = v.column5, lease = NULL, lease_until = NULL
+		FROM (VALUES `+values.String()+`) AS v
+		WHERE deliveries.id = v.column1 AND deliveries.lease = $1`, args...)
+	if err != nil {
+		return 0, c.errorf("finish deliveries", err)
+	}
+	return int(n), nil
+}
+
+func (c *Core) finish(ctx context.Context, q Querier, id, lease string, r store.DeliveryResult) (int64, error) {
 	var n int64
 	var err error
 	if r.Status == store.DeliveryQueued {
-		n, err = c.w.Exec(ctx, `UPDATE deliveries SET status = 'queued', next_at = $3, last_error = $4, lease = NULL, lease_until = NULL
+		n, err = q.Exec(ctx, `UPDATE deliveries SET status = 'queued', next_at = $3, last_error = $4, lease = NULL, lease_until = NULL
 			WHERE id = $1 AND lease = $2`, id, lease, r.NextAt.UnixMilli(), r.LastError)
 	} else {
-		n, err = c.w.Exec(ctx, `UPDATE deliveries SET status = $3, sent_at = $4, last_error = $5, sealed = NULL, lease = NULL, lease_until = NULL
+		n, err = q.Exec(ctx, `UPDATE deliveries SET status = $3, sent_at = $4, last_error = $5, sealed = NULL, lease = NULL, lease_until = NULL
 			WHERE id = $1 AND lease = $2`, id, lease, r.Status, millis(r.SentAt), r.LastError)
 	}
 	if err != nil {
-		return false, c.errorf("finish delivery", err)
+		return 0, c.errorf("finish delivery", err)
 	}
-	return n == 1, nil
+	return n, nil
 }
 
 // DeliveryByID returns the delivery with this id.
