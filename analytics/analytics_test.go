@@ -225,7 +225,7 @@ func TestSweepKeepsEachGranularityForItsRetention(t *testing.T) {
 		}
 		sw := &store.Sweeper{Store: st, Batch: 1, AnalyticsRetention: map[string]time.Duration{store.Minute: time.Hour, store.Hour: 2 * time.Hour}}
 		for _, c := range []struct {
-			at                  time.Duration
+			at                time.Duration
 			minute, hour, day int64
 		}{
 			{59 * time.Minute, 1, 1, 1},
