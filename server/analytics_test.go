@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,5 +188,62 @@ func TestAnalyticsOff(t *testing.T) {
 	want(t, s.do(t, "GET", "/v1/analytics/verifications", nil), http.StatusNotFound, "not_found")
 	if g := s.do(t, "GET", "/v1/keys/"+k.str("id"), nil); g.get("last_used_at") != nil {
 		t.Errorf("last_used_at %v with analytics off", g.get("last_used_at"))
+	}
+}
+
+// deliveriesCounted checks the delivery counts of in by channel and by
+// outcome. A delivery's status is stored before its outcome is counted, so
+// it flushes until they appear (a bound, not a measurement).
+func deliveriesCounted(t *testing.T, in *instance, byChannel, byOutcome map[string]float64) {
+	t.Helper()
+	rng := "from=" + url.QueryEscape(in.clock.Now().Add(-time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(in.clock.Now().Add(time.Hour).Format(time.RFC3339))
+	var ch, out map[string]float64
+	for range 500 {
+		in.flush(t)
+		ch = totals(t, in.do(t, "GET", "/v1/analytics/deliveries?group_by=channel&"+rng, nil))
+		out = totals(t, in.do(t, "GET", "/v1/analytics/deliveries?"+rng, nil))
+		if equalCounts(ch, byChannel) && equalCounts(out, byOutcome) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("deliveries by channel %v, want %v; by outcome %v, want %v", ch, byChannel, out, byOutcome)
+}
+
+// TestMetricsHoldNoKeyIDs verifies keys of several owners, with tags, and
+// scrapes /metrics: no label value names a key id, an owner or a tag, as
+// the analytics do.
+func TestMetricsHoldNoKeyIDs(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	var secretsOf []string
+	for i := range 3 {
+		k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_m_", "owner": fmt.Sprintf("owner-%d", i)})
+		want(t, k, http.StatusCreated)
+		secretsOf = append(secretsOf, k.str("id"), k.str("key"), fmt.Sprintf("owner-%d", i), fmt.Sprintf("tenant=t%d", i))
+		for range 2 {
+			want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key"), "tags": []string{fmt.Sprintf("tenant=t%d", i)}}), http.StatusOK)
+		}
+		want(t, s.do(t, "GET", "/v1/keys/"+k.str("id"), nil), http.StatusOK)
+	}
+	s.flush(t)
+	r := s.do(t, "GET", "/metrics", nil)
+	if r.status != http.StatusOK || !strings.Contains(string(r.raw), `secrets_verify_outcomes_total{operation="keys.verify",status="VALID"} 6`) {
+		t.Fatalf("metrics: %d, no count of the 6 verifications:\n%s", r.status, r.raw)
+	}
+	labels := regexp.MustCompile(`[a-z_]+="([^"]*)"`)
+	n := 0
+	for _, m := range labels.FindAllStringSubmatch(string(r.raw), -1) {
+		n++
+		for _, v := range secretsOf {
+			if strings.Contains(m[1], v) {
+				t.Errorf("a metric label holds %q: %s", v, m[0])
+			}
+		}
+		if strings.HasPrefix(m[1], "key_") || strings.HasPrefix(m[1], "sk_m_") {
+			t.Errorf("a metric label looks like a key id or key: %s", m[0])
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d labels in the metrics", n)
 	}
 }
