@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,9 +17,8 @@ import (
 // the order of countsPK.
 const countsPK = "granularity, kind, bucket, namespace, key_id, owner, category, outcome, tag"
 
-// countsPerStatement bounds the rows of one upsert: 10 parameters a row
-// stays far below both databases' limits on parameters.
-const countsPerStatement = 500
+// countsPerStatement bounds the rows of one upsert.
+const countsPerStatement = 1000
 
 // groupColumn is the column of each CountFilter.GroupBy: only these names
 // ever reach the SQL.
@@ -52,27 +52,17 @@ func (c *Core) AddCounts(ctx context.Context, counts []store.Count, used map[str
 		}
 		err := c.b.Tx(ctx, func(q Querier) error {
 			for chunk := range slices.Chunk(counts, countsPerStatement) {
-				var sb strings.Builder
-				sb.WriteString(`INSERT INTO analytics_counts (` + countsPK + `, n) VALUES `)
-				args := make([]any, 0, 10*len(chunk))
+				rows := make([]countRow, len(chunk))
 				for i, ct := range chunk {
-					if i > 0 {
-						sb.WriteByte(',')
-					}
-					sb.WriteByte('(')
-					for j := range 10 {
-						if j > 0 {
-							sb.WriteByte(',')
-						}
-						sb.WriteByte('$')
-						sb.WriteString(strconv.Itoa(len(args) + j + 1))
-					}
-					sb.WriteByte(')')
-					args = append(args, ct.Granularity, ct.Kind, ct.Bucket.UnixMilli(), ct.Namespace, ct.KeyID, ct.Owner,
-						ct.Category, ct.Outcome, ct.Tag, ct.N)
+					rows[i] = countRow{ct.Granularity, ct.Kind, ct.Bucket.UnixMilli(), ct.Namespace, ct.KeyID, ct.Owner,
+						ct.Category, ct.Outcome, ct.Tag, ct.N}
 				}
-				sb.WriteString(` ON CONFLICT (` + countsPK + `) DO UPDATE SET n = analytics_counts.n + excluded.n`)
-				if _, err := q.Exec(ctx, sb.String(), args...); err != nil {
+				doc, err := json.Marshal(rows)
+				if err != nil {
+					return err
+				}
+				if _, err := q.Exec(ctx, `INSERT INTO analytics_counts (`+countsPK+`, n) `+c.jsonRows(countRowCols)+
+					` ON CONFLICT (`+countsPK+`) DO UPDATE SET n = analytics_counts.n + excluded.n`, string(doc)); err != nil {
 					return err
 				}
 			}
@@ -91,24 +81,59 @@ func (c *Core) AddCounts(ctx context.Context, counts []store.Count, used map[str
 	}
 	slices.Sort(ids)
 	for chunk := range slices.Chunk(ids, countsPerStatement) {
-		// One statement per batch of keys; a union of SELECTs is the table
-		// of new times that both databases accept.
-		var sb strings.Builder
-		args := make([]any, 0, 2*len(chunk))
+		rows := make([]usedRow, len(chunk))
 		for i, id := range chunk {
-			if i > 0 {
-				sb.WriteString(" UNION ALL ")
-			}
-			fmt.Fprintf(&sb, "SELECT CAST($%d AS TEXT) AS id, CAST($%d AS BIGINT) AS t", 2*i+1, 2*i+2)
-			args = append(args, id, used[id].UnixMilli())
+			rows[i] = usedRow{id, used[id].UnixMilli()}
 		}
-		stmt := `UPDATE api_keys SET last_used_at = v.t FROM (` + sb.String() + `) AS v
+		doc, err := json.Marshal(rows)
+		if err != nil {
+			return c.errorf("record last use of keys", err)
+		}
+		stmt := `UPDATE api_keys SET last_used_at = v.t FROM (` + c.jsonRows(usedRowCols) + `) AS v
 			WHERE api_keys.id = v.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.t)`
-		if _, err := c.w.Exec(ctx, stmt, args...); err != nil {
+		if _, err := c.w.Exec(ctx, stmt, string(doc)); err != nil {
 			return c.errorf("record last use of keys", err)
 		}
 	}
 	return nil
+}
+
+// countRow and usedRow are the rows AddCounts sends as one JSON parameter
+// ($1, an array of arrays): a statement of a few hundred rows of bound
+// parameters costs more to parse than to run, a JSON document little.
+type countRow [10]any
+
+type usedRow [2]any
+
+// countRowCols and usedRowCols name and type the members of the rows.
+var (
+	countRowCols = [][2]string{{"granularity", "TEXT"}, {"kind", "TEXT"}, {"bucket", "BIGINT"}, {"namespace", "TEXT"},
+		{"key_id", "TEXT"}, {"owner", "TEXT"}, {"category", "TEXT"}, {"outcome", "TEXT"}, {"tag", "TEXT"}, {"n", "BIGINT"}}
+	usedRowCols = [][2]string{{"id", "TEXT"}, {"t", "BIGINT"}}
+)
+
+// jsonRows is a SELECT of the rows of the JSON array of arrays $1, with
+// the columns cols: json_each in SQLite, jsonb_array_elements in
+// PostgreSQL. "WHERE true" lets SQLite parse an upsert of a SELECT.
+func (c *Core) jsonRows(cols [][2]string) string {
+	var sb strings.Builder
+	sb.WriteString("SELECT ")
+	for i, col := range cols {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		if c.d.Name == "postgres" {
+			fmt.Fprintf(&sb, "CAST(r.value->>%d AS %s) AS %s", i, col[1], col[0])
+		} else {
+			fmt.Fprintf(&sb, "CAST(json_extract(r.value, '$[%d]') AS %s) AS %s", i, col[1], col[0])
+		}
+	}
+	if c.d.Name == "postgres" {
+		sb.WriteString(" FROM jsonb_array_elements(CAST($1 AS JSONB)) AS r(value) WHERE true")
+	} else {
+		sb.WriteString(" FROM json_each($1) AS r WHERE true")
+	}
+	return sb.String()
 }
 
 // SumCounts sums the counters f selects by bucket and group.
