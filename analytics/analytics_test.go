@@ -242,3 +242,36 @@ func TestSweepKeepsEachGranularityForItsRetention(t *testing.T) {
 		}
 	})
 }
+
+func TestLastUseOnlyMovesForward(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, _ := open(t, b)
+		ctx := context.Background()
+		k := store.Key{ID: store.NewID("key", t0), Hash: make([]byte, 32), Prefix: "sk_", Start: "sk_…", Namespace: "default",
+			Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+		if err := st.InsertKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		a := newAgg(st)
+		for _, c := range []struct {
+			at, want time.Time
+		}{
+			{t0.Add(2 * time.Minute), t0.Add(2 * time.Minute)},
+			{t0.Add(time.Minute), t0.Add(2 * time.Minute)}, // an instance whose flush comes late
+			{t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
+		} {
+			a.RecordKey("default", k.ID, "", "VALID", nil, c.at)
+			a.RecordKey("default", "key_gone", "", "VALID", nil, c.at) // a key deleted since: skipped
+			if err := a.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.KeyByID(ctx, k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.LastUsedAt.Equal(c.want) {
+				t.Errorf("after a use at %v: last used %v, want %v", c.at, got.LastUsedAt, c.want)
+			}
+		}
+	})
+}

@@ -34,8 +34,9 @@ type DispatchOptions struct {
 	Backoff, MaxBackoff time.Duration
 	// OnError receives failures of the store (never a secret).
 	OnError func(error)
-	// OnFinish receives each attempt's outcome: the channel and the job's
-	// new status (queued for a retry).
+	// OnFinish receives each recorded attempt's outcome: the channel and
+	// the job's new status (queued for a retry); not an attempt whose lease
+	// ran out before it finished.
 	OnFinish func(channel, status string)
 }
 
@@ -152,10 +153,13 @@ func (p *Dispatcher) attempt(ctx context.Context, j store.Delivery, lease string
 	r := p.send(ctx, j)
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := p.ob.FinishDelivery(fctx, j.ID, lease, r); err != nil {
+	held, err := p.ob.FinishDelivery(fctx, j.ID, lease, r)
+	if err != nil {
 		return fmt.Errorf("deliver: finish %s: %w", j.ID, err)
 	}
-	if p.o.OnFinish != nil {
+	// An attempt whose lease ran out changed nothing: the job's next
+	// claim reports its outcome.
+	if held && p.o.OnFinish != nil {
 		p.o.OnFinish(j.Channel, r.Status)
 	}
 	return nil
