@@ -53,6 +53,11 @@ func (s *Server) FlushAnalytics(ctx context.Context) error {
 	return s.analytics.Flush(ctx)
 }
 
+// Analytics returns the service's aggregator, for a Go program (or the
+// dashboard) that queries the counts in-process; nil when the service
+// counts nothing.
+func (s *Server) Analytics() *analytics.Aggregator { return s.analytics }
+
 // recordKey counts a key verification; the namespace of a key not found is
 // the one asked for.
 func (s *Server) recordKey(namespace string, res keys.Result, tags []string) {
