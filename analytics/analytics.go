@@ -44,6 +44,11 @@ const (
 	MaxBuckets = 2880
 	// DefaultFlushInterval is how often Run flushes.
 	DefaultFlushInterval = time.Second
+	// MaxPending is the most counters an Aggregator holds between flushes
+	// (about 200 MB at most): while the database is down for long, the
+	// events that would need a new counter beyond it are dropped, and
+	// counted in Dropped, rather than let memory grow without bound.
+	MaxPending = 1 << 20
 )
 
 // Outcomes of deliveries, as RecordDelivery counts them.
@@ -116,6 +121,7 @@ type Aggregator struct {
 	mu       sync.Mutex
 	counts   map[counter]int64
 	lastUsed map[string]time.Time
+	dropped  int64 // events not counted for want of room (MaxPending)
 
 	flushMu sync.Mutex // one flush at a time, so retries keep their order
 }
@@ -145,13 +151,13 @@ func (a *Aggregator) RecordKey(namespace, keyID, owner, outcome string, tags []s
 	}
 	c := counter{kind: store.KindVerifications, minute: minuteOf(at), namespace: namespace, keyID: keyID, owner: owner, outcome: outcome}
 	a.mu.Lock()
-	a.counts[c]++
+	a.add(c)
 	for i, t := range tags {
 		if slices.Contains(tags[:i], t) {
 			continue
 		}
 		c.tag = t
-		a.counts[c]++
+		a.add(c)
 	}
 	if keyID != "" {
 		if prev, ok := a.lastUsed[keyID]; !ok || at.After(prev) {
@@ -183,8 +189,25 @@ func (a *Aggregator) record(kind, category, outcome string, at time.Time) {
 	}
 	c := counter{kind: kind, minute: minuteOf(at), category: category, outcome: outcome}
 	a.mu.Lock()
-	a.counts[c]++
+	a.add(c)
 	a.mu.Unlock()
+}
+
+// add counts one event of c; a.mu is held.
+func (a *Aggregator) add(c counter) {
+	if n, ok := a.counts[c]; ok || len(a.counts) < MaxPending {
+		a.counts[c] = n + 1
+		return
+	}
+	a.dropped++
+}
+
+// Dropped returns how many events were not counted because MaxPending
+// counters were waiting for a flush.
+func (a *Aggregator) Dropped() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dropped
 }
 
 // Pending returns how many counters wait for the next flush.

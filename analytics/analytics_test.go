@@ -275,3 +275,41 @@ func TestLastUseOnlyMovesForward(t *testing.T) {
 		}
 	})
 }
+
+// failing fails its first AddCounts, as a database that is down would.
+type failing struct {
+	store.Analytics
+	failed bool
+}
+
+func (f *failing) AddCounts(ctx context.Context, counts []store.Count, used map[string]time.Time) error {
+	if !f.failed {
+		f.failed = true
+		return errors.New("the database is down")
+	}
+	return f.Analytics.AddCounts(ctx, counts, used)
+}
+
+func TestAFailedFlushKeepsItsCountsForTheNext(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, _ := open(t, b)
+		a := analytics.New(&failing{Analytics: st.(store.Analytics)}, analytics.Options{Clock: fixedClock{t0}})
+		ctx := context.Background()
+		a.RecordToken("reset", "VALID", t0)
+		if err := a.Flush(ctx); err == nil {
+			t.Fatal("a flush to a failing store succeeded")
+		}
+		a.RecordToken("reset", "VALID", t0)
+		a.RecordToken("reset", "USED", t0)
+		if err := a.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := a.Query(ctx, analytics.Query{Kind: analytics.KindTokens, From: t0, To: t0.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bs) != 1 || fmt.Sprint(bs[0].Counts) != "map[USED:1 VALID:2]" || a.Dropped() != 0 {
+			t.Errorf("after a failed and a good flush: %+v (dropped %d), want VALID 2, USED 1", bs, a.Dropped())
+		}
+	})
+}
