@@ -26,7 +26,8 @@
 # shared cores comes and goes between runs. Everything listens on
 # 127.0.0.1 only. The server runs with --quiet-requests (no log line per
 # request); one more verify run keeps the request log on (to /dev/null) to
-# show what it costs.
+# show what it costs, and one more with --analytics=false shows what the
+# usage analytics cost (docs/ANALYTICS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -209,6 +210,14 @@ bench_backend() { # NAME DSN
 	pids+=($spid)
 	waitfor $SPORT /healthz
 	compare "plain-key verify, request log on" verify.lua
+	kill $spid; wait $spid 2>/dev/null || true
+
+	# Every run above counts its verifications (analytics are on by
+	# default); this one does not, to show what counting costs.
+	(cd "$tmp" && SECRETS_ADMIN_KEY=$BENCH_ADMIN exec "$tmp/secrets" "${args[@]}" --quiet-requests --analytics=false 2>/dev/null) & spid=$!
+	pids+=($spid)
+	waitfor $SPORT /healthz
+	compare "plain-key verify, analytics off" verify.lua
 	kill $spid; wait $spid 2>/dev/null || true
 	echo
 	echo "Outcomes counted by the server: redeem $valid VALID, $used USED (a USED means a round outlasted its $((TOKENS / ROUNDS)) fresh tokens); code checks $invalid INVALID, $maxed MAX_ATTEMPTS."

@@ -43,8 +43,10 @@ type DispatchOptions struct {
 	Backoff, MaxBackoff time.Duration
 	// OnError receives failures of the store (never a secret).
 	OnError func(error)
-	// OnFinish receives each attempt's outcome: the channel and the job's
-	// new status (queued for a retry).
+	// OnFinish receives each recorded attempt's outcome: the channel and
+	// the job's new status (queued for a retry); not an attempt whose lease
+	// ran out before it finished. It also receives the jobs that the
+	// dispatcher ends unsent (expired or failed).
 	OnFinish func(channel, status string)
 }
 
@@ -193,11 +195,17 @@ func (p *Dispatcher) end(ctx context.Context, now time.Time) error {
 	if !due {
 		return nil
 	}
-	if err := p.ob.EndDeliveries(ctx, now); err != nil {
+	ended, err := p.ob.EndDeliveries(ctx, now)
+	if err != nil {
 		p.mu.Lock()
 		p.ended = time.Time{}
 		p.mu.Unlock()
 		return fmt.Errorf("deliver: end: %w", err)
+	}
+	if p.o.OnFinish != nil {
+		for _, e := range ended {
+			p.o.OnFinish(e.Channel, e.Status)
+		}
 	}
 	return nil
 }
@@ -231,15 +239,23 @@ func (p *Dispatcher) record(ctx context.Context, lease string, results <-chan ou
 			rs[o.id] = o.r
 		}
 		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := p.ob.FinishDeliveries(fctx, lease, rs)
+		done, err := p.ob.FinishDeliveries(fctx, lease, rs)
 		cancel()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("deliver: finish %d jobs: %w", len(batch), err))
 			continue
 		}
+		// An attempt whose lease ran out changed nothing: the job's next
+		// claim reports its outcome.
 		if p.o.OnFinish != nil {
+			held := make(map[string]bool, len(done))
+			for _, id := range done {
+				held[id] = true
+			}
 			for _, o := range batch {
-				p.o.OnFinish(o.channel, o.r.Status)
+				if held[o.id] {
+					p.o.OnFinish(o.channel, o.r.Status)
+				}
 			}
 		}
 	}

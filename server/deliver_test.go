@@ -282,6 +282,10 @@ func TestDeliveryByEmailTheWholeLoop(t *testing.T) {
 		t.Run("an unknown delivery is a 404", func(t *testing.T) {
 			want(t, in.do(t, "GET", "/v1/deliveries/dlv_nope", nil), http.StatusNotFound, "not_found")
 		})
+
+		t.Run("the deliveries are in the analytics by channel and outcome", func(t *testing.T) {
+			deliveriesCounted(t, in, map[string]float64{"email": 2}, map[string]float64{"sent": 2})
+		})
 	})
 }
 

@@ -77,6 +77,10 @@ func TestOpenAPIFieldsMatchTheTypes(t *testing.T) {
 		{"post", "/v1/tokens/redeem", checkTokenRequest{}, "200", checkTokenResponse{}},
 		{"post", "/v1/codes", issueCodeRequest{}, "201", issueCodeResponse{}},
 		{"post", "/v1/codes/verify", verifyCodeRequest{}, "200", verifyCodeResponse{}},
+		{"get", "/v1/analytics/verifications", nil, "200", analyticsResponse{}},
+		{"get", "/v1/analytics/codes", nil, "200", analyticsResponse{}},
+		{"get", "/v1/analytics/tokens", nil, "200", analyticsResponse{}},
+		{"get", "/v1/analytics/deliveries", nil, "200", analyticsResponse{}},
 	} {
 		t.Run(tc.method+" "+tc.path+" documents the fields and status of its handler", func(t *testing.T) {
 			op, ok := doc["paths"].(map[string]any)[tc.path].(map[string]any)[tc.method].(map[string]any)

@@ -64,7 +64,8 @@ type Outbox interface {
 	// replaced or approved, or their token used or revoked; failed: a lease
 	// ran out on their last attempt), wiping their Sealed. A job under a
 	// live lease is left to its holder.
-	EndDeliveries(ctx context.Context, now time.Time) error
+	// It returns the channel and new status of each job it ended.
+	EndDeliveries(ctx context.Context, now time.Time) ([]EndedDelivery, error)
 	// ClaimDeliveries claims, in one atomic step, at most limit due jobs
 	// that can still be sent (queued and due at now, or sending under a
 	// lease that ended; with attempts left, before their secret's expiry,
@@ -78,12 +79,16 @@ type Outbox interface {
 	// reports whether it did; a claim that lost its lease changes nothing.
 	FinishDelivery(ctx context.Context, id, lease string, r DeliveryResult) (bool, error)
 	// FinishDeliveries records, in one transaction, the result of each
-	// delivery of rs (by id) that lease still holds, and returns how many
-	// it recorded.
-	FinishDeliveries(ctx context.Context, lease string, rs map[string]DeliveryResult) (int, error)
+	// delivery of rs (by id) that lease still holds, and returns the ids
+	// of those it recorded, in no particular order.
+	FinishDeliveries(ctx context.Context, lease string, rs map[string]DeliveryResult) ([]string, error)
 	// DeliveryByID returns the delivery, or ErrNotFound.
 	DeliveryByID(ctx context.Context, id string) (Delivery, error)
 }
+
+// EndedDelivery is a job that EndDeliveries ended: its channel and its new
+// status (DeliveryExpired or DeliveryFailed).
+type EndedDelivery struct{ Channel, Status string }
 
 // Enqueue makes the delivery job of a secret being issued: the managers
 // call it with the new secret's id, plaintext and times, and store the job

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -86,7 +88,9 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_old")); d.Status != store.DeliveryQueued || d.Sealed == nil {
 			t.Fatalf("the expired job before EndDeliveries: %q with %d sealed bytes", d.Status, len(d.Sealed))
 		}
-		noErr(t, ob.EndDeliveries(ctx, now))
+		if ended := must[[]store.EndedDelivery](t)(ob.EndDeliveries(ctx, now)); len(ended) != 1 || ended[0].Status != store.DeliveryExpired || ended[0].Channel == "" {
+			t.Fatalf("EndDeliveries reported %+v, want the one expired job", ended)
+		}
 		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_old")); d.Status != store.DeliveryExpired || d.Sealed != nil {
 			t.Fatalf("the expired job: %q with %d sealed bytes", d.Status, len(d.Sealed))
 		}
@@ -123,7 +127,9 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 		if got = must[[]store.Delivery](t)(ob.ClaimDeliveries(ctx, "L4", later, later.Add(time.Minute), 10)); len(got) != 0 {
 			t.Fatalf("a job past its attempts was claimed: %+v", got)
 		}
-		noErr(t, ob.EndDeliveries(ctx, later))
+		if ended := must[[]store.EndedDelivery](t)(ob.EndDeliveries(ctx, later)); len(ended) != 1 || ended[0].Status != store.DeliveryFailed {
+			t.Fatalf("EndDeliveries reported %+v, want the one failed job", ended)
+		}
 		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_c")); d.Status != store.DeliveryFailed || d.Sealed != nil {
 			t.Fatalf("the job whose claimants died: %q with %d sealed bytes", d.Status, len(d.Sealed))
 		}
@@ -144,14 +150,14 @@ func testOutbox(t *testing.T, fresh func(*testing.T) store.Store) {
 		if got := must[[]store.Delivery](t)(ob.ClaimDeliveries(ctx, "L2", now, now.Add(time.Minute), 2)); len(got) != 1 || got[0].ID != "dlv_c" {
 			t.Fatalf("the second claim: %+v", got)
 		}
-		n := must[int](t)(ob.FinishDeliveries(ctx, "L1", map[string]store.DeliveryResult{
+		done := must[[]string](t)(ob.FinishDeliveries(ctx, "L1", map[string]store.DeliveryResult{
 			"dlv_a": {Status: store.DeliverySent, SentAt: now},
 			"dlv_b": {Status: store.DeliveryQueued, NextAt: now.Add(time.Hour), LastError: "503"},
 			"dlv_c": {Status: store.DeliverySent, SentAt: now}, // L2's
 			"dlv_x": {Status: store.DeliverySent, SentAt: now}, // no such job
 		}))
-		if n != 2 {
-			t.Fatalf("recorded %d, want 2", n)
+		if slices.Sort(done); !slices.Equal(done, []string{"dlv_a", "dlv_b"}) {
+			t.Fatalf("recorded %q, want dlv_a and dlv_b", done)
 		}
 		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, "dlv_a")); d.Status != store.DeliverySent || d.Sealed != nil || !d.SentAt.Equal(now) || d.Lease != "" {
 			t.Fatalf("the sent job: %+v", d)
@@ -197,10 +203,22 @@ func testOutboxStale(t *testing.T, fresh func(*testing.T) store.Store) {
 	if len(got) != 1 || got[0].ID != "dlv_c2" {
 		t.Fatalf("claimed %+v, want the newer code's job only", got)
 	}
-	noErr(t, ob.EndDeliveries(ctx, t0.Add(time.Second)))
+	noErr(t, endDeliveries(ctx, ob, t0.Add(time.Second)))
 	for _, id := range []string{"dlv_c1", "dlv_t1"} {
 		if d := must[store.Delivery](t)(ob.DeliveryByID(ctx, id)); d.Status != store.DeliveryExpired || d.Sealed != nil || d.LastError == "" {
 			t.Errorf("%s: %q with %d sealed bytes, last error %q", id, d.Status, len(d.Sealed), d.LastError)
 		}
 	}
+}
+
+// endDeliveries runs EndDeliveries and checks that what it reports ended
+// is in the state it reports.
+func endDeliveries(ctx context.Context, ob store.Outbox, now time.Time) error {
+	ended, err := ob.EndDeliveries(ctx, now)
+	for _, e := range ended {
+		if e.Channel == "" || (e.Status != store.DeliveryExpired && e.Status != store.DeliveryFailed) {
+			return fmt.Errorf("EndDeliveries reported %+v", e)
+		}
+	}
+	return err
 }

@@ -55,29 +55,50 @@ func (c *Core) insertDelivery(ctx context.Context, q Querier, d *store.Delivery)
 
 // EndDeliveries ends, in one transaction, the jobs that can no longer be
 // sent.
-func (c *Core) EndDeliveries(ctx context.Context, now time.Time) error {
+func (c *Core) EndDeliveries(ctx context.Context, now time.Time) ([]store.EndedDelivery, error) {
 	ms := now.UnixMilli()
-	return c.b.Tx(ctx, func(q Querier) error {
+	var ended []store.EndedDelivery
+	err := c.b.Tx(ctx, func(q Querier) error {
+		ended = ended[:0] // a retried transaction starts again
+		end := func(op, status, stmt string) error {
+			rows, err := q.Query(ctx, stmt+` RETURNING channel`, ms)
+			if err != nil {
+				return c.errorf(op, err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var ch string
+				if err := rows.Scan(&ch); err != nil {
+					return c.errorf(op, err)
+				}
+				ended = append(ended, store.EndedDelivery{Channel: ch, Status: status})
+			}
+			if err := rows.Err(); err != nil {
+				return c.errorf(op, err)
+			}
+			return nil
+		}
 		// A job under a live lease is left to its holder, which finds the
 		// expiry itself.
-		if _, err := q.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL
-			WHERE status IN ('queued', 'sending') AND expires_at <= $1 AND (status = 'queued' OR lease_until <= $1)`, ms); err != nil {
-			return c.errorf("expire deliveries", err)
+		if err := end("expire deliveries", store.DeliveryExpired, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL
+			WHERE status IN ('queued', 'sending') AND expires_at <= $1 AND (status = 'queued' OR lease_until <= $1)`); err != nil {
+			return err
 		}
 		// A code replaced by a newer one or already approved, a token used
 		// or revoked: sending it would only mislead.
-		if _, err := q.Exec(ctx, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL,
+		if err := end("expire deliveries", store.DeliveryExpired, `UPDATE deliveries SET status = 'expired', sealed = NULL, lease = NULL, lease_until = NULL,
 				last_error = 'the secret was replaced, used or revoked before it was sent'
-			WHERE status IN ('queued', 'sending') AND (status = 'queued' OR lease_until <= $1) AND `+staleSecret, ms); err != nil {
-			return c.errorf("expire deliveries", err)
+			WHERE status IN ('queued', 'sending') AND (status = 'queued' OR lease_until <= $1) AND `+staleSecret); err != nil {
+			return err
 		}
-		if _, err := q.Exec(ctx, `UPDATE deliveries SET status = 'failed', sealed = NULL, lease = NULL, lease_until = NULL,
+		return end("fail deliveries", store.DeliveryFailed, `UPDATE deliveries SET status = 'failed', sealed = NULL, lease = NULL, lease_until = NULL,
 				last_error = 'the dispatcher stopped during the last attempt'
-			WHERE status = 'sending' AND lease_until <= $1 AND attempts >= max_attempts`, ms); err != nil {
-			return c.errorf("fail deliveries", err)
-		}
-		return nil
+			WHERE status = 'sending' AND lease_until <= $1 AND attempts >= max_attempts`)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return ended, nil
 }
 
 // staleSecret holds for a delivery whose code was replaced or approved, or
@@ -127,9 +148,9 @@ func (c *Core) FinishDelivery(ctx context.Context, id, lease string, r store.Del
 }
 
 // FinishDeliveries records how claimed jobs ended, in one statement.
-func (c *Core) FinishDeliveries(ctx context.Context, lease string, rs map[string]store.DeliveryResult) (int, error) {
+func (c *Core) FinishDeliveries(ctx context.Context, lease string, rs map[string]store.DeliveryResult) ([]string, error) {
 	if len(rs) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	ids := make([]string, 0, len(rs))
 	for id := range rs {
@@ -153,17 +174,30 @@ func (c *Core) FinishDeliveries(ctx context.Context, lease string, rs map[string
 		}
 		args = append(args, id, r.Status, next, millis(r.SentAt), r.LastError)
 	}
-	n, err := c.w.Exec(ctx, `UPDATE deliveries SET status = v.column2,
+	rows, err := c.w.Query(ctx, `UPDATE deliveries SET status = v.column2,
 			next_at = CASE WHEN v.column2 = 'queued' THEN v.column3 ELSE deliveries.next_at END,
 			sent_at = CASE WHEN v.column2 = 'queued' THEN deliveries.sent_at ELSE v.column4 END,
 			sealed = CASE WHEN v.column2 = 'queued' THEN deliveries.sealed ELSE NULL END,
 			last_error = v.column5, lease = NULL, lease_until = NULL
 		FROM (VALUES `+values.String()+`) AS v
-		WHERE deliveries.id = v.column1 AND deliveries.lease = $1`, args...)
+		WHERE deliveries.id = v.column1 AND deliveries.lease = $1
+		RETURNING deliveries.id`, args...)
 	if err != nil {
-		return 0, c.errorf("finish deliveries", err)
+		return nil, c.errorf("finish deliveries", err)
 	}
-	return int(n), nil
+	defer rows.Close()
+	var done []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, c.errorf("finish deliveries", err)
+		}
+		done = append(done, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.errorf("finish deliveries", err)
+	}
+	return done, nil
 }
 
 func (c *Core) finish(ctx context.Context, q Querier, id, lease string, r store.DeliveryResult) (int64, error) {
