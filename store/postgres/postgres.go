@@ -41,8 +41,9 @@ import (
 )
 
 var (
-	_ store.Store  = (*Postgres)(nil)
-	_ store.Outbox = (*Postgres)(nil)
+	_ store.Store     = (*Postgres)(nil)
+	_ store.Outbox    = (*Postgres)(nil)
+	_ store.Dashboard = (*Postgres)(nil)
 )
 
 // DefaultSchema is the schema of the tables unless a search_path names

@@ -37,8 +37,9 @@ import (
 )
 
 var (
-	_ store.Store  = (*SQLite)(nil)
-	_ store.Outbox = (*SQLite)(nil)
+	_ store.Store     = (*SQLite)(nil)
+	_ store.Outbox    = (*SQLite)(nil)
+	_ store.Dashboard = (*SQLite)(nil)
 )
 
 // BusyTimeout is how long a statement waits for another process's write lock.
