@@ -1,0 +1,465 @@
+package dashboard_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unguessable/secrets/internal/backendtest"
+	"github.com/unguessable/secrets/server"
+	"github.com/unguessable/secrets/store"
+	"github.com/unguessable/secrets/store/sqlite"
+)
+
+const rootKey = "secrets_admin_dashboard_test_0123456789abcdefghijklmnop"
+
+// clock is a test's time, moved by the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// env is a service with its dashboard on a SQLite file.
+type env struct {
+	t     *testing.T
+	url   string
+	st    store.Store
+	path  string
+	clock *clock
+	ts    *httptest.Server
+}
+
+func newEnv(t *testing.T, tls bool) *env {
+	t.Helper()
+	path := backendtest.SQLite().NewDB(t).DSN
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: sha256.Sum256([]byte(rootKey)), Pepper: bytes.Repeat([]byte("p"), 32),
+		Clock: c, NoAuthThrottle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts *httptest.Server
+	if tls {
+		ts = httptest.NewTLSServer(srv.Handler())
+	} else {
+		ts = httptest.NewServer(srv.Handler())
+	}
+	t.Cleanup(ts.Close)
+	return &env{t: t, url: ts.URL, st: st, path: path, clock: c, ts: ts}
+}
+
+// browser is a client with its own cookies that does not follow
+// redirects, so that tests see them.
+type browser struct {
+	e   *env
+	c   *http.Client
+	jar *cookiejar.Jar
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	c := e.ts.Client()
+	c = &http.Client{Transport: c.Transport, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &browser{e: e, c: c, jar: jar}
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.e.t.Helper()
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return page{res.StatusCode, res.Header, string(body)}
+}
+
+func (b *browser) get(path string) page {
+	req, _ := http.NewRequest("GET", b.e.url+path, nil)
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values, header ...string) page {
+	req, _ := http.NewRequest("POST", b.e.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return b.do(req)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, p page) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page (status %d)", p.status)
+	}
+	return m[1]
+}
+
+func (b *browser) signIn(key string) page {
+	p := b.get("/sign-in")
+	return b.post("/sign-in", url.Values{"csrf": {csrfOf(b.e.t, p)}, "key": {key}})
+}
+
+func (b *browser) mustSignIn(key string) {
+	b.e.t.Helper()
+	if p := b.signIn(key); p.status != http.StatusSeeOther || p.header.Get("Location") != "/" {
+		b.e.t.Fatalf("sign-in: %d to %q: %s", p.status, p.header.Get("Location"), p.body)
+	}
+}
+
+func (b *browser) session() *http.Cookie {
+	u, _ := url.Parse(b.e.url)
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == "secrets_session" {
+			return c
+		}
+	}
+	return nil
+}
+
+// api calls the JSON API with the root key.
+func (e *env) api(method, path string, body any) (int, map[string]any) {
+	e.t.Helper()
+	var in io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		in = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.url+path, in)
+	req.Header.Set("Authorization", "Bearer "+rootKey)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+func (e *env) accessKey(scopes ...string) (id, key string) {
+	e.t.Helper()
+	status, out := e.api("POST", "/v1/access-keys", map[string]any{"name": "test " + strings.Join(scopes, " "), "scopes": scopes, "namespaces": []string{"*"}})
+	if status != http.StatusCreated {
+		e.t.Fatalf("create access key: %d %v", status, out)
+	}
+	return out["id"].(string), out["key"].(string)
+}
+
+func TestSignIn(t *testing.T) {
+	t.Run("an access key is exchanged for an HttpOnly, SameSite=Strict session cookie, kept only as a hash", func(t *testing.T) {
+		e := newEnv(t, false)
+		b := e.browser()
+		p := b.signIn(rootKey)
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d", p.status)
+		}
+		var set string
+		for _, c := range p.header.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "secrets_session=") {
+				set = c
+			}
+		}
+		for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/"} {
+			if !strings.Contains(set, want) {
+				t.Errorf("session cookie %q lacks %s", set, want)
+			}
+		}
+		if strings.Contains(set, "Secure") {
+			t.Errorf("session cookie %q is Secure on plain HTTP, where the browser would drop it", set)
+		}
+		c := b.session()
+		sum := sha256.Sum256([]byte(c.Value))
+		if _, err := e.st.(store.Dashboard).SessionByHash(context.Background(), sum[:]); err != nil {
+			t.Fatalf("the session's hash is not stored: %v", err)
+		}
+		e.st.Close()
+		raw, err := os.ReadFile(e.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wal, err := os.ReadFile(e.path + "-wal"); err == nil {
+			raw = append(raw, wal...)
+		}
+		if bytes.Contains(raw, []byte(c.Value)) {
+			t.Fatal("the session id is in the database in plaintext")
+		}
+	})
+	t.Run("under TLS the session cookie is Secure", func(t *testing.T) {
+		e := newEnv(t, true)
+		p := e.browser().signIn(rootKey)
+		found := false
+		for _, c := range p.header.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "secrets_session=") {
+				found = true
+				if !strings.Contains(c, "Secure") {
+					t.Errorf("session cookie under TLS: %q", c)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("no session cookie: %d", p.status)
+		}
+	})
+	t.Run("a wrong key is refused, and after five a right one waits too", func(t *testing.T) {
+		e := newEnv(t, false)
+		b := e.browser()
+		for i := range 5 {
+			if p := b.signIn("sak_not_a_key"); p.status != http.StatusUnauthorized || !strings.Contains(p.body, "not valid") {
+				t.Fatalf("wrong key %d: %d", i, p.status)
+			}
+		}
+		p := b.signIn(rootKey)
+		if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
+			t.Fatalf("the sixth attempt: %d, Retry-After %q", p.status, p.header.Get("Retry-After"))
+		}
+		e.clock.add(time.Minute)
+		b.mustSignIn(rootKey)
+	})
+	t.Run("a sign-in form without its token is refused", func(t *testing.T) {
+		e := newEnv(t, false)
+		b := e.browser()
+		if p := b.post("/sign-in", url.Values{"key": {rootKey}}); p.status != http.StatusForbidden || b.session() != nil {
+			t.Fatalf("sign-in without a token: %d", p.status)
+		}
+	})
+}
+
+func TestPagesAreClosedWithoutASession(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	for _, path := range []string{"/", "/keys", "/keys/new", "/access-keys", "/audit", "/tokens", "/keys/key_x"} {
+		if p := b.get(path); p.status != http.StatusSeeOther || p.header.Get("Location") != "/sign-in" {
+			t.Errorf("GET %s: %d to %q", path, p.status, p.header.Get("Location"))
+		}
+	}
+	if p := b.post("/keys", url.Values{"prefix": {"sk_"}}); p.status != http.StatusUnauthorized {
+		t.Errorf("POST /keys: %d", p.status)
+	}
+	if p := b.get("/v1/keys"); p.status != http.StatusUnauthorized {
+		t.Errorf("the API is still at /v1: GET /v1/keys without a key is %d", p.status)
+	}
+}
+
+var inlineScript = regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]|<script(?:[^>]*[^>]*)>[^<]|\son[a-z]+=|style=`)
+
+func TestPagesHeaders(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.mustSignIn(rootKey)
+	_, k := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "headers"})
+	for _, path := range []string{"/", "/keys", "/keys/new", "/keys/" + k["id"].(string), "/keys/" + k["id"].(string) + "/revoke", "/access-keys", "/audit", "/tokens"} {
+		p := b.get(path)
+		if p.status != http.StatusOK {
+			t.Errorf("GET %s: %d", path, p.status)
+			continue
+		}
+		csp := p.header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("GET %s: Content-Security-Policy %q", path, csp)
+		}
+		if p.header.Get("Cache-Control") != "no-store" || p.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: Cache-Control %q, X-Content-Type-Options %q", path, p.header.Get("Cache-Control"), p.header.Get("X-Content-Type-Options"))
+		}
+		if m := inlineScript.FindString(p.body); m != "" {
+			t.Errorf("GET %s: inline script or style: %q", path, m)
+		}
+		for _, form := range regexp.MustCompile(`(?s)<form[^>]*method="post".*?</form>`).FindAllString(p.body, -1) {
+			if !strings.Contains(form, `name="csrf"`) {
+				t.Errorf("GET %s: a form without a CSRF token: %.80s", path, form)
+			}
+		}
+	}
+}
+
+func TestForms(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.mustSignIn(rootKey)
+	token := csrfOf(t, b.get("/keys/new"))
+	t.Run("a form without the session's token, or from another site, is refused", func(t *testing.T) {
+		for _, c := range []struct {
+			name   string
+			form   url.Values
+			header []string
+		}{
+			{"no token", url.Values{"prefix": {"sk_"}}, nil},
+			{"a wrong token", url.Values{"prefix": {"sk_"}, "csrf": {"x" + token}}, nil},
+			{"another origin", url.Values{"prefix": {"sk_"}, "csrf": {token}}, []string{"Origin", "https://evil.example"}},
+			{"a cross-site fetch", url.Values{"prefix": {"sk_"}, "csrf": {token}}, []string{"Sec-Fetch-Site", "cross-site"}},
+		} {
+			if p := b.post("/keys", c.form, c.header...); p.status != http.StatusForbidden {
+				t.Errorf("%s: %d", c.name, p.status)
+			}
+		}
+		if _, out := e.api("GET", "/v1/keys", nil); len(out["keys"].([]any)) != 0 {
+			t.Fatalf("a refused form created a key: %v", out)
+		}
+	})
+	t.Run("a key created through the form is shown once and verifies", func(t *testing.T) {
+		p := b.post("/keys", url.Values{"csrf": {token}, "prefix": {"sk_test_"}, "name": {"form key"}, "owner": {"alice"}, "remaining": {"5"}})
+		if p.status != http.StatusCreated || p.header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("create: %d, Cache-Control %q", p.status, p.header.Get("Cache-Control"))
+		}
+		m := regexp.MustCompile(`id="secret" readonly value="(sk_test_[^"]+)"`).FindStringSubmatch(p.body)
+		if m == nil || !strings.Contains(p.body, "will not be shown again") {
+			t.Fatalf("the created page shows no key and warning: %s", p.body)
+		}
+		status, v := e.api("POST", "/v1/keys/verify", map[string]any{"key": m[1]})
+		if status != 200 || v["valid"] != true || v["owner"] != "alice" {
+			t.Fatalf("verify the shown key: %d %v", status, v)
+		}
+		id := v["id"].(string)
+		kp := b.get("/keys/" + id)
+		if kp.status != 200 || strings.Contains(kp.body, m[1]) || !strings.Contains(kp.body, "form key") {
+			t.Fatalf("the key's page: %d, shows the plaintext: %v", kp.status, strings.Contains(kp.body, m[1]))
+		}
+		if list := b.get("/keys?q=alice"); !strings.Contains(list.body, id) {
+			t.Fatalf("the list searched by owner lacks the key")
+		}
+		if list := b.get("/keys?q=alice&status=revoked"); strings.Contains(list.body, id) {
+			t.Fatalf("the list of revoked keys has a live one")
+		}
+		// Revoke behind its confirmation page.
+		conf := b.get("/keys/" + id + "/revoke")
+		if conf.status != 200 || !strings.Contains(conf.body, "cannot be undone") {
+			t.Fatalf("confirmation: %d", conf.status)
+		}
+		if p := b.post("/keys/"+id+"/revoke", url.Values{"csrf": {csrfOf(t, conf)}}); p.status != http.StatusSeeOther {
+			t.Fatalf("revoke: %d %s", p.status, p.body)
+		}
+		if status, v := e.api("POST", "/v1/keys/verify", map[string]any{"key": m[1]}); status != 200 || v["status"] != "REVOKED" {
+			t.Fatalf("verify after revoking: %d %v", status, v)
+		}
+		if kp := b.get("/keys/" + id); !strings.Contains(kp.body, "keys.revoke") || !strings.Contains(kp.body, `id="key-status">revoked`) {
+			t.Fatalf("the key's page after revoking lacks the audit record or status")
+		}
+	})
+}
+
+func TestScopes(t *testing.T) {
+	e := newEnv(t, false)
+	_, verifyOnly := e.accessKey("keys:verify")
+	b := e.browser()
+	b.mustSignIn(verifyOnly)
+	home := b.get("/")
+	if home.status != 200 {
+		t.Fatalf("overview: %d", home.status)
+	}
+	for _, hidden := range []string{`href="/keys"`, `href="/keys/new"`, `href="/access-keys"`, `href="/audit"`, "Active keys"} {
+		if strings.Contains(home.body, hidden) {
+			t.Errorf("a verify-only key sees %s", hidden)
+		}
+	}
+	for _, path := range []string{"/keys", "/keys/new", "/access-keys", "/audit"} {
+		if p := b.get(path); p.status != http.StatusForbidden {
+			t.Errorf("GET %s: %d", path, p.status)
+		}
+	}
+	token := csrfOf(t, home)
+	for _, path := range []string{"/keys", "/access-keys", "/tokens/revoke", "/keys/key_x/revoke"} {
+		if p := b.post(path, url.Values{"csrf": {token}, "prefix": {"sk_"}, "name": {"x"}, "purpose": {"p"}, "subject": {"s"}}); p.status != http.StatusForbidden {
+			t.Errorf("POST %s: %d", path, p.status)
+		}
+	}
+	_, reader := e.accessKey("keys:read")
+	r := e.browser()
+	r.mustSignIn(reader)
+	if p := r.get("/keys"); p.status != 200 || strings.Contains(p.body, `id="create-key"`) {
+		t.Errorf("a read-only key: %d, sees the create button: %v", p.status, strings.Contains(p.body, `id="create-key"`))
+	}
+}
+
+func TestSessionsEnd(t *testing.T) {
+	closed := func(t *testing.T, b *browser, why string) {
+		t.Helper()
+		if p := b.get("/"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/sign-in" {
+			t.Fatalf("%s: GET / is %d", why, p.status)
+		}
+	}
+	t.Run("on sign-out, for the old cookie too", func(t *testing.T) {
+		e := newEnv(t, false)
+		b := e.browser()
+		b.mustSignIn(rootKey)
+		old := *b.session()
+		if p := b.post("/sign-out", url.Values{"csrf": {csrfOf(t, b.get("/"))}}); p.status != http.StatusSeeOther {
+			t.Fatalf("sign-out: %d", p.status)
+		}
+		closed(t, b, "after sign-out")
+		u, _ := url.Parse(e.url)
+		b.jar.SetCookies(u, []*http.Cookie{&old})
+		closed(t, b, "the old cookie replayed")
+	})
+	t.Run("after the idle timeout", func(t *testing.T) {
+		e := newEnv(t, false)
+		b := e.browser()
+		b.mustSignIn(rootKey)
+		e.clock.add(29 * time.Minute)
+		if p := b.get("/"); p.status != 200 {
+			t.Fatalf("after 29 idle minutes: %d", p.status)
+		}
+		e.clock.add(30 * time.Minute)
+		closed(t, b, "after 30 idle minutes")
+	})
+	t.Run("after the absolute timeout, however active", func(t *testing.T) {
+		e := newEnv(t, false)
+		b := e.browser()
+		b.mustSignIn(rootKey)
+		for range 12 * 4 {
+			e.clock.add(15 * time.Minute)
+			if b.get("/").status != 200 {
+				break
+			}
+		}
+		if !e.clock.Now().After(time.Now().Add(11 * time.Hour)) {
+			t.Fatalf("the session ended before 11 hours")
+		}
+		closed(t, b, "after 12 hours")
+	})
+	t.Run("when its access key is revoked through the API", func(t *testing.T) {
+		e := newEnv(t, false)
+		id, key := e.accessKey("keys:read")
+		b := e.browser()
+		b.mustSignIn(key)
+		if p := b.get("/keys"); p.status != 200 {
+			t.Fatalf("before: %d", p.status)
+		}
+		if status, _ := e.api("DELETE", "/v1/access-keys/"+id, nil); status != http.StatusOK && status != http.StatusNoContent {
+			t.Fatalf("revoke: %d", status)
+		}
+		closed(t, b, "after the revocation")
+	})
+}
