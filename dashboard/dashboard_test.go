@@ -83,13 +83,13 @@ func (e *env) browser() *browser {
 	return &browser{e: e, c: c, jar: jar}
 }
 
-type page struct {
+type answer struct {
 	status int
 	header http.Header
 	body   string
 }
 
-func (b *browser) do(req *http.Request) page {
+func (b *browser) do(req *http.Request) answer {
 	b.e.t.Helper()
 	res, err := b.c.Do(req)
 	if err != nil {
@@ -97,15 +97,15 @@ func (b *browser) do(req *http.Request) page {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	return page{res.StatusCode, res.Header, string(body)}
+	return answer{res.StatusCode, res.Header, string(body)}
 }
 
-func (b *browser) get(path string) page {
+func (b *browser) get(path string) answer {
 	req, _ := http.NewRequest("GET", b.e.url+path, nil)
 	return b.do(req)
 }
 
-func (b *browser) post(path string, form url.Values, header ...string) page {
+func (b *browser) post(path string, form url.Values, header ...string) answer {
 	req, _ := http.NewRequest("POST", b.e.url+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for i := 0; i+1 < len(header); i += 2 {
@@ -116,7 +116,7 @@ func (b *browser) post(path string, form url.Values, header ...string) page {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, p page) string {
+func csrfOf(t *testing.T, p answer) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(p.body)
 	if m == nil {
@@ -125,7 +125,7 @@ func csrfOf(t *testing.T, p page) string {
 	return m[1]
 }
 
-func (b *browser) signIn(key string) page {
+func (b *browser) signIn(key string) answer {
 	p := b.get("/sign-in")
 	return b.post("/sign-in", url.Values{"csrf": {csrfOf(b.e.t, p)}, "key": {key}})
 }
