@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -36,12 +37,14 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 // env is a service with its dashboard on a SQLite file.
 type env struct {
-	t     *testing.T
-	url   string
-	st    store.Store
-	path  string
-	clock *clock
-	ts    *httptest.Server
+	t      *testing.T
+	url    string
+	st     store.Store
+	path   string
+	clock  *clock
+	srv    *server.Server
+	ts     *httptest.Server // under TLS
+	client *http.Client
 }
 
 func newEnv(t *testing.T, tls bool) *env {
@@ -58,14 +61,30 @@ func newEnv(t *testing.T, tls bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ts *httptest.Server
+	e := &env{t: t, st: st, path: path, clock: c, srv: srv}
 	if tls {
-		ts = httptest.NewTLSServer(srv.Handler())
-	} else {
-		ts = httptest.NewServer(srv.Handler())
+		e.ts = httptest.NewTLSServer(srv.Handler())
+		t.Cleanup(e.ts.Close)
+		e.url, e.client = e.ts.URL, e.ts.Client()
+		return e
 	}
-	t.Cleanup(ts.Close)
-	return &env{t: t, url: ts.URL, st: st, path: path, clock: c, ts: ts}
+	// The real Serve, as secrets serve runs it: its background work (the
+	// analytics' flush every second) included.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	e.url, e.client = "http://"+ln.Addr().String(), &http.Client{}
+	return e
 }
 
 // browser is a client with its own cookies that does not follow
@@ -78,8 +97,7 @@ type browser struct {
 
 func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	c := e.ts.Client()
-	c = &http.Client{Transport: c.Transport, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Transport: e.client.Transport, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &browser{e: e, c: c, jar: jar}
 }
 
@@ -160,7 +178,7 @@ func (e *env) api(method, path string, body any) (int, map[string]any) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := e.ts.Client().Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
