@@ -46,11 +46,13 @@ const (
 	AccessManage = "access:manage"
 	// DeliveriesRead reads the status of deliveries (GET /v1/deliveries/{id}).
 	DeliveriesRead = "deliveries:read"
+	// AnalyticsRead reads the usage analytics (GET /v1/analytics/…).
+	AnalyticsRead = "analytics:read"
 )
 
 // AllScopes is every scope, as a root key holds them.
 var AllScopes = []string{KeysCreate, KeysRead, KeysUpdate, KeysRevoke, KeysVerify, TokensIssue, TokensVerify,
-	TokensRevoke, CodesIssue, CodesVerify, AuditRead, MetricsRead, AccessManage, DeliveriesRead}
+	TokensRevoke, CodesIssue, CodesVerify, AuditRead, MetricsRead, AccessManage, DeliveriesRead, AnalyticsRead}
 
 // AllNamespaces, as a key's only namespace, lets it touch API keys of every
 // namespace.

@@ -150,6 +150,9 @@ type Info struct {
 	RevokedAt time.Time // zero unless revoked
 	Remaining *int64    // nil: unlimited
 	RateLimit *store.RateLimit
+	// LastUsedAt is when the key was last verified, as the service's
+	// analytics last wrote it (up to a second late); zero: never.
+	LastUsedAt time.Time
 }
 
 // Created is a new key. Key is the plaintext, stored nowhere: hand it over
@@ -380,7 +383,8 @@ func (m *Manager) result(k store.Key, s Status, now time.Time) Result {
 func info(k store.Key) Info {
 	return Info{ID: k.ID, Prefix: k.Prefix, Start: k.Start, Namespace: k.Namespace, Owner: k.Owner, Name: k.Name,
 		Meta: json.RawMessage(k.Meta), Enabled: k.Enabled, CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
-		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Remaining: k.Remaining, RateLimit: k.RateLimit}
+		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Remaining: k.Remaining, RateLimit: k.RateLimit,
+		LastUsedAt: k.LastUsedAt}
 }
 
 func (m *Manager) wrap(op string, err error) error {

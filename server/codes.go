@@ -129,6 +129,7 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 		return codeError(err)
 	}
 	s.metrics.outcome("codes.verify", res.Status.String())
+	s.analytics.RecordCode(req.Purpose, res.Status.String(), s.clock.Now())
 	writeJSON(w, http.StatusOK, verifyCodeResponse{Valid: res.Valid(), Status: res.Status, AttemptsLeft: res.AttemptsLeft})
 	return nil
 }

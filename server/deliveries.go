@@ -48,8 +48,8 @@ type outbox struct {
 }
 
 // newOutbox sets up delivery for opts, or returns nil if it has no
-// Deliverer.
-func newOutbox(opts Options, onError func(error)) (*outbox, error) {
+// Deliverer. onFinish, if set, also receives each attempt's outcome.
+func newOutbox(opts Options, onError func(error), onFinish func(channel, status string)) (*outbox, error) {
 	if opts.Deliverer == nil {
 		return nil, nil
 	}
@@ -67,7 +67,12 @@ func newOutbox(opts Options, onError func(error)) (*outbox, error) {
 	do := opts.Dispatch
 	do.Clock = opts.Clock
 	do.OnError = onError
-	do.OnFinish = func(channel, status string) { o.count.WithLabelValues(channel, status).Inc() }
+	do.OnFinish = func(channel, status string) {
+		o.count.WithLabelValues(channel, status).Inc()
+		if onFinish != nil {
+			onFinish(channel, status)
+		}
+	}
 	o.disp = opts.Deliverer.Dispatcher(ob, do)
 	return o, nil
 }

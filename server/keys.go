@@ -11,6 +11,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/unguessable/secrets/access"
+	"github.com/unguessable/secrets/analytics"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
 )
@@ -46,12 +47,15 @@ type keyJSON struct {
 	RevokedAt timestamp      `json:"revoked_at"`
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
+	// LastUsedAt is written by the analytics flush, up to a second late.
+	LastUsedAt timestamp `json:"last_used_at"`
 }
 
 func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 	k := keyJSON{ID: i.ID, Key: plaintext, Start: i.Start, Prefix: i.Prefix, Namespace: i.Namespace, Owner: i.Owner,
 		Name: i.Name, Meta: rawJSON(i.Meta), Enabled: i.Enabled, CreatedAt: timestamp(i.CreatedAt), UpdatedAt: timestamp(i.UpdatedAt),
-		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining}
+		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining,
+		LastUsedAt: timestamp(i.LastUsedAt)}
 	if rl := i.RateLimit; rl != nil {
 		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
 	}
@@ -123,6 +127,8 @@ type verifyKeyRequest struct {
 	Key       *string `json:"key"` // nil: absent, a 400; "": MALFORMED, as any key that is not one
 	Namespace string  `json:"namespace"`
 	Cost      *int64  `json:"cost"`
+	// Tags count the verification in the analytics under each "k=v".
+	Tags []string `json:"tags"`
 }
 
 type rateLimitState struct {
@@ -155,6 +161,9 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if req.Key == nil {
 		return invalid("key", "key is required")
 	}
+	if err := analytics.CheckTags(req.Tags); err != nil {
+		return keysError(err)
+	}
 	cost := int64(1)
 	if req.Cost != nil {
 		cost = *req.Cost
@@ -170,6 +179,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 		res = keys.Result{Status: keys.NotFound}
 	}
 	s.metrics.outcome("keys.verify", res.Status.String())
+	s.recordKey(req.Namespace, res, req.Tags)
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
 		Name: res.Name, Meta: rawJSON(res.Meta), Remaining: res.Remaining}
 	if !res.ExpiresAt.IsZero() {

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unguessable/secrets/access"
+	"github.com/unguessable/secrets/analytics"
 	"github.com/unguessable/secrets/audit"
 	"github.com/unguessable/secrets/code"
 	"github.com/unguessable/secrets/deliver"
@@ -120,6 +121,15 @@ type Options struct {
 	NoDashboard              bool
 	DashboardIdleTimeout     time.Duration
 	DashboardAbsoluteTimeout time.Duration
+	// NoAnalytics turns off the usage analytics (package analytics): no
+	// counts, no last_used_at on keys, and GET /v1/analytics/… answer 404.
+	NoAnalytics bool
+	// AnalyticsFlushInterval is how often Serve writes the counts; default
+	// (and at most, by the documented bound on a crash's loss) one second.
+	AnalyticsFlushInterval time.Duration
+	// AnalyticsRetention is how long the sweep keeps the analytics counts
+	// of each granularity; see store.Sweeper.AnalyticsRetention.
+	AnalyticsRetention map[string]time.Duration
 }
 
 // Server is the HTTP service. Its Handler is safe for concurrent use.
@@ -146,6 +156,9 @@ type Server struct {
 	maxConns int
 
 	outbox *outbox // nil: the service delivers nothing
+
+	analytics       *analytics.Aggregator // nil: nothing is counted
+	analyticsRetain map[string]time.Duration
 
 	mux     *http.ServeMux
 	routes  []string          // every registered pattern, for the OpenAPI test
@@ -210,8 +223,10 @@ func New(opts Options) (*Server, error) {
 	if s.maxConns <= 0 {
 		s.maxConns = DefaultMaxConns
 	}
+	s.analytics = newAnalytics(opts, func(err error) { s.log.Warn("analytics flush failed", logKeyErr, err) })
+	s.analyticsRetain = opts.AnalyticsRetention
 	deliverLog := opts.Logger.With(logKeySubsystem, subsystemDeliver)
-	if s.outbox, err = newOutbox(opts, func(err error) { deliverLog.Warn("delivery failed", logKeyErr, err) }); err != nil {
+	if s.outbox, err = newOutbox(opts, func(err error) { deliverLog.Warn("delivery failed", logKeyErr, err) }, s.recordDelivery); err != nil {
 		return nil, err
 	}
 	if opts.QuietRequests {
@@ -240,7 +255,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer()
 	srv.ConnState = lim.connState(s.metrics.conns.Add)
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
-	sweeper := &store.Sweeper{Store: s.st, Retention: s.retain, AuditRetention: s.auditFor, Clock: s.clock,
+	sweeper := &store.Sweeper{Store: s.st, Retention: s.retain, AuditRetention: s.auditFor, Clock: s.clock, AnalyticsRetention: s.analyticsRetain,
 		OnError: func(err error) { s.sweepLog.Warn("sweep failed", logKeyErr, err) }}
 	swept := make(chan struct{})
 	go func() {
@@ -249,10 +264,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	// The dispatcher stops with the sweep, after in-flight requests.
 	dispatched := s.runDispatcher(sweepCtx)
+	// The last flush of the counts follows everything that counts.
+	flushed := s.runAnalytics()
 	defer func() {
 		stopSweep()
 		<-swept
 		dispatched()
+		flushed()
 	}()
 
 	served := make(chan error, 1)
@@ -451,6 +469,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/audit", route{scope: access.AuditRead}, s.listAudit)
 
 	s.handle("GET /v1/deliveries/{id}", route{scope: access.DeliveriesRead}, s.getDelivery)
+
+	for _, kind := range []string{analytics.KindVerifications, analytics.KindCodes, analytics.KindTokens, analytics.KindDeliveries} {
+		s.handle("GET /v1/analytics/"+kind, route{scope: access.AnalyticsRead}, s.analyticsOf(kind))
+	}
 }
 
 // Scope returns the scope that the route pattern (as Routes lists it)

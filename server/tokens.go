@@ -119,6 +119,9 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, op string, c
 		return tokenError(err)
 	}
 	s.metrics.outcome(op, res.Status.String())
+	if op == "tokens.redeem" {
+		s.analytics.RecordToken(req.Purpose, res.Status.String(), s.clock.Now())
+	}
 	out := checkTokenResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Subject: res.Subject, Meta: rawJSON(res.Meta)}
 	if !res.ExpiresAt.IsZero() {
 		t := timestamp(res.ExpiresAt)

@@ -81,8 +81,8 @@ func TestEveryRouteNeedsItsScope(t *testing.T) {
 		})
 		checked++
 	}
-	if checked != 20 {
-		t.Errorf("%d routes with a scope, want 20 (every /v1 route and /metrics)", checked)
+	if checked != 24 {
+		t.Errorf("%d routes with a scope, want 24 (every /v1 route and /metrics)", checked)
 	}
 	t.Run("a made-up, mistyped or revoked access key is 401 like no key", func(t *testing.T) {
 		r := s.do(t, "POST", "/v1/access-keys", map[string]any{"name": "soon revoked", "scopes": access.AllScopes, "namespaces": []string{"*"}})

@@ -204,6 +204,9 @@ type Key struct {
 	// rate limit, and the old key's own are as they were at the reroll.
 	// "" for a key that was never rerolled.
 	Successor string
+	// LastUsedAt is when the key was last verified, as the analytics flush
+	// last recorded it (up to a second late); zero: never.
+	LastUsedAt time.Time
 }
 
 // Clone returns a copy of k that shares no memory with it.

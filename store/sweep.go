@@ -9,6 +9,15 @@ import (
 // are kept unless a Sweeper says otherwise: 400 days.
 const DefaultAuditRetention = 400 * 24 * time.Hour
 
+// DefaultAnalyticsRetention is how long analytics counters are kept by
+// granularity unless a Sweeper says otherwise: minutes 48 hours, hours 90
+// days, days 2 years.
+var DefaultAnalyticsRetention = map[string]time.Duration{
+	Minute: 48 * time.Hour,
+	Hour:   90 * 24 * time.Hour,
+	Day:    2 * 365 * 24 * time.Hour,
+}
+
 // Sweeper deletes expired, used and revoked records once they are older than
 // Retention. It deletes in small batches, each its own statement, so it
 // never holds a lock long enough to stall a verification; on both backends
@@ -28,6 +37,10 @@ type Sweeper struct {
 	Interval       time.Duration // time between sweeps; default 1 minute
 	Batch          int           // rows per delete statement; default 500
 	Clock          Clock         // default SystemClock
+	// AnalyticsRetention is how long the analytics counters of each
+	// granularity (Minute, Hour, Day) are kept, if Store is an Analytics;
+	// a granularity it leaves out keeps DefaultAnalyticsRetention's.
+	AnalyticsRetention map[string]time.Duration
 	// OnError, if set, is called with each failed sweep's error; Run goes
 	// on and tries again after Interval.
 	OnError func(error)
@@ -51,7 +64,26 @@ func (s *Sweeper) Once(ctx context.Context) (int64, error) {
 	}
 	audit = max(audit, retention)
 	now := clock.Now()
-	return s.Store.Sweep(ctx, Cutoffs{Records: now.Add(-retention), Tombstones: now.Add(-audit), Audit: now.Add(-audit)}, batch)
+	n, err := s.Store.Sweep(ctx, Cutoffs{Records: now.Add(-retention), Tombstones: now.Add(-audit), Audit: now.Add(-audit)}, batch)
+	if err != nil {
+		return n, err
+	}
+	if a, ok := s.Store.(Analytics); ok {
+		cutoffs := make(map[string]time.Time, len(Granularities))
+		for _, g := range Granularities {
+			keep, ok := s.AnalyticsRetention[g]
+			if !ok || keep <= 0 {
+				keep = DefaultAnalyticsRetention[g]
+			}
+			cutoffs[g] = now.Add(-keep)
+		}
+		m, err := a.SweepCounts(ctx, cutoffs, batch)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Run sweeps every Interval until ctx is done, then returns ctx.Err(). Start

@@ -44,6 +44,7 @@ var (
 	_ store.Store     = (*Postgres)(nil)
 	_ store.Outbox    = (*Postgres)(nil)
 	_ store.Dashboard = (*Postgres)(nil)
+	_ store.Analytics = (*Postgres)(nil)
 )
 
 // DefaultSchema is the schema of the tables unless a search_path names

@@ -40,6 +40,7 @@ var (
 	_ store.Store     = (*SQLite)(nil)
 	_ store.Outbox    = (*SQLite)(nil)
 	_ store.Dashboard = (*SQLite)(nil)
+	_ store.Analytics = (*SQLite)(nil)
 )
 
 // BusyTimeout is how long a statement waits for another process's write lock.

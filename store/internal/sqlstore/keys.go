@@ -10,7 +10,7 @@ import (
 )
 
 // KeyCols are the columns of an API key, in the order [Core.ScanKey] reads.
-const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor"
+const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor, last_used_at"
 
 // ScanKey reads the columns of KeyCols; a row that matched nothing is
 // store.ErrNotFound.
@@ -18,9 +18,9 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var k store.Key
 	var meta, successor *string
 	var created, updated, rlStart int64
-	var expires, revoked, remaining, rlLimit, rlWindow *int64
+	var expires, revoked, remaining, rlLimit, rlWindow, lastUsed *int64
 	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor); err != nil {
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &lastUsed); err != nil {
 		return store.Key{}, c.row("key", err)
 	}
 	k.Meta = bytesOf(meta)
@@ -30,6 +30,7 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	k.CreatedAt, k.UpdatedAt = fromMillis(&created), fromMillis(&updated)
 	k.ExpiresAt, k.RevokedAt = fromMillis(expires), fromMillis(revoked)
 	k.Remaining = remaining
+	k.LastUsedAt = fromMillis(lastUsed)
 	if rlLimit != nil && rlWindow != nil {
 		k.RateLimit = &store.RateLimit{Limit: *rlLimit, Window: time.Duration(*rlWindow) * time.Millisecond}
 		k.RateStart = fromMillis(&rlStart)
@@ -71,10 +72,10 @@ func keyArgs(k store.Key) []any {
 	}
 	return []any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
 		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), millis(k.ExpiresAt), millis(k.RevokedAt),
-		remaining, limit, window, rlStart, k.RateCount, successor}
+		remaining, limit, window, rlStart, k.RateCount, successor, millis(k.LastUsedAt)}
 }
 
-const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
+const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
 
 // InsertKey stores k.
 func (c *Core) InsertKey(ctx context.Context, k store.Key) error {

@@ -1,0 +1,244 @@
+package analytics_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unguessable/secrets/analytics"
+	"github.com/unguessable/secrets/internal/backendtest"
+	"github.com/unguessable/secrets/store"
+)
+
+// t0 is a whole minute, 10:00 on a day, so buckets are easy to name.
+var t0 = time.Date(2030, 1, 2, 10, 0, 0, 0, time.UTC)
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func open(t *testing.T, b backendtest.Backend) (store.Store, func() store.Store) {
+	t.Helper()
+	db := b.NewDB(t)
+	return db.Open(t), func() store.Store { return db.Open(t) }
+}
+
+func newAgg(st store.Store) *analytics.Aggregator {
+	return analytics.New(st.(store.Analytics), analytics.Options{Clock: fixedClock{t0.Add(3 * 24 * time.Hour)}})
+}
+
+func TestCountsAreExactAcrossInstancesAndFlushes(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, another := open(t, b)
+		aggs := []*analytics.Aggregator{newAgg(st), newAgg(another())}
+		ctx := context.Background()
+		outcomes := []string{"VALID", "NOT_FOUND", "RATE_LIMITED", "VALID"}
+		const perWorker = 500
+		want := map[string]int64{}
+		for _, o := range outcomes {
+			want[o] += 2 * 4 * perWorker / int64(len(outcomes))
+		}
+		var wg sync.WaitGroup
+		for i, a := range aggs {
+			for w := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for n := range perWorker {
+						at := t0.Add(time.Duration(n%120) * time.Minute) // two hours of minutes
+						a.RecordKey("default", fmt.Sprintf("key_%d", w%2), "acme", outcomes[n%len(outcomes)], []string{"plan=pro", "plan=pro"}, at)
+						if n%50 == 0 {
+							// Flushes run while others record, on both instances.
+							if err := a.Flush(ctx); err != nil {
+								t.Errorf("instance %d: flush: %v", i, err)
+							}
+						}
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		for i, a := range aggs {
+			if err := a.Flush(ctx); err != nil {
+				t.Fatalf("instance %d: flush: %v", i, err)
+			}
+			if n := a.Pending(); n != 0 {
+				t.Fatalf("instance %d: %d counters pending after a flush", i, n)
+			}
+		}
+		for _, g := range []string{analytics.Minute, analytics.Hour, analytics.Day} {
+			buckets, err := aggs[0].Query(ctx, analytics.Query{Kind: analytics.KindVerifications, Granularity: g,
+				From: t0.Add(-time.Hour), To: t0.Add(3 * time.Hour)})
+			if err != nil {
+				t.Fatalf("%s: %v", g, err)
+			}
+			got := map[string]int64{}
+			for _, bk := range buckets {
+				for o, n := range bk.Counts {
+					got[o] += n
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s buckets: totals %v, want %v", g, got, want)
+			}
+		}
+		// The hour buckets hold what their minutes hold.
+		hours, err := aggs[1].Query(ctx, analytics.Query{Kind: analytics.KindVerifications, Granularity: analytics.Hour,
+			From: t0, To: t0.Add(2 * time.Hour), GroupBy: analytics.GroupKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantHour [2]int64 // per key: 2 instances x 2 workers
+		for n := range perWorker {
+			wantHour[(n%120)/60] += 4
+		}
+		if len(hours) != 2 || !hours[0].Start.Equal(t0) {
+			t.Fatalf("hours by key: %+v, want 2 buckets from %v", hours, t0)
+		}
+		for h := range 2 {
+			if hours[h].Counts["key_0"] != wantHour[h] || hours[h].Counts["key_1"] != wantHour[h] || len(hours[h].Counts) != 2 {
+				t.Errorf("hour %d by key: %v, want %d for each key", h, hours[h].Counts, wantHour[h])
+			}
+		}
+		// A repeated tag counts once; a tag filter counts the tagged ones.
+		tags, err := aggs[0].Query(ctx, analytics.Query{Kind: analytics.KindVerifications, Granularity: analytics.Day,
+			From: t0, To: t0.Add(time.Hour), GroupBy: analytics.GroupTag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tags) != 1 || len(tags[0].Counts) != 1 || tags[0].Counts["plan=pro"] != 4000 {
+			t.Errorf("day by tag: %+v, want plan=pro: 4000", tags)
+		}
+	})
+}
+
+func TestOtherKindsAndFilters(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, _ := open(t, b)
+		a := newAgg(st)
+		ctx := context.Background()
+		a.RecordCode("login", "APPROVED", t0)
+		a.RecordCode("login", "INCORRECT", t0)
+		a.RecordCode("reset", "INCORRECT", t0.Add(time.Minute))
+		a.RecordToken("reset", "REDEEMED", t0)
+		a.RecordDelivery("email", analytics.DeliverySent, t0)
+		a.RecordDelivery("webhook", analytics.DeliveryFailed, t0)
+		a.RecordDelivery("webhook", analytics.DeliverySent, t0.Add(25*time.Hour))
+		if err := a.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			q    analytics.Query
+			want string
+		}{
+			{"codes by outcome", analytics.Query{Kind: analytics.KindCodes}, "map[APPROVED:1 INCORRECT:2]"},
+			{"codes of one purpose", analytics.Query{Kind: analytics.KindCodes, Purpose: "reset"}, "map[INCORRECT:1]"},
+			{"codes by purpose", analytics.Query{Kind: analytics.KindCodes, GroupBy: analytics.GroupPurpose}, "map[login:2 reset:1]"},
+			{"tokens", analytics.Query{Kind: analytics.KindTokens}, "map[REDEEMED:1]"},
+			{"deliveries by channel", analytics.Query{Kind: analytics.KindDeliveries, GroupBy: analytics.GroupChannel}, "map[email:1 webhook:2]"},
+			{"deliveries of one channel", analytics.Query{Kind: analytics.KindDeliveries, Channel: "webhook"}, "map[failed:1 sent:1]"},
+		} {
+			c.q.Granularity, c.q.From, c.q.To = analytics.Day, t0.Add(-24*time.Hour), t0.Add(48*time.Hour)
+			buckets, err := a.Query(ctx, c.q)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			got := map[string]int64{}
+			for _, bk := range buckets {
+				for g, n := range bk.Counts {
+					got[g] += n
+				}
+			}
+			if fmt.Sprint(got) != c.want {
+				t.Errorf("%s: %v, want %s", c.name, got, c.want)
+			}
+		}
+	})
+}
+
+func TestBadQueriesNameTheField(t *testing.T) {
+	a := analytics.New(nil, analytics.Options{Clock: fixedClock{t0}})
+	for _, c := range []struct {
+		q     analytics.Query
+		field string
+	}{
+		{analytics.Query{Kind: "keys"}, "kind"},
+		{analytics.Query{Kind: analytics.KindVerifications, Granularity: "week"}, "granularity"},
+		{analytics.Query{Kind: analytics.KindVerifications, GroupBy: "purpose"}, "group_by"},
+		{analytics.Query{Kind: analytics.KindCodes, GroupBy: "key"}, "group_by"},
+		{analytics.Query{Kind: analytics.KindCodes, Channel: "email"}, "channel"},
+		{analytics.Query{Kind: analytics.KindVerifications, Tag: "novalue"}, "tag"},
+		{analytics.Query{Kind: analytics.KindVerifications, From: t0, To: t0.Add(-time.Minute)}, "from"},
+		{analytics.Query{Kind: analytics.KindVerifications, Granularity: analytics.Minute, From: t0.Add(-49 * time.Hour), To: t0}, "from"},
+	} {
+		_, err := a.Query(context.Background(), c.q)
+		var ie *store.InvalidError
+		if !errors.As(err, &ie) || ie.Field != c.field || !errors.Is(err, analytics.ErrInvalid) {
+			t.Errorf("%+v: error %v, want one naming %s", c.q, err, c.field)
+		}
+	}
+}
+
+func TestCheckTags(t *testing.T) {
+	for _, c := range []struct {
+		tags []string
+		ok   bool
+	}{
+		{nil, true},
+		{[]string{"plan=pro", "region=eu", "empty="}, true},
+		{[]string{"plan"}, false},
+		{[]string{"=pro"}, false},
+		{[]string{"a=1", "a=1"}, false},
+		{[]string{"a=\x01"}, false},
+		{[]string{"a=" + string(make([]byte, 200))}, false},
+		{[]string{"1=", "2=", "3=", "4=", "5=", "6=", "7=", "8=", "9=", "10=", "11="}, false},
+	} {
+		if err := analytics.CheckTags(c.tags); (err == nil) != c.ok {
+			t.Errorf("CheckTags(%q) = %v, want ok %v", c.tags, err, c.ok)
+		}
+	}
+}
+
+func TestSweepKeepsEachGranularityForItsRetention(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, _ := open(t, b)
+		a := newAgg(st)
+		ctx := context.Background()
+		a.RecordCode("login", "APPROVED", t0)
+		if err := a.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		count := func(g string) int64 {
+			bs, err := a.Query(ctx, analytics.Query{Kind: analytics.KindCodes, Granularity: g, From: t0.Add(-time.Hour), To: t0.Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			for _, bk := range bs {
+				n += bk.Counts["APPROVED"]
+			}
+			return n
+		}
+		sw := &store.Sweeper{Store: st, Batch: 1, AnalyticsRetention: map[string]time.Duration{store.Minute: time.Hour, store.Hour: 2 * time.Hour}}
+		for _, c := range []struct {
+			at                time.Duration
+			minute, hour, day int64
+		}{
+			{59 * time.Minute, 1, 1, 1},
+			{61 * time.Minute, 0, 1, 1},
+			{3 * time.Hour, 0, 0, 1},
+		} {
+			sw.Clock = fixedClock{t0.Add(c.at)}
+			if _, err := sw.Once(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if m, h, d := count(store.Minute), count(store.Hour), count(store.Day); m != c.minute || h != c.hour || d != c.day {
+				t.Errorf("after a sweep at +%v: minute %d, hour %d, day %d; want %d %d %d", c.at, m, h, d, c.minute, c.hour, c.day)
+			}
+		}
+	})
+}

@@ -1,0 +1,189 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/unguessable/secrets/access"
+	"github.com/unguessable/secrets/server"
+)
+
+// flush writes s's counts now, as Serve does every second.
+func (s *instance) flush(t testing.TB) {
+	t.Helper()
+	if err := s.srv.FlushAnalytics(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// totals sums the counts of every bucket of an analytics answer.
+func totals(t testing.TB, r response) map[string]float64 {
+	t.Helper()
+	want(t, r, http.StatusOK)
+	out := map[string]float64{}
+	buckets, _ := r.get("buckets").([]any)
+	for _, b := range buckets {
+		for k, v := range b.(map[string]any)["counts"].(map[string]any) {
+			out[k] += v.(float64)
+		}
+	}
+	return out
+}
+
+func equalCounts(a map[string]float64, b map[string]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAnalyticsCountWhatTheServiceDecided(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b.open(t))
+		now := s.clock.Now()
+		k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_t_", "owner": "acme", "ratelimit": map[string]any{"limit": 3, "window": 60}})
+		want(t, k, http.StatusCreated)
+		if k.get("last_used_at") != nil {
+			t.Fatalf("a new key has last_used_at %v", k.get("last_used_at"))
+		}
+		for range 5 { // 3 VALID, then 2 RATE_LIMITED
+			want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key"), "tags": []string{"plan=pro", "region=eu"}}), http.StatusOK)
+		}
+		want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": "sk_t_notakey"}), http.StatusOK) // MALFORMED
+		c := s.do(t, "POST", "/v1/codes", map[string]any{"purpose": "login", "subject": "u1"})
+		want(t, c, http.StatusCreated)
+		wrong := "000000"
+		if c.str("code") == wrong {
+			wrong = "111111"
+		}
+		want(t, s.do(t, "POST", "/v1/codes/verify", map[string]any{"purpose": "login", "subject": "u1", "code": wrong}), http.StatusOK)
+		want(t, s.do(t, "POST", "/v1/codes/verify", map[string]any{"purpose": "login", "subject": "u1", "code": c.str("code")}), http.StatusOK)
+		tk := s.do(t, "POST", "/v1/tokens", map[string]any{"purpose": "reset", "subject": "u1"})
+		want(t, tk, http.StatusCreated)
+		for range 2 { // REDEEMED, then USED
+			want(t, s.do(t, "POST", "/v1/tokens/redeem", map[string]any{"purpose": "reset", "token": tk.str("token")}), http.StatusOK)
+		}
+		// A verification that is not a redemption is not counted.
+		want(t, s.do(t, "POST", "/v1/tokens/verify", map[string]any{"purpose": "reset", "token": tk.str("token")}), http.StatusOK)
+
+		// Nothing is in the store before a flush.
+		rng := "from=" + url.QueryEscape(now.Add(-time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(now.Add(time.Hour).Format(time.RFC3339))
+		if got := totals(t, s.do(t, "GET", "/v1/analytics/verifications?"+rng, nil)); len(got) != 0 {
+			t.Fatalf("counts before a flush: %v", got)
+		}
+		s.flush(t)
+
+		for _, c := range []struct {
+			path string
+			want map[string]float64
+		}{
+			{"/v1/analytics/verifications?" + rng, map[string]float64{"VALID": 3, "RATE_LIMITED": 2, "MALFORMED": 1}},
+			{"/v1/analytics/verifications?granularity=minute&" + rng, map[string]float64{"VALID": 3, "RATE_LIMITED": 2, "MALFORMED": 1}},
+			{"/v1/analytics/verifications?granularity=day&group_by=key&" + rng, map[string]float64{k.str("id"): 5, "": 1}},
+			{"/v1/analytics/verifications?group_by=owner&namespace=default&" + rng, map[string]float64{"acme": 5, "": 1}},
+			{"/v1/analytics/verifications?group_by=tag&" + rng, map[string]float64{"plan=pro": 5, "region=eu": 5}},
+			{"/v1/analytics/verifications?tag=plan%3Dpro&key_id=" + k.str("id") + "&" + rng, map[string]float64{"VALID": 3, "RATE_LIMITED": 2}},
+			{"/v1/analytics/verifications?owner=nobody&" + rng, map[string]float64{}},
+			{"/v1/analytics/codes?" + rng, map[string]float64{"INVALID": 1, "APPROVED": 1}},
+			{"/v1/analytics/codes?group_by=purpose&purpose=login&" + rng, map[string]float64{"login": 2}},
+			{"/v1/analytics/tokens?" + rng, map[string]float64{"VALID": 1, "USED": 1}},
+			{"/v1/analytics/tokens?group_by=purpose&" + rng, map[string]float64{"reset": 2}},
+			{"/v1/analytics/deliveries?group_by=channel&" + rng, map[string]float64{}},
+			{"/v1/analytics/deliveries?channel=email&" + rng, map[string]float64{}},
+		} {
+			if got := totals(t, s.do(t, "GET", c.path, nil)); !equalCounts(got, c.want) {
+				t.Errorf("GET %s: %v, want %v", c.path, got, c.want)
+			}
+		}
+
+		// The answer's shape: the buckets of the range, defaults stated.
+		r := s.do(t, "GET", "/v1/analytics/verifications?"+rng, nil)
+		if r.str("granularity") != "hour" || r.str("group_by") != "outcome" || len(r.get("buckets").([]any)) != 3 ||
+			r.str("from") != now.Add(-time.Hour).Truncate(time.Hour).Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("answer %s", r.raw)
+		}
+		r = s.do(t, "GET", "/v1/analytics/codes", nil) // default: the last day in hours
+		if len(r.get("buckets").([]any)) != 25 && len(r.get("buckets").([]any)) != 24 {
+			t.Errorf("default range: %d buckets, want a day of hours", len(r.get("buckets").([]any)))
+		}
+
+		// last_used_at: the time of the last verification, up to the flush.
+		g := s.do(t, "GET", "/v1/keys/"+k.str("id"), nil)
+		want(t, g, http.StatusOK)
+		if g.str("last_used_at") != now.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("last_used_at %v, want %v", g.get("last_used_at"), now)
+		}
+		s.clock.Advance(time.Minute)
+		want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key")}), http.StatusOK)
+		s.flush(t)
+		l := s.do(t, "GET", "/v1/keys?owner=acme", nil)
+		want(t, l, http.StatusOK)
+		if got := l.get("keys").([]any)[0].(map[string]any)["last_used_at"]; got != now.Add(time.Minute).Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("listed last_used_at %v, want %v", got, now.Add(time.Minute))
+		}
+	})
+}
+
+func TestAnalyticsRefuseBadQueries(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	for _, c := range []struct {
+		path, code, field string
+	}{
+		{"/v1/analytics/verifications?granularity=week", "invalid_request", "granularity"},
+		{"/v1/analytics/verifications?group_by=purpose", "invalid_request", "group_by"},
+		{"/v1/analytics/codes?group_by=key", "invalid_request", "group_by"},
+		{"/v1/analytics/deliveries?group_by=purpose", "invalid_request", "group_by"},
+		{"/v1/analytics/verifications?from=yesterday", "invalid_request", "from"},
+		{"/v1/analytics/verifications?to=2030-13-01T00:00:00Z", "invalid_request", "to"},
+		{"/v1/analytics/verifications?from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z", "invalid_request", "from"},
+		{"/v1/analytics/verifications?granularity=minute&from=2030-01-01T00:00:00Z&to=2030-01-04T00:00:00Z", "invalid_request", "from"},
+		{"/v1/analytics/verifications?granularity=day&from=2020-01-01T00:00:00Z&to=2030-01-04T00:00:00Z", "invalid_request", "from"},
+		{"/v1/analytics/verifications?tag=novalue", "invalid_request", "tag"},
+		{"/v1/analytics/codes?key_id=k", "invalid_request", "key_id"},
+		{"/v1/analytics/tokens?channel=email", "invalid_request", "channel"},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			want(t, s.do(t, "GET", c.path, nil), http.StatusBadRequest, c.code, c.field)
+		})
+	}
+	for _, tags := range []any{[]string{"novalue"}, []string{"a=1", "a=1"}, []string{"1=", "2=", "3=", "4=", "5=", "6=", "7=", "8=", "9=", "10=", "11="}, "plan=pro"} {
+		r := s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": "sk_x", "tags": tags})
+		if r.status != http.StatusBadRequest || r.str("error.field") != "tags" {
+			t.Errorf("verify with tags %v: %d %s, want 400 naming tags", tags, r.status, r.raw)
+		}
+	}
+}
+
+func TestAnalyticsScopesAndNamespaces(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	s.flush(t)
+	none := s.as(s.accessKey(t, without(access.AllScopes, access.AnalyticsRead), []string{"*"}))
+	want(t, none.do(t, "GET", "/v1/analytics/codes", nil), http.StatusForbidden, "forbidden")
+	only := s.as(s.accessKey(t, []string{access.AnalyticsRead}, []string{"*"}))
+	for _, kind := range []string{"verifications", "codes", "tokens", "deliveries"} {
+		want(t, only.do(t, "GET", "/v1/analytics/"+kind, nil), http.StatusOK)
+	}
+	ns := s.as(s.accessKey(t, []string{access.AnalyticsRead}, []string{"team-a"}))
+	want(t, ns.do(t, "GET", "/v1/analytics/verifications", nil), http.StatusForbidden, "forbidden", "namespace")
+	want(t, ns.do(t, "GET", "/v1/analytics/verifications?namespace=team-b", nil), http.StatusForbidden, "forbidden", "namespace")
+	want(t, ns.do(t, "GET", "/v1/analytics/verifications?namespace=team-a", nil), http.StatusOK)
+}
+
+func TestAnalyticsOff(t *testing.T) {
+	s := start(t, newSQLite(t).open(t), func(o *server.Options) { o.NoAnalytics = true })
+	k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_t_"})
+	want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key"), "tags": []string{"a=b"}}), http.StatusOK)
+	s.flush(t)
+	want(t, s.do(t, "GET", "/v1/analytics/verifications", nil), http.StatusNotFound, "not_found")
+	if g := s.do(t, "GET", "/v1/keys/"+k.str("id"), nil); g.get("last_used_at") != nil {
+		t.Errorf("last_used_at %v with analytics off", g.get("last_used_at"))
+	}
+}
