@@ -152,6 +152,21 @@ func (b *tab) location() string {
 	return strings.TrimPrefix(u, b.e.url)
 }
 
+// waitFor opens path until js evaluates to want, for at most ten seconds.
+func (b *tab) waitFor(path, js, want string) {
+	b.t.Helper()
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if st := b.open(path); st != 200 {
+			b.t.Fatalf("%s: %d", path, st)
+		}
+		if got = eval[string](b, "String("+js+")"); got == want {
+			return
+		}
+	}
+	b.t.Fatalf("%s: %s is %q after ten seconds, want %q", path, js, got, want)
+}
+
 func (b *tab) has(sel string) bool {
 	return eval[bool](b, fmt.Sprintf(`document.querySelector(%q) !== null`, sel))
 }
@@ -269,8 +284,21 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("verification %d: %d %v", i, status, v)
 		}
 	}
-	b.open(keyPath)
+	// See the ten in the charts, once the service has flushed its counts
+	// (every second).
+	b.waitFor("/", `document.querySelector("#stat-verifications")?.textContent`, "10")
+	b.check("the overview with its chart")
+	if got := eval[string](b, `[...document.querySelectorAll("svg.chart title")].map(t => t.textContent).join("; ")`); !strings.HasSuffix(got, ": VALID 10") {
+		t.Errorf("the overview's chart: bars %q, want one of VALID 10", got)
+	}
+	if got := b.text("#stat-success"); got != "100.0%" {
+		t.Errorf("success rate %q", got)
+	}
+	b.waitFor(keyPath, `[...(document.querySelector("table.totals tbody tr")?.cells || [])].map(c => c.textContent.trim()).join(" ")`, "VALID 10 100.0%")
 	b.check("the key's page")
+	if got := eval[string](b, `[...document.querySelectorAll("svg.chart title")].map(t => t.textContent).join("; ")`); !strings.HasSuffix(got, ": VALID 10") {
+		t.Errorf("the key's chart: bars %q, want one of VALID 10", got)
+	}
 	if got := b.text("#key-status"); got != "active" {
 		t.Fatalf("status on the key's page: %q", got)
 	}

@@ -21,13 +21,13 @@ type bucket struct {
 type series struct {
 	Step    time.Duration
 	Buckets []bucket
-	Groups  []string // the group values, most frequent first (VALID, APPROVED… first)
+	Groups  []string // the group values, most frequent first (VALID, APPROVED, sent first)
 	Totals  map[string]int64
 	Total   int64
 }
 
 // successOutcomes are drawn first, in the first colour.
-var successOutcomes = []string{"VALID", "APPROVED", "REDEEMED", "sent"}
+var successOutcomes = []string{"VALID", "APPROVED", "sent"}
 
 // fill lays the buckets the API returned over every interval from from to
 // to, so that a quiet hour is drawn as an empty bar.

@@ -295,7 +295,7 @@ var ranges = []struct {
 // narrowed by filter. ok is false when the API has no analytics (an older
 // service) or the key may not read them.
 func (d *Dashboard) usage(r *http.Request, s *session, kind, rangeName, groupBy string, filter url.Values) (series, bool, error) {
-	if !s.key.Allows("analytics:read") {
+	if !s.key.Allows(access.AnalyticsRead) {
 		return series{}, false, nil
 	}
 	rg := ranges[0]
@@ -348,6 +348,9 @@ type overviewData struct {
 	Tokens    series
 	Delivered series
 	Counts    map[string]int64
+	// The headline figures: codes approved and refused, tokens redeemed
+	// (a redemption that answered VALID), deliveries sent and failed.
+	CodesApproved, CodesFailed, TokensRedeemed, Sent, Failed int64
 }
 
 func rangeNames() []string {
@@ -380,6 +383,10 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 				return
 			}
 		}
+		data.CodesApproved = data.Codes.Totals["APPROVED"]
+		data.CodesFailed = data.Codes.Total - data.CodesApproved
+		data.TokensRedeemed = data.Tokens.Totals["VALID"]
+		data.Sent, data.Failed = data.Delivered.Totals["sent"], data.Delivered.Totals["failed"]
 	}
 	if s.key.Allows(access.KeysRead) {
 		if data.Counts, err = d.st.CountKeys(r.Context(), namespacesOf(s.key), d.clock.Now()); err != nil {
@@ -693,15 +700,6 @@ type accessKeysData struct {
 	FormScope []string
 }
 
-// allScopes are the scopes offered when creating an access key: the
-// package's and the analytics'.
-func allScopes() []string {
-	out := slices.Clone(access.AllScopes)
-	if !slices.Contains(out, "analytics:read") {
-		out = append(out, "analytics:read")
-	}
-	return out
-}
 
 func (d *Dashboard) listAccessKeys(r *http.Request, s *session, data *accessKeysData) error {
 	target := "/v1/access-keys?limit=100"
@@ -719,7 +717,7 @@ func (d *Dashboard) listAccessKeys(r *http.Request, s *session, data *accessKeys
 	if out.Cursor != nil {
 		data.Next = "cursor=" + url.QueryEscape(*out.Cursor)
 	}
-	data.Scopes = allScopes()
+	data.Scopes = access.AllScopes
 	return nil
 }
 
@@ -915,7 +913,7 @@ func (d *Dashboard) renderTokens(w http.ResponseWriter, r *http.Request, s *sess
 	if !slices.Contains(data.Ranges, data.Range) {
 		data.Range = "7d"
 	}
-	data.Analytics = s.key.Allows("analytics:read")
+	data.Analytics = s.key.Allows(access.AnalyticsRead)
 	var err error
 	if data.Tokens, err = d.byPurpose(r, s, "tokens", data.Range); err == nil {
 		data.Codes, err = d.byPurpose(r, s, "codes", data.Range)
