@@ -700,7 +700,6 @@ type accessKeysData struct {
 	FormScope []string
 }
 
-
 func (d *Dashboard) listAccessKeys(r *http.Request, s *session, data *accessKeysData) error {
 	target := "/v1/access-keys?limit=100"
 	if c := r.URL.Query().Get("cursor"); c != "" {
