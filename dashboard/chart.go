@@ -79,19 +79,21 @@ func groupClass(s series, g string) string {
 	return fmt.Sprintf("c%d", i)
 }
 
-// niceMax rounds n up to 1, 2 or 5 times a power of ten.
+// niceMax is the top of the chart's scale for a peak of n: four times a
+// round step (1, 2, 2.5 or 5 times a power of ten, whole), so that each of
+// the four grid lines has a round label.
 func niceMax(n int64) int64 {
-	if n <= 4 {
-		return 4
-	}
-	p := int64(1)
-	for {
-		for _, m := range []int64{1, 2, 5} {
-			if m*p >= n {
-				return m * p
+	need := max((n+3)/4, 1)
+	for p := int64(1); ; p *= 10 {
+		steps := []int64{p, 2 * p, 5 * p}
+		if p >= 10 {
+			steps = []int64{p, 2 * p, 5 * p / 2, 5 * p}
+		}
+		for _, step := range steps {
+			if step >= need {
+				return 4 * step
 			}
 		}
-		p *= 10
 	}
 }
 

@@ -32,7 +32,7 @@ func TestFill(t *testing.T) {
 }
 
 func TestNiceMax(t *testing.T) {
-	for _, c := range []struct{ n, want int64 }{{0, 4}, {3, 4}, {5, 5}, {6, 10}, {11, 20}, {21, 50}, {51, 100}, {101, 200}, {999, 1000}} {
+	for _, c := range []struct{ n, want int64 }{{0, 4}, {3, 4}, {4, 4}, {5, 8}, {8, 8}, {9, 20}, {11, 20}, {21, 40}, {41, 80}, {81, 100}, {101, 200}, {999, 1000}, {1001, 2000}} {
 		if got := niceMax(c.n); got != c.want {
 			t.Errorf("niceMax(%d) = %d, want %d", c.n, got, c.want)
 		}
