@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/keys"
 )
 
@@ -240,7 +241,11 @@ func (e *env) newTab(t *testing.T) *tab {
 }
 
 func TestBrowser(t *testing.T) {
-	e := newEnv(t, false)
+	backendtest.Run(t, testBrowser)
+}
+
+func testBrowser(t *testing.T, be backendtest.Backend) {
+	e := newEnvOn(t, be, false)
 	b := e.newTab(t)
 
 	// Sign in.

@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,7 +20,6 @@ import (
 	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/server"
 	"github.com/unguessable/secrets/store"
-	"github.com/unguessable/secrets/store/sqlite"
 )
 
 const rootKey = "secrets_admin_dashboard_test_0123456789abcdefghijklmnop"
@@ -35,33 +33,34 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// env is a service with its dashboard on a SQLite file.
+// env is a service with its dashboard on a fresh database.
 type env struct {
 	t      *testing.T
 	url    string
 	st     store.Store
-	path   string
+	db     backendtest.DB
 	clock  *clock
 	srv    *server.Server
 	ts     *httptest.Server // under TLS
 	client *http.Client
 }
 
-func newEnv(t *testing.T, tls bool) *env {
+// newEnv is newEnvOn SQLite.
+func newEnv(t *testing.T, tls bool) *env { return newEnvOn(t, backendtest.SQLite(), tls) }
+
+// newEnvOn starts a service on a fresh database of backend b: under TLS on
+// an httptest server, otherwise under the real Serve.
+func newEnvOn(t *testing.T, b backendtest.Backend, tls bool) *env {
 	t.Helper()
-	path := backendtest.SQLite().NewDB(t).DSN
-	st, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	db := b.NewDB(t)
+	st := db.Open(t)
 	c := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
 	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: sha256.Sum256([]byte(rootKey)), Pepper: bytes.Repeat([]byte("p"), 32),
 		Clock: c, NoAuthThrottle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, path: path, clock: c, srv: srv}
+	e := &env{t: t, st: st, db: db, clock: c, srv: srv}
 	if tls {
 		e.ts = httptest.NewTLSServer(srv.Handler())
 		t.Cleanup(e.ts.Close)
@@ -198,8 +197,14 @@ func (e *env) accessKey(scopes ...string) (id, key string) {
 }
 
 func TestSignIn(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, be backendtest.Backend) {
+		testSignIn(t, be)
+	})
+}
+
+func testSignIn(t *testing.T, be backendtest.Backend) {
 	t.Run("an access key is exchanged for an HttpOnly, SameSite=Strict session cookie, kept only as a hash", func(t *testing.T) {
-		e := newEnv(t, false)
+		e := newEnvOn(t, be, false)
 		b := e.browser()
 		p := b.signIn(rootKey)
 		if p.status != http.StatusSeeOther {
@@ -224,14 +229,7 @@ func TestSignIn(t *testing.T) {
 		if _, err := e.st.(store.Dashboard).SessionByHash(context.Background(), sum[:]); err != nil {
 			t.Fatalf("the session's hash is not stored: %v", err)
 		}
-		e.st.Close()
-		raw, err := os.ReadFile(e.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if wal, err := os.ReadFile(e.path + "-wal"); err == nil {
-			raw = append(raw, wal...)
-		}
+		raw := e.db.Contents(t)
 		if bytes.Contains(raw, []byte(c.Value)) {
 			t.Fatal("the session id is in the database in plaintext")
 		}
@@ -324,7 +322,11 @@ func TestPagesHeaders(t *testing.T) {
 }
 
 func TestForms(t *testing.T) {
-	e := newEnv(t, false)
+	backendtest.Run(t, testForms)
+}
+
+func testForms(t *testing.T, be backendtest.Backend) {
+	e := newEnvOn(t, be, false)
 	b := e.browser()
 	b.mustSignIn(rootKey)
 	token := csrfOf(t, b.get("/keys/new"))
@@ -389,7 +391,11 @@ func TestForms(t *testing.T) {
 }
 
 func TestScopes(t *testing.T) {
-	e := newEnv(t, false)
+	backendtest.Run(t, testScopes)
+}
+
+func testScopes(t *testing.T, be backendtest.Backend) {
+	e := newEnvOn(t, be, false)
 	_, verifyOnly := e.accessKey("keys:verify")
 	b := e.browser()
 	b.mustSignIn(verifyOnly)
@@ -422,6 +428,10 @@ func TestScopes(t *testing.T) {
 }
 
 func TestSessionsEnd(t *testing.T) {
+	backendtest.Run(t, testSessionsEnd)
+}
+
+func testSessionsEnd(t *testing.T, be backendtest.Backend) {
 	closed := func(t *testing.T, b *browser, why string) {
 		t.Helper()
 		if p := b.get("/"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/sign-in" {
@@ -429,7 +439,7 @@ func TestSessionsEnd(t *testing.T) {
 		}
 	}
 	t.Run("on sign-out, for the old cookie too", func(t *testing.T) {
-		e := newEnv(t, false)
+		e := newEnvOn(t, be, false)
 		b := e.browser()
 		b.mustSignIn(rootKey)
 		old := *b.session()
@@ -442,7 +452,7 @@ func TestSessionsEnd(t *testing.T) {
 		closed(t, b, "the old cookie replayed")
 	})
 	t.Run("after the idle timeout", func(t *testing.T) {
-		e := newEnv(t, false)
+		e := newEnvOn(t, be, false)
 		b := e.browser()
 		b.mustSignIn(rootKey)
 		e.clock.add(29 * time.Minute)
@@ -453,7 +463,7 @@ func TestSessionsEnd(t *testing.T) {
 		closed(t, b, "after 30 idle minutes")
 	})
 	t.Run("after the absolute timeout, however active", func(t *testing.T) {
-		e := newEnv(t, false)
+		e := newEnvOn(t, be, false)
 		b := e.browser()
 		b.mustSignIn(rootKey)
 		for range 12 * 4 {
@@ -468,7 +478,7 @@ func TestSessionsEnd(t *testing.T) {
 		closed(t, b, "after 12 hours")
 	})
 	t.Run("when its access key is revoked through the API", func(t *testing.T) {
-		e := newEnv(t, false)
+		e := newEnvOn(t, be, false)
 		id, key := e.accessKey("keys:read")
 		b := e.browser()
 		b.mustSignIn(key)
