@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -490,4 +492,171 @@ func testSessionsEnd(t *testing.T, be backendtest.Backend) {
 		}
 		closed(t, b, "after the revocation")
 	})
+}
+
+func TestKeyActions(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.mustSignIn(rootKey)
+	_, k := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "acted on"})
+	id, plain := k["id"].(string), k["key"].(string)
+	verify := func(key string) string {
+		_, v := e.api("POST", "/v1/keys/verify", map[string]any{"key": key})
+		return v["status"].(string)
+	}
+	act := func(action string, want int) answer {
+		t.Helper()
+		conf := b.get("/keys/" + id + "/" + action)
+		if conf.status != 200 {
+			t.Fatalf("the confirmation of %s: %d", action, conf.status)
+		}
+		p := b.post("/keys/"+id+"/"+action, url.Values{"csrf": {csrfOf(t, conf)}})
+		if p.status != want {
+			t.Fatalf("%s: %d, want %d: %s", action, p.status, want, p.body)
+		}
+		return p
+	}
+	act("disable", http.StatusSeeOther)
+	if got := verify(plain); got != "DISABLED" {
+		t.Fatalf("after disabling: %s", got)
+	}
+	if p := b.get("/keys/" + id); strings.Contains(p.body, `id="action-disable"`) || !strings.Contains(p.body, `id="action-enable"`) {
+		t.Fatal("a disabled key's page offers disable, or not enable")
+	}
+	act("enable", http.StatusSeeOther)
+	if got := verify(plain); got != "VALID" {
+		t.Fatalf("after enabling: %s", got)
+	}
+	p := act("reroll", http.StatusCreated)
+	m := regexp.MustCompile(`id="secret" readonly value="(sk_[^"]+)"`).FindStringSubmatch(p.body)
+	if m == nil || m[1] == plain || p.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("the reroll shows no new key")
+	}
+	if got := verify(m[1]); got != "VALID" {
+		t.Fatalf("the rerolled key: %s", got)
+	}
+	if got := verify(plain); got == "VALID" {
+		t.Fatalf("the old key after a reroll without overlap: %s", got)
+	}
+	for _, c := range []struct{ path string }{{"/keys/" + id + "/explode"}, {"/keys/key_missing"}, {"/keys/key_missing/revoke"}} {
+		if p := b.get(c.path); p.status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", c.path, p.status)
+		}
+	}
+}
+
+func TestKeysPagination(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.mustSignIn(rootKey)
+	for i := range 120 {
+		if status, _ := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": fmt.Sprintf("k%03d", i), "namespace": []string{"a", "b"}[i%2]}); status != 201 {
+			t.Fatal(status)
+		}
+	}
+	rows := regexp.MustCompile(`<tr><td><a href="/keys/(key_[^"]+)">`)
+	next := regexp.MustCompile(`href="(/keys\?[^"]+)" rel="next"`)
+	seen := map[string]bool{}
+	path, pages := "/keys", 0
+	for path != "" {
+		p := b.get(path)
+		if p.status != 200 {
+			t.Fatalf("GET %s: %d", path, p.status)
+		}
+		pages++
+		for _, m := range rows.FindAllStringSubmatch(p.body, -1) {
+			if seen[m[1]] {
+				t.Fatalf("%s listed twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		path = ""
+		if m := next.FindStringSubmatch(p.body); m != nil {
+			path = html.UnescapeString(m[1])
+		}
+	}
+	if pages != 3 || len(seen) != 120 {
+		t.Fatalf("%d pages listing %d keys, want 3 and 120", pages, len(seen))
+	}
+	p := b.get("/keys?namespace=b&status=bogus")
+	if n := len(rows.FindAllStringSubmatch(p.body, -1)); p.status != 200 || n != 50 || !strings.Contains(p.body, "namespace=b") {
+		t.Fatalf("namespace b with an unknown status: %d, %d rows", p.status, n)
+	}
+	// The next page keeps the filter: the other 10 keys of namespace b.
+	m := next.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatal("no next page of namespace b")
+	}
+	p2 := b.get(html.UnescapeString(m[1]))
+	if n := len(rows.FindAllStringSubmatch(p2.body, -1)); n != 10 || next.MatchString(p2.body) || !strings.Contains(p2.body, "First page") {
+		t.Fatalf("the second page of namespace b: %d rows, a next link: %v", n, next.MatchString(p2.body))
+	}
+}
+
+func TestAccessKeysAuditAndTokensPages(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.mustSignIn(rootKey)
+	page := b.get("/access-keys")
+	p := b.post("/access-keys", url.Values{"csrf": {csrfOf(t, page)}, "name": {"ci deploy"}, "namespaces": {"shop, *"}, "scopes": {"keys:read", "audit:read"}})
+	m := regexp.MustCompile(`id="secret" readonly value="(sak_[^"]+)"`).FindStringSubmatch(p.body)
+	if p.status != http.StatusCreated || m == nil {
+		t.Fatalf("create an access key: %d", p.status)
+	}
+	if again := b.get("/access-keys"); strings.Contains(again.body, m[1]) {
+		t.Fatal("the access key is shown a second time")
+	}
+	if p := b.post("/access-keys", url.Values{"csrf": {csrfOf(t, page)}, "name": {"no scopes"}, "namespaces": {"*"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "scope") {
+		t.Fatalf("an access key without scopes: %d", p.status)
+	}
+	// The new key signs in, sees the audit log, and is signed out when
+	// the root revokes it here.
+	other := e.browser()
+	other.mustSignIn(m[1])
+	audit := other.get("/audit?action=access.create")
+	if audit.status != 200 || !strings.Contains(audit.body, "ci deploy") && !strings.Contains(audit.body, "access.create") {
+		t.Fatalf("the audit log for the new key: %d", audit.status)
+	}
+	_, list := e.api("GET", "/v1/access-keys", nil)
+	var id string
+	for _, k := range list["access_keys"].([]any) {
+		if k.(map[string]any)["name"] == "ci deploy" {
+			id = k.(map[string]any)["id"].(string)
+		}
+	}
+	conf := b.get("/access-keys/" + id + "/revoke")
+	if p := b.post("/access-keys/"+id+"/revoke", url.Values{"csrf": {csrfOf(t, conf)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", p.status)
+	}
+	if p := other.get("/audit"); p.status != http.StatusSeeOther {
+		t.Fatalf("the revoked key's session: %d", p.status)
+	}
+	for _, c := range []struct {
+		query  string
+		status int
+		has    string
+	}{
+		{"?action=access.revoke", 200, id},
+		{"?actor=root&action=access.revoke", 200, id},
+		{"?actor=ak_nobody", 200, "No record matches"},
+		{"?from=2000-01-01T00:00&to=2000-01-02T00:00", 200, "No record matches"},
+		{"?from=yesterday", 400, "from must be a date and time"},
+	} {
+		p := b.get("/audit" + c.query)
+		if p.status != c.status || !strings.Contains(p.body, c.has) {
+			t.Errorf("GET /audit%s: %d, has %q: %v", c.query, p.status, c.has, strings.Contains(p.body, c.has))
+		}
+	}
+	// Revoke a subject's tokens.
+	_, tok := e.api("POST", "/v1/tokens", map[string]any{"purpose": "reset", "subject": "u1"})
+	tp := b.get("/tokens")
+	if p := b.post("/tokens/revoke", url.Values{"csrf": {csrfOf(t, tp)}, "purpose": {"reset"}, "subject": {"u1"}}); p.status != 200 || !strings.Contains(p.body, "Revoked 1 token") {
+		t.Fatalf("revoke tokens: %d", p.status)
+	}
+	if _, v := e.api("POST", "/v1/tokens/redeem", map[string]any{"purpose": "reset", "token": tok["token"]}); v["status"] != "REVOKED" {
+		t.Fatalf("the token after the revocation: %v", v)
+	}
+	if p := b.post("/tokens/revoke", url.Values{"csrf": {csrfOf(t, tp)}, "purpose": {"reset"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "subject is required") {
+		t.Fatalf("revoke tokens without a subject: %d", p.status)
+	}
 }

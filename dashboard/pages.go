@@ -404,8 +404,8 @@ type keysData struct {
 	Q, Namespace, Status string
 	Statuses             []string
 	Keys                 []keyInfo
-	Next                 string // the query of the next page, "" on the last
-	First                string // the query of the first page, "" on it
+	Next                 string // the URL of the next page, "" on the last
+	First                string // the URL of the first page, "" on it
 }
 
 func (d *Dashboard) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -435,10 +435,10 @@ func (d *Dashboard) keysPage(w http.ResponseWriter, r *http.Request, s *session)
 			next[k] = v
 		}
 		next.Set("after", ks[pageSize-1].ID)
-		data.Next = next.Encode()
+		data.Next = "/keys?" + next.Encode()
 	}
 	if after != "" {
-		data.First = "?" + keep.Encode()
+		data.First = "/keys?" + keep.Encode()
 	}
 	for _, k := range ks {
 		data.Keys = append(data.Keys, fromStoreKey(k))
@@ -714,7 +714,7 @@ func (d *Dashboard) listAccessKeys(r *http.Request, s *session, data *accessKeys
 	}
 	data.Keys = out.AccessKeys
 	if out.Cursor != nil {
-		data.Next = "cursor=" + url.QueryEscape(*out.Cursor)
+		data.Next = "/access-keys?cursor=" + url.QueryEscape(*out.Cursor)
 	}
 	data.Scopes = access.AllScopes
 	return nil
@@ -854,7 +854,7 @@ func (d *Dashboard) auditPage(w http.ResponseWriter, r *http.Request, s *session
 	data.Records = out.Records
 	if out.Cursor != nil {
 		keep.Set("cursor", *out.Cursor)
-		data.Next = keep.Encode()
+		data.Next = "/audit?" + keep.Encode()
 	}
 	v := d.view(s, "Audit log", "audit", data)
 	v.Error = problem
