@@ -29,6 +29,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/unguessable/secrets/access"
@@ -169,6 +170,10 @@ func (d *Dashboard) routes() []pageRoute {
 
 func (d *Dashboard) serveStatic(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
+	if strings.HasSuffix(r.URL.Path, "/") {
+		http.NotFound(w, r) // no listing of the assets
+		return
+	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	d.static.ServeHTTP(w, r)
 }

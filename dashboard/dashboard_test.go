@@ -287,6 +287,12 @@ func TestPagesAreClosedWithoutASession(t *testing.T) {
 	if p := b.post("/keys", url.Values{"prefix": {"sk_"}}); p.status != http.StatusUnauthorized {
 		t.Errorf("POST /keys: %d", p.status)
 	}
+	if p := b.get("/static/app.css"); p.status != 200 || !strings.Contains(p.header.Get("Content-Type"), "text/css") {
+		t.Errorf("the stylesheet without a session: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+	if p := b.get("/static/"); p.status != http.StatusNotFound {
+		t.Errorf("the assets' folder is listed: %d", p.status)
+	}
 	if p := b.get("/v1/keys"); p.status != http.StatusUnauthorized {
 		t.Errorf("the API is still at /v1: GET /v1/keys without a key is %d", p.status)
 	}
@@ -658,5 +664,43 @@ func TestAccessKeysAuditAndTokensPages(t *testing.T) {
 	}
 	if p := b.post("/tokens/revoke", url.Values{"csrf": {csrfOf(t, tp)}, "purpose": {"reset"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "subject is required") {
 		t.Fatalf("revoke tokens without a subject: %d", p.status)
+	}
+}
+
+func TestNamespacedKey(t *testing.T) {
+	e := newEnv(t, false)
+	_, shop := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "shop key", "namespace": "shop"})
+	_, other := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "other key", "namespace": "other"})
+	for range 3 {
+		e.api("POST", "/v1/keys/verify", map[string]any{"key": shop["key"], "namespace": "shop"})
+	}
+	for range 5 {
+		e.api("POST", "/v1/keys/verify", map[string]any{"key": other["key"], "namespace": "other"})
+	}
+	if err := e.srv.FlushAnalytics(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	status, out := e.api("POST", "/v1/access-keys", map[string]any{"name": "shop team", "scopes": []string{"keys:read", "analytics:read"}, "namespaces": []string{"shop"}})
+	if status != http.StatusCreated {
+		t.Fatalf("create access key: %d %v", status, out)
+	}
+	b := e.browser()
+	b.mustSignIn(out["key"].(string))
+	home := b.get("/")
+	if m := regexp.MustCompile(`id="stat-verifications">(\d+)<`).FindStringSubmatch(home.body); m == nil || m[1] != "3" {
+		t.Fatalf("the shop key's overview counts %v verifications, want 3", m)
+	}
+	if m := regexp.MustCompile(`id="stat-active">(\d+)<`).FindStringSubmatch(home.body); m == nil || m[1] != "1" {
+		t.Fatalf("the shop key's overview counts %v active keys, want 1", m)
+	}
+	list := b.get("/keys")
+	if !strings.Contains(list.body, shop["id"].(string)) || strings.Contains(list.body, other["id"].(string)) {
+		t.Fatal("the shop key's list is not the shop's keys")
+	}
+	if p := b.get("/keys/" + other["id"].(string)); p.status != http.StatusNotFound {
+		t.Fatalf("another namespace's key: %d", p.status)
+	}
+	if p := b.get("/keys/" + shop["id"].(string)); p.status != 200 || !strings.Contains(p.body, "Verifications of this key") {
+		t.Fatalf("the shop key's page: %d, chart: %v", p.status, strings.Contains(p.body, "Verifications of this key"))
 	}
 }

@@ -306,30 +306,46 @@ func (d *Dashboard) usage(r *http.Request, s *session, kind, rangeName, groupBy 
 	}
 	to := d.clock.Now().UTC().Truncate(rg.Step).Add(rg.Step)
 	from := to.Add(-rg.Span)
-	q := url.Values{}
-	for k, v := range filter {
-		q[k] = v
+	// A key of some namespaces reads the verifications of each of them.
+	namespaces := []string{""}
+	if ns := namespacesOf(s.key); kind == "verifications" && ns != nil && filter.Get("namespace") == "" {
+		namespaces = ns[:min(len(ns), maxNamespaceQueries)]
 	}
-	q.Set("from", from.Format(time.RFC3339))
-	q.Set("to", to.Format(time.RFC3339))
-	q.Set("granularity", rg.Gran)
-	q.Set("group_by", groupBy)
-	var out struct {
-		Buckets []bucket `json:"buckets"`
-	}
-	err := d.call(r, s, "GET", "/v1/analytics/"+kind+"?"+q.Encode(), nil, &out)
-	var ae *apiError
-	if errors.As(err, &ae) {
-		if ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden {
-			return series{}, false, nil
+	var all []bucket
+	for _, ns := range namespaces {
+		q := url.Values{}
+		for k, v := range filter {
+			q[k] = v
 		}
-		return series{}, false, err
+		if ns != "" {
+			q.Set("namespace", ns)
+		}
+		q.Set("from", from.Format(time.RFC3339))
+		q.Set("to", to.Format(time.RFC3339))
+		q.Set("granularity", rg.Gran)
+		q.Set("group_by", groupBy)
+		var out struct {
+			Buckets []bucket `json:"buckets"`
+		}
+		err := d.call(r, s, "GET", "/v1/analytics/"+kind+"?"+q.Encode(), nil, &out)
+		var ae *apiError
+		if errors.As(err, &ae) {
+			if ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden {
+				return series{}, false, nil
+			}
+			return series{}, false, err
+		}
+		if err != nil {
+			return series{}, false, err
+		}
+		all = append(all, out.Buckets...)
 	}
-	if err != nil {
-		return series{}, false, err
-	}
-	return fill(out.Buckets, from, to, rg.Step), true, nil
+	return fill(all, from, to, rg.Step), true, nil
 }
+
+// maxNamespaceQueries caps the analytics queries of one chart for a key of
+// many namespaces.
+const maxNamespaceQueries = 10
 
 // chart is a drawn series for a template.
 type chart struct {
@@ -557,7 +573,7 @@ func (d *Dashboard) keyPage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	slices.SortFunc(data.Extra, func(a, b extraField) int { return strings.Compare(a.Name, b.Name) })
 	var err error
-	if data.Usage.S, data.HasUse, err = d.usage(r, s, "verifications", data.Range, "outcome", url.Values{"key_id": {k.ID}}); err != nil {
+	if data.Usage.S, data.HasUse, err = d.usage(r, s, "verifications", data.Range, "outcome", url.Values{"key_id": {k.ID}, "namespace": {k.Namespace}}); err != nil {
 		d.failed(w, r, err)
 		return
 	}
