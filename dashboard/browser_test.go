@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/unguessable/secrets/internal/backendtest"
@@ -452,4 +453,36 @@ func seedKeys(t *testing.T, e *env, n int) {
 		t.Fatal(err)
 	}
 	t.Logf("seeded %d keys in %v", n, time.Since(start).Round(time.Millisecond))
+}
+
+// TestBrowserKeyboard reaches the create button from the top of the keys
+// page with the Tab key alone, sees the focus drawn, and follows it with
+// Enter.
+func TestBrowserKeyboard(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.newTab(t)
+	b.signIn(rootKey)
+	b.open("/keys")
+	b.do(chromedp.KeyEvent(kb.Tab))
+	if got := eval[string](b, `document.activeElement.className`); got != "skip" {
+		t.Fatalf("the first Tab focuses %q, not the skip link", got)
+	}
+	for i := 0; ; i++ {
+		if i == 40 {
+			t.Fatal("40 Tabs did not reach the create button")
+		}
+		b.do(chromedp.KeyEvent(kb.Tab))
+		if eval[string](b, `document.activeElement.id`) == "create-key" {
+			break
+		}
+	}
+	if got := eval[string](b, `getComputedStyle(document.activeElement).outlineStyle + " " + getComputedStyle(document.activeElement).outlineWidth`); got != "solid 3px" {
+		t.Errorf("the focused button's outline: %q", got)
+	}
+	if _, err := chromedp.RunResponse(b.ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.location(); got != "/keys/new" {
+		t.Fatalf("Enter on the create button leads to %s", got)
+	}
 }
