@@ -76,8 +76,13 @@ type Options struct {
 	// DefaultIdleTimeout and DefaultAbsoluteTimeout.
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
-	Clock           store.Clock  // default store.SystemClock
-	Logger          *slog.Logger // default: discard
+	// NoSignInThrottle turns off the throttle of wrong keys per client
+	// address (SignInFailures): for a service behind a proxy, where every
+	// request comes from the proxy's address, and the proxy limits
+	// clients itself.
+	NoSignInThrottle bool
+	Clock            store.Clock  // default store.SystemClock
+	Logger           *slog.Logger // default: discard
 }
 
 // Dashboard serves the pages. It is safe for concurrent use.
@@ -118,7 +123,7 @@ func New(opts Options) (*Dashboard, error) {
 	}
 	sub, _ := fs.Sub(staticFS, "static")
 	return &Dashboard{st: st, opts: opts, clock: opts.Clock, log: opts.Logger, pages: pages,
-		static: http.StripPrefix("/static/", http.FileServerFS(sub)), throttle: newThrottle()}, nil
+		static: http.StripPrefix("/static/", http.FileServerFS(sub)), throttle: newThrottle(!opts.NoSignInThrottle)}, nil
 }
 
 // Patterns lists the patterns Register adds, for a caller that documents

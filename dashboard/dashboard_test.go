@@ -50,6 +50,9 @@ type env struct {
 // newEnv is newEnvOn SQLite.
 func newEnv(t *testing.T, tls bool) *env { return newEnvOn(t, backendtest.SQLite(), tls) }
 
+// noThrottle is the service's NoAuthThrottle in the tests' services.
+var noThrottle = false
+
 // newEnvOn starts a service on a fresh database of backend b: under TLS on
 // an httptest server, otherwise under the real Serve.
 func newEnvOn(t *testing.T, b backendtest.Backend, tls bool) *env {
@@ -58,7 +61,7 @@ func newEnvOn(t *testing.T, b backendtest.Backend, tls bool) *env {
 	st := db.Open(t)
 	c := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
 	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: sha256.Sum256([]byte(rootKey)), Pepper: bytes.Repeat([]byte("p"), 32),
-		Clock: c, NoAuthThrottle: true})
+		Clock: c, NoAuthThrottle: noThrottle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +268,16 @@ func testSignIn(t *testing.T, be backendtest.Backend) {
 			t.Fatalf("the sixth attempt: %d, Retry-After %q", p.status, p.header.Get("Retry-After"))
 		}
 		e.clock.add(time.Minute)
+		b.mustSignIn(rootKey)
+	})
+	t.Run("behind a proxy (NoAuthThrottle), wrong keys are not throttled by address", func(t *testing.T) {
+		noThrottle = true
+		defer func() { noThrottle = false }()
+		e := newEnvOn(t, be, false)
+		b := e.browser()
+		for range 6 {
+			b.signIn("sak_not_a_key")
+		}
 		b.mustSignIn(rootKey)
 	})
 	t.Run("a sign-in form without its token is refused", func(t *testing.T) {

@@ -28,7 +28,7 @@ func (s *Server) mountDashboard(opts Options) error {
 	}
 	d, err := dashboard.New(dashboard.Options{Store: s.st, API: s.callInProcess, Authenticate: s.dashboardSignIn,
 		AccessKey: s.dashboardKey, Clock: s.clock, Logger: s.httpLog, IdleTimeout: opts.DashboardIdleTimeout,
-		AbsoluteTimeout: opts.DashboardAbsoluteTimeout})
+		AbsoluteTimeout: opts.DashboardAbsoluteTimeout, NoSignInThrottle: opts.NoAuthThrottle})
 	if err != nil {
 		return err
 	}
