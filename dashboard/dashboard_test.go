@@ -318,11 +318,18 @@ func TestPagesHeaders(t *testing.T) {
 	b := e.browser()
 	b.mustSignIn(rootKey)
 	_, k := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "headers"})
-	for _, path := range []string{"/", "/keys", "/keys/new", "/keys/" + k["id"].(string), "/keys/" + k["id"].(string) + "/revoke", "/access-keys", "/audit", "/tokens"} {
+	for _, path := range []string{"/", "/?range=7d", "/?range=30d", "/keys", "/keys/new", "/keys/" + k["id"].(string), "/keys/" + k["id"].(string) + "?range=30d",
+		"/keys/" + k["id"].(string) + "/revoke", "/access-keys", "/audit", "/tokens", "/tokens?range=30d"} {
 		p := b.get(path)
 		if p.status != http.StatusOK {
 			t.Errorf("GET %s: %d", path, p.status)
 			continue
+		}
+		if strings.Contains(path, "range=") && !strings.Contains(p.body, `aria-current="true">`+path[strings.Index(path, "=")+1:]+"<") {
+			t.Errorf("GET %s: the period is not marked current", path)
+		}
+		if (path == "/" || strings.HasPrefix(path, "/?")) && !strings.Contains(p.body, `<svg class="chart"`) {
+			t.Errorf("GET %s: no chart", path)
 		}
 		csp := p.header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "default-src 'none'") {
@@ -556,6 +563,15 @@ func TestKeyActions(t *testing.T) {
 	}
 	if got := verify(plain); got == "VALID" {
 		t.Fatalf("the old key after a reroll without overlap: %s", got)
+	}
+	// A key past its expiry, on the service's clock, is listed as expired.
+	_, short := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "short-lived", "expires_in": 60})
+	e.clock.add(2 * time.Minute)
+	if p := b.get("/keys?status=expired"); !strings.Contains(p.body, short["id"].(string)) || !strings.Contains(p.body, `<span class="badge expired">expired</span>`) {
+		t.Fatal("the expired key is not listed as expired")
+	}
+	if p := b.get("/keys/" + short["id"].(string)); !strings.Contains(p.body, `id="key-status">expired<`) {
+		t.Fatal("the expired key's page does not say so")
 	}
 	for _, c := range []struct{ path string }{{"/keys/" + id + "/explode"}, {"/keys/key_missing"}, {"/keys/key_missing/revoke"}} {
 		if p := b.get(c.path); p.status != http.StatusNotFound {

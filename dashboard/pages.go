@@ -220,6 +220,7 @@ type keyInfo struct {
 		Window int64 `json:"window"`
 	} `json:"ratelimit"`
 	Extra map[string]json.RawMessage `json:"-"`
+	State string                     `json:"-"` // its status at the time of the page: see status
 }
 
 // knownKeyFields are the members keyInfo names.
@@ -246,12 +247,13 @@ func (k *keyInfo) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Status is the key's state for a badge.
-func (k keyInfo) Status() string {
+// status is the key's state at now, for a badge: the statuses of the
+// list's filter.
+func (k keyInfo) status(now time.Time) string {
 	switch {
 	case k.RevokedAt != nil:
 		return store.KeyRevoked
-	case k.ExpiresAt != nil && !k.ExpiresAt.After(time.Now()):
+	case k.ExpiresAt != nil && !k.ExpiresAt.After(now):
 		return store.KeyExpired
 	case !k.Enabled:
 		return store.KeyDisabled
@@ -457,7 +459,9 @@ func (d *Dashboard) keysPage(w http.ResponseWriter, r *http.Request, s *session)
 		data.First = "/keys?" + keep.Encode()
 	}
 	for _, k := range ks {
-		data.Keys = append(data.Keys, fromStoreKey(k))
+		ki := fromStoreKey(k)
+		ki.State = ki.status(d.clock.Now())
+		data.Keys = append(data.Keys, ki)
 	}
 	d.render(w, http.StatusOK, "keys", d.view(s, "API keys", "keys", data))
 }
@@ -553,6 +557,7 @@ func (d *Dashboard) getKey(w http.ResponseWriter, r *http.Request, s *session, i
 		d.failed(w, r, err)
 		return k, false
 	}
+	k.State = k.status(d.clock.Now())
 	return k, true
 }
 
