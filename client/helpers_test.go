@@ -24,6 +24,7 @@ type service struct {
 	url   string
 	st    store.Store
 	clock *backendtest.Clock
+	srv   *server.Server
 }
 
 // startService serves server.New on a new database of b, wrapping its store
@@ -45,7 +46,7 @@ func startService(t *testing.T, b backendtest.Backend, wrap func(store.Store) st
 	}
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	return &service{url: hs.URL, st: st, clock: clock}
+	return &service{url: hs.URL, st: st, clock: clock, srv: srv}
 }
 
 // newClient returns a client of svc with the admin key, fast retries and

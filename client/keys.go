@@ -34,6 +34,9 @@ type Key struct {
 	RevokedAt time.Time       `json:"revoked_at"` // zero: not revoked
 	Remaining *int64          `json:"remaining"`  // nil: unlimited uses
 	RateLimit *RateLimit      `json:"ratelimit"`  // nil: none
+	// LastUsedAt is when the key was last verified, up to a second late;
+	// zero: never.
+	LastUsedAt time.Time `json:"last_used_at"`
 }
 
 // CreateKeyRequest is the body of POST /v1/keys. Prefix is required;
@@ -65,6 +68,9 @@ type VerifyKeyRequest struct {
 	Key       string `json:"key"`
 	Namespace string `json:"namespace,omitempty"`
 	Cost      *int64 `json:"cost,omitempty"`
+	// Tags, up to 10 distinct "k=v" strings, count the verification in the
+	// analytics under each.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // RateLimitState is a key's rate limit after a verification.

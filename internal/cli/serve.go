@@ -57,6 +57,7 @@ type serveConfig struct {
 	retention, auditRetain   time.Duration
 	dbWait                   time.Duration
 	deliver                  deliverConfig
+	analytics                analyticsConfig
 }
 
 func newServeCmd(s Streams) *cobra.Command {
@@ -136,6 +137,7 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.` + deliverHe
 	f.IntVar(&c.maxConns, "max-conns", server.DefaultMaxConns, "the most client connections open at once; more wait until one closes")
 	f.BoolVar(&c.noAuthThrottle, "no-auth-throttle", false, "do not throttle client addresses that present wrong access keys (behind a proxy)")
 	c.deliver.flags(f)
+	c.analytics.flags(f)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := c.check(); err != nil {
 			return err
@@ -190,6 +192,9 @@ func (c *serveConfig) check() error {
 	}
 	if c.pepperFile == "" {
 		c.pepperFile = besideDB(c.db, ".pepper", "secrets.pepper")
+	}
+	if err := c.analytics.check(); err != nil {
+		return err
 	}
 	return c.deliver.check(c.db)
 }
@@ -300,9 +305,11 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Store: st, AdminKeyDigest: digest, Pepper: peppers.Current, OldPeppers: peppers.Old,
+	opts := server.Options{Store: st, AdminKeyDigest: digest, Pepper: peppers.Current, OldPeppers: peppers.Old,
 		Logger: log, Retention: c.retention, AuditRetention: c.auditRetain, QuietRequests: c.quiet,
-		MaxConns: c.maxConns, NoAuthThrottle: c.noAuthThrottle, Deliverer: deliverer})
+		MaxConns: c.maxConns, NoAuthThrottle: c.noAuthThrottle, Deliverer: deliverer}
+	c.analytics.apply(&opts)
+	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,10 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"a certificate that is not there is a usage error", []string{"serve", "--tls-cert", "cert.pem", "--tls-key", "key.pem"}, "--tls-cert"},
 		{"a metrics address without a port is a usage error", []string{"serve", "--metrics-addr", "localhost"}, "--metrics-addr"},
 		{"a connection bound of zero is a usage error", []string{"serve", "--max-conns", "0"}, "--max-conns"},
+		{"a minute retention shorter than a minute is a usage error", []string{"serve", "--analytics-minute-retention", "30s"}, "--analytics-minute-retention"},
+		{"an hour retention shorter than an hour is a usage error", []string{"serve", "--analytics-hour-retention", "0s"}, "--analytics-hour-retention"},
+		{"a day retention shorter than a day is a usage error", []string{"serve", "--analytics-day-retention", "23h"}, "--analytics-day-retention"},
+		{"analytics that are not a boolean are a usage error", []string{"serve", "--analytics=maybe"}, "--analytics"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
