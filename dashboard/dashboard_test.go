@@ -573,6 +573,18 @@ func TestKeyActions(t *testing.T) {
 	if p := b.get("/keys/" + short["id"].(string)); !strings.Contains(p.body, `id="key-status">expired<`) {
 		t.Fatal("the expired key's page does not say so")
 	}
+	// Revoked, the key's page offers nothing; a stale form is refused.
+	act("revoke", http.StatusSeeOther)
+	if p := b.get("/keys/" + id); strings.Contains(p.body, `id="action-`) {
+		t.Fatal("a revoked key's page offers an action")
+	}
+	conf := b.get("/keys/" + id + "/revoke")
+	if p := b.post("/keys/"+id+"/disable", url.Values{"csrf": {csrfOf(t, conf)}}); p.status != http.StatusConflict || !strings.Contains(p.body, "revoked") {
+		t.Fatalf("disabling a revoked key: %d", p.status)
+	}
+	if p := b.post("/keys/key_missing/revoke", url.Values{"csrf": {csrfOf(t, conf)}}); p.status != http.StatusNotFound {
+		t.Fatalf("revoking a missing key: %d", p.status)
+	}
 	for _, c := range []struct{ path string }{{"/keys/" + id + "/explode"}, {"/keys/key_missing"}, {"/keys/key_missing/revoke"}} {
 		if p := b.get(c.path); p.status != http.StatusNotFound {
 			t.Errorf("GET %s: %d", c.path, p.status)

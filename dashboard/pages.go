@@ -197,6 +197,16 @@ func shown(err error) (string, error) {
 	return "", err
 }
 
+// statusOf is the status of an API answer err, for the page that shows
+// it: 400 if err is no *apiError.
+func statusOf(err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return http.StatusBadRequest
+}
+
 // keyInfo is an API key as GET /v1/keys/{id} describes it. Fields the API
 // adds that this type does not name are kept in Extra, and shown on the
 // key's page as they are.
@@ -683,13 +693,14 @@ func (d *Dashboard) keyAction(w http.ResponseWriter, r *http.Request, s *session
 	case "revoke":
 		err = d.call(r, s, "DELETE", path, nil, nil)
 	}
+	status := statusOf(err)
 	msg, err := shown(err)
 	if err != nil {
 		d.failed(w, r, err)
 		return
 	}
 	if msg != "" {
-		d.render(w, http.StatusConflict, "message", d.view(s, "Not done", "keys", nil).withError(msg))
+		d.render(w, status, "message", d.view(s, "Not done", "keys", nil).withError(msg))
 		return
 	}
 	if a.name == "reroll" {
@@ -807,11 +818,11 @@ func (d *Dashboard) confirmRevokeAccessKey(w http.ResponseWriter, r *http.Reques
 func (d *Dashboard) revokeAccessKey(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	err := d.call(r, s, "DELETE", "/v1/access-keys/"+url.PathEscape(id), nil, nil)
-	if msg, err := shown(err); err != nil {
-		d.failed(w, r, err)
+	if msg, err2 := shown(err); err2 != nil {
+		d.failed(w, r, err2)
 		return
 	} else if msg != "" {
-		d.render(w, http.StatusNotFound, "message", d.view(s, "Not done", "access", nil).withError(msg))
+		d.render(w, statusOf(err), "message", d.view(s, "Not done", "access", nil).withError(msg))
 		return
 	}
 	// Its sessions end now; any other would end at its next request.
