@@ -408,9 +408,20 @@ func TestBrowserWith10000Keys(t *testing.T) {
 	e := newEnv(t, false)
 	b := e.newTab(t)
 	seedKeys(t, e, 10000)
+	// A week of traffic, every hour of it with four outcomes: the fullest
+	// chart of the overview (168 hours of stacked bars).
+	_, k := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "measured", "owner": "owner-42", "ratelimit": map[string]any{"limit": 1, "window": 60}})
+	e.clock.add(-7 * 24 * time.Hour)
+	for h := range 7 * 24 {
+		if h > 0 {
+			e.clock.add(time.Hour)
+		}
+		for _, key := range []any{k["key"], k["key"], "sk_notakey", "sk_live_0000000000000000000000000000000000000000000"} {
+			e.api("POST", "/v1/keys/verify", map[string]any{"key": key})
+		}
+	}
 	b.signIn(rootKey)
-	_, k := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "name": "measured", "owner": "owner-42"})
-	for _, path := range []string{"/", "/keys", "/keys?q=owner-42", "/keys?status=active&namespace=ns3", "/keys/" + k["id"].(string), "/audit", "/access-keys"} {
+	for _, path := range []string{"/", "/?range=7d", "/?range=30d", "/keys", "/keys?q=owner-42", "/keys?status=active&namespace=ns3", "/keys/" + k["id"].(string), "/audit", "/access-keys"} {
 		// Cold: nothing cached, the page with its stylesheet and script.
 		if _, err := chromedp.Call(b.ctx, network.ClearBrowserCache, cdp.Empty{}); err != nil {
 			t.Fatal(err)
