@@ -106,7 +106,7 @@ var badInputs = []badInput{
 	{"checking without a code is 400", "POST", "/v1/codes/verify", `{"purpose": "p", "subject": "s"}`, nil, 400, "invalid_request", "code"},
 	// Routing.
 	{"an unknown path is 404", "GET", "/v1/nothing", nil, nil, 404, "not_found", ""},
-	{"an unknown path outside /v1 is 404", "GET", "/", nil, nil, 404, "not_found", ""},
+	{"an unknown path outside /v1 is 404", "GET", "/nowhere", nil, nil, 404, "not_found", ""},
 	{"a wrong method is 405", "PUT", "/v1/keys", `{}`, nil, 405, "method_not_allowed", ""},
 	{"GET on a POST-only route is 405", "GET", "/v1/tokens/redeem", nil, nil, 405, "method_not_allowed", ""},
 	{"POST on /healthz is 405", "POST", "/healthz", `{}`, nil, 405, "method_not_allowed", ""},

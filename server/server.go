@@ -114,6 +114,13 @@ type Options struct {
 	// by Dispatch. The Store must be a store.Outbox.
 	Deliverer *deliver.Deliverer
 	Dispatch  deliver.DispatchOptions
+	// NoDashboard leaves out the web dashboard (package dashboard), which
+	// is otherwise served at / on a store that keeps its sessions; its
+	// sessions end after DashboardIdleTimeout without a request and
+	// DashboardAbsoluteTimeout in any case (defaults: the dashboard's).
+	NoDashboard              bool
+	DashboardIdleTimeout     time.Duration
+	DashboardAbsoluteTimeout time.Duration
 	// NoAnalytics turns off the usage analytics (package analytics): no
 	// counts, no last_used_at on keys, and GET /v1/analytics/… answer 404.
 	NoAnalytics bool
@@ -226,6 +233,9 @@ func New(opts Options) (*Server, error) {
 		s.reqLvl = slog.LevelDebug
 	}
 	s.registerRoutes()
+	if err := s.mountDashboard(opts); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	return s, nil
 }
@@ -366,6 +376,12 @@ func (s *Server) handle(pattern string, rt route, h apiHandler) {
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string) (access.Key, error) {
 	if scope == "" {
 		return access.Key{}, nil
+	}
+	if k, ok := inProcessCaller(r); ok {
+		if !k.Allows(scope) {
+			return k, forbidden(scope)
+		}
+		return k, nil
 	}
 	if s.throttle != nil {
 		if d := s.throttle.wait(r.RemoteAddr); d > 0 {

@@ -58,6 +58,7 @@ type serveConfig struct {
 	dbWait                   time.Duration
 	deliver                  deliverConfig
 	analytics                analyticsConfig
+	dashboard                dashboardConfig
 }
 
 func newServeCmd(s Streams) *cobra.Command {
@@ -138,6 +139,7 @@ SIGTERM or SIGINT stops the server after in-flight requests finish.` + deliverHe
 	f.BoolVar(&c.noAuthThrottle, "no-auth-throttle", false, "do not throttle client addresses that present wrong access keys (behind a proxy)")
 	c.deliver.flags(f)
 	c.analytics.flags(f)
+	c.dashboard.flags(f)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := c.check(); err != nil {
 			return err
@@ -192,6 +194,9 @@ func (c *serveConfig) check() error {
 	}
 	if c.pepperFile == "" {
 		c.pepperFile = besideDB(c.db, ".pepper", "secrets.pepper")
+	}
+	if err := c.dashboard.check(); err != nil {
+		return err
 	}
 	if err := c.analytics.check(); err != nil {
 		return err
@@ -309,6 +314,7 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 		Logger: log, Retention: c.retention, AuditRetention: c.auditRetain, QuietRequests: c.quiet,
 		MaxConns: c.maxConns, NoAuthThrottle: c.noAuthThrottle, Deliverer: deliverer}
 	c.analytics.apply(&opts)
+	c.dashboard.apply(&opts)
 	srv, err := server.New(opts)
 	if err != nil {
 		return err

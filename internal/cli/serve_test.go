@@ -57,6 +57,9 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"an hour retention shorter than an hour is a usage error", []string{"serve", "--analytics-hour-retention", "0s"}, "--analytics-hour-retention"},
 		{"a day retention shorter than a day is a usage error", []string{"serve", "--analytics-day-retention", "23h"}, "--analytics-day-retention"},
 		{"analytics that are not a boolean are a usage error", []string{"serve", "--analytics=maybe"}, "--analytics"},
+		{"a dashboard idle timeout under a minute is a usage error", []string{"serve", "--dashboard-idle-timeout", "30s"}, "--dashboard-idle-timeout"},
+		{"a dashboard session shorter than its idle timeout is a usage error", []string{"serve", "--dashboard-session-timeout", "10m"}, "--dashboard-session-timeout"},
+		{"a dashboard session over 30 days is a usage error", []string{"serve", "--dashboard-session-timeout", "721h"}, "--dashboard-session-timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -458,6 +461,37 @@ func TestServeTransport(t *testing.T) {
 		}
 		if got := get(t, "http://"+m[1]+"/v1/keys", ""); got != http.StatusNotFound {
 			t.Errorf("GET /v1/keys on the metrics address: %d, want 404", got)
+		}
+	})
+}
+
+func TestServeDashboard(t *testing.T) {
+	t.Setenv("SECRETS_ADMIN_KEY", "")
+	t.Setenv("SECRETS_PEPPER", "")
+	db := filepath.Join(t.TempDir(), "x.db")
+	t.Run("the dashboard's sign-in page is at /sign-in, and / leads there", func(t *testing.T) {
+		addr, _, stop := serving(t, "--db", db)
+		defer stop()
+		if got := get(t, "http://"+addr+"/sign-in", ""); got != http.StatusOK {
+			t.Errorf("GET /sign-in: %d", got)
+		}
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/sign-in" {
+			t.Errorf("GET /: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	t.Run("--dashboard=false serves none of it", func(t *testing.T) {
+		addr, _, stop := serving(t, "--db", db, "--dashboard=false")
+		defer stop()
+		for _, path := range []string{"/", "/sign-in", "/static/app.css"} {
+			if got := get(t, "http://"+addr+path, ""); got != http.StatusNotFound {
+				t.Errorf("GET %s: %d, want 404", path, got)
+			}
 		}
 	})
 }

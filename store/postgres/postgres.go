@@ -43,6 +43,7 @@ import (
 var (
 	_ store.Store     = (*Postgres)(nil)
 	_ store.Outbox    = (*Postgres)(nil)
+	_ store.Dashboard = (*Postgres)(nil)
 	_ store.Analytics = (*Postgres)(nil)
 )
 

@@ -39,6 +39,7 @@ import (
 var (
 	_ store.Store     = (*SQLite)(nil)
 	_ store.Outbox    = (*SQLite)(nil)
+	_ store.Dashboard = (*SQLite)(nil)
 	_ store.Analytics = (*SQLite)(nil)
 )
 

@@ -51,6 +51,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("access keys", func(t *testing.T) { testAccessKeys(t, fresh(t)) })
 	t.Run("the audit trail", func(t *testing.T) { testAudit(t, fresh(t)) })
 	t.Run("the outbox", func(t *testing.T) { testOutbox(t, fresh) })
+	t.Run("the dashboard's sessions and key search", func(t *testing.T) { testDashboard(t, fresh) })
 	t.Run("a second handle sees the same database", func(t *testing.T) {
 		db := b.NewDB(t)
 		a, c := db.Open(t), db.Open(t)
