@@ -135,6 +135,11 @@ func (s *Server) analyticsOf(kind string) apiHandler {
 				return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Field: "namespace",
 					Message: "this access key may read only the analytics of its namespaces: give namespace=, one of " + strings.Join(caller(r).Namespaces, ", ")}
 			}
+			// An empty namespace= is the default namespace, as everywhere
+			// in the API, and not the filter that matches every namespace.
+			if q.Namespace == "" {
+				q.Namespace = keys.DefaultNamespace
+			}
 		}
 		// Normalize fills in the defaults the answer states.
 		if q, err = s.analytics.Normalize(q); err != nil {

@@ -180,6 +180,33 @@ func TestAnalyticsScopesAndNamespaces(t *testing.T) {
 	want(t, ns.do(t, "GET", "/v1/analytics/verifications?namespace=team-a", nil), http.StatusOK)
 }
 
+// An access key limited to the default namespace that sends an empty
+// namespace= reads the default namespace's counts, not every namespace's.
+func TestAnalyticsEmptyNamespaceIsTheDefault(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	for _, ns := range []string{"default", "team-b"} {
+		k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_t_", "namespace": ns, "owner": "owner-" + ns})
+		want(t, k, http.StatusCreated)
+		for range 2 {
+			want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key"), "namespace": ns, "tags": []string{"ns=" + ns}}), http.StatusOK)
+		}
+	}
+	s.flush(t)
+	limited := s.as(s.accessKey(t, []string{access.AnalyticsRead}, []string{"default"}))
+	for _, c := range []struct{ query, want string }{
+		{"namespace=", "VALID"}, {"namespace=&group_by=owner", "owner-default"}, {"namespace=&group_by=tag", "ns=default"},
+	} {
+		got := totals(t, limited.do(t, "GET", "/v1/analytics/verifications?"+c.query, nil))
+		if !equalCounts(got, map[string]float64{c.want: 2}) {
+			t.Errorf("?%s as a key of the default namespace: %v, want only {%s: 2}", c.query, got, c.want)
+		}
+	}
+	// The root key still reads every namespace with no namespace filter.
+	if got := totals(t, s.do(t, "GET", "/v1/analytics/verifications?group_by=owner", nil)); !equalCounts(got, map[string]float64{"owner-default": 2, "owner-team-b": 2}) {
+		t.Errorf("every namespace as root: %v", got)
+	}
+}
+
 func TestAnalyticsOff(t *testing.T) {
 	s := start(t, newSQLite(t).open(t), func(o *server.Options) { o.NoAnalytics = true })
 	k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_t_"})
