@@ -274,3 +274,32 @@ func TestMetricsHoldNoKeyIDs(t *testing.T) {
 		t.Fatalf("only %d labels in the metrics", n)
 	}
 }
+
+// A tag that carries the key being verified is refused, so that the key's
+// plaintext is never counted, stored or answered to analytics readers.
+func TestAnalyticsTagsNeverHoldTheKey(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_live_"})
+	want(t, k, http.StatusCreated)
+	key := k.str("key")
+	random := key[strings.LastIndexByte(key, '_')+1:]
+	for _, tags := range [][]string{{"leak=" + key}, {"plan=pro", key + "=x"}, {"body=" + random}} {
+		r := s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": key, "tags": tags})
+		want(t, r, http.StatusBadRequest, "invalid_request", "tags")
+		if strings.Contains(fmt.Sprint(r.raw), random) {
+			t.Errorf("the 400 for tags %v repeats the key: %s", tags, r.raw)
+		}
+	}
+	// Ordinary tags, and short values that happen to occur in the key, count.
+	want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": key, "tags": []string{"plan=pro", "x=" + random[:4]}}), http.StatusOK)
+	s.flush(t)
+	got := totals(t, s.do(t, "GET", "/v1/analytics/verifications?group_by=tag", nil))
+	if !equalCounts(got, map[string]float64{"plan=pro": 1, "x=" + random[:4]: 1}) {
+		t.Errorf("tag counts %v", got)
+	}
+	for tag := range got {
+		if strings.Contains(tag, random) {
+			t.Errorf("a counted tag holds the key: %q", tag)
+		}
+	}
+}

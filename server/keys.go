@@ -164,6 +164,9 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if err := analytics.CheckTags(req.Tags); err != nil {
 		return keysError(err)
 	}
+	if i := tagHoldingKey(req.Tags, *req.Key); i >= 0 {
+		return invalid("tags", "tags[%d] holds the key being verified: tags are stored and shown as they are, so they must not carry it", i)
+	}
 	cost := int64(1)
 	if req.Cost != nil {
 		cost = *req.Cost
@@ -420,4 +423,28 @@ func rawJSON(stored []byte) jsontext.Value {
 		return nil
 	}
 	return jsontext.Value(stored)
+}
+
+// minKeyInTag is the shortest key (or random part of one) that a tag may
+// not contain: a shorter string is no secret and may well be in a tag.
+const minKeyInTag = 16
+
+// tagHoldingKey returns the index of the first of tags that holds the
+// presented key, whole or its part after the prefix's last "_", or -1.
+// Tags are counted and kept in plaintext and answered to analytics
+// readers; a client that tags a verification with its key would otherwise
+// store the key where the service promises never to keep one.
+func tagHoldingKey(tags []string, key string) int {
+	parts := []string{key}
+	if i := strings.LastIndexByte(key, '_'); i >= 0 {
+		parts = append(parts, key[i+1:])
+	}
+	for i, t := range tags {
+		for _, p := range parts {
+			if len(p) >= minKeyInTag && strings.Contains(t, p) {
+				return i
+			}
+		}
+	}
+	return -1
 }
