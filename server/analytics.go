@@ -125,6 +125,11 @@ func (s *Server) analyticsOf(kind string) apiHandler {
 				if *f.t, err = parseTime(f.name, v); err != nil {
 					return err
 				}
+				// The zero time would read as "not given" below, and
+				// be answered silently for another range.
+				if f.t.IsZero() {
+					return invalid(f.name, "%s is the zero time 0001-01-01T00:00:00Z; give a time after 1970", f.name)
+				}
 			}
 		}
 		if !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {

@@ -303,3 +303,18 @@ func TestAnalyticsTagsNeverHoldTheKey(t *testing.T) {
 		}
 	}
 }
+
+// from= or to= at the zero time is refused, not read as absent and
+// answered for the default range.
+func TestAnalyticsZeroTimeIsRefused(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	for _, c := range []struct{ query, field string }{
+		{"from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z", "from"},
+		{"from=0001-01-01T00:00:00Z&granularity=day", "from"},
+		{"to=0001-01-01T00:00:00Z&granularity=minute", "to"},
+	} {
+		want(t, s.do(t, "GET", "/v1/analytics/verifications?"+c.query, nil), http.StatusBadRequest, "invalid_request", c.field)
+	}
+	// A range far apart but not at the zero time is refused for its span.
+	want(t, s.do(t, "GET", "/v1/analytics/verifications?from=0001-01-01T00:00:01Z&to=9999-12-31T23:59:59Z", nil), http.StatusBadRequest, "invalid_request", "from")
+}
