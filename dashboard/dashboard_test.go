@@ -280,6 +280,17 @@ func testSignIn(t *testing.T, be backendtest.Backend) {
 		}
 		b.mustSignIn(rootKey)
 	})
+	t.Run("a sign-in form from another site is refused, even with its token", func(t *testing.T) {
+		e := newEnv(t, false)
+		b := e.browser()
+		for _, h := range [][]string{{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Site", "same-site"}} {
+			p := b.get("/sign-in")
+			if p := b.post("/sign-in", url.Values{"csrf": {csrfOf(t, p)}, "key": {rootKey}}, h...); p.status != http.StatusForbidden || b.session() != nil {
+				t.Fatalf("sign-in with %s: %s: %d", h[0], h[1], p.status)
+			}
+		}
+		b.mustSignIn(rootKey) // the same form from this origin
+	})
 	t.Run("a sign-in form without its token is refused", func(t *testing.T) {
 		e := newEnv(t, false)
 		b := e.browser()

@@ -139,7 +139,11 @@ func (d *Dashboard) renderSignIn(w http.ResponseWriter, r *http.Request, status 
 func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	c, err := r.Cookie(signInCookie)
-	if err := r.ParseForm(); err != nil || c == nil || !secrets.CompareDigestString(r.PostFormValue("csrf"), c.Value) {
+	// As every other form: the token of the sign-in cookie, and no other
+	// site's Origin or Sec-Fetch-Site, so that a cookie planted from a
+	// sibling origin (which SameSite does not stop) cannot sign a browser
+	// into the planter's session.
+	if err := r.ParseForm(); err != nil || c == nil || !secrets.CompareDigestString(r.PostFormValue("csrf"), c.Value) || crossSite(r) {
 		d.renderSignIn(w, r, http.StatusForbidden, "The sign-in form had expired. Please try again.")
 		return
 	}
