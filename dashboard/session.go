@@ -7,8 +7,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -194,13 +194,21 @@ func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request, s *session) 
 	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
 }
 
-// clientAddr is the host of r's remote address.
+// clientAddr is the throttle's key of r's remote address: the IP address,
+// or its /64 network for IPv6, where one client commonly holds a whole /64
+// (and could otherwise try five keys from each of its 2^64 addresses), as
+// the API's throttle of wrong keys counts them.
 func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // throttle counts failed sign-ins per client address: SignInFailures in a
