@@ -756,3 +756,36 @@ func TestNamespacedKey(t *testing.T) {
 		t.Fatalf("the shop key's page: %d, chart: %v", p.status, strings.Contains(p.body, "Verifications of this key"))
 	}
 }
+
+// A key of many namespaces sees the verifications of each of them in the
+// overview, not of the first few only.
+func TestManyNamespacesKey(t *testing.T) {
+	e := newEnv(t, false)
+	var namespaces []string
+	for i := range 12 {
+		namespaces = append(namespaces, fmt.Sprintf("ns%02d", i))
+	}
+	want := 0
+	for i, ns := range namespaces {
+		_, k := e.api("POST", "/v1/keys", map[string]any{"prefix": "sk_", "namespace": ns})
+		for range i + 1 {
+			if status, v := e.api("POST", "/v1/keys/verify", map[string]any{"key": k["key"], "namespace": ns}); status != 200 || v["valid"] != true {
+				t.Fatalf("verify in %s: %d %v", ns, status, v)
+			}
+			want++
+		}
+	}
+	if err := e.srv.FlushAnalytics(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	status, out := e.api("POST", "/v1/access-keys", map[string]any{"name": "many", "scopes": []string{"analytics:read"}, "namespaces": namespaces})
+	if status != http.StatusCreated {
+		t.Fatalf("create access key: %d %v", status, out)
+	}
+	b := e.browser()
+	b.mustSignIn(out["key"].(string))
+	home := b.get("/")
+	if m := regexp.MustCompile(`id="stat-verifications">(\d+)<`).FindStringSubmatch(home.body); m == nil || m[1] != fmt.Sprint(want) {
+		t.Fatalf("the overview of a key of %d namespaces counts %v verifications, want %d", len(namespaces), m, want)
+	}
+}

@@ -356,8 +356,9 @@ func (d *Dashboard) usage(r *http.Request, s *session, kind, rangeName, groupBy 
 }
 
 // maxNamespaceQueries caps the analytics queries of one chart for a key of
-// many namespaces.
-const maxNamespaceQueries = 10
+// many namespaces: as many as a key may have, so that the chart counts
+// every namespace the key sees.
+const maxNamespaceQueries = access.MaxNamespaces
 
 // chart is a drawn series for a template.
 type chart struct {
