@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unguessable/secrets/apikey"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -84,9 +85,30 @@ func CheckTags(tags []string) error {
 			return invalid("tags", "[%d] holds a control character or invalid UTF-8", i)
 		case slices.Contains(tags[:i], t):
 			return invalid("tags", "[%d] repeats %q", i, t)
+		case holdsAPIKey(t):
+			return invalid("tags", "[%d] holds a well-formed API or access key; tags are stored and answered as they are, so they must not carry one", i)
 		}
 	}
 	return nil
+}
+
+// holdsAPIKey reports whether t contains a key of package apikey's format
+// (a prefix, then a base62 body and checksum that match it), such as an
+// API key or an access key: the checksum makes a chance match of ordinary
+// text about one in 62^6.
+func holdsAPIKey(t string) bool {
+	const tail = apikey.BodyLen + apikey.ChecksumLen
+	for i := 0; i < len(t); i++ {
+		if t[i] != '_' || i+1+tail > len(t) {
+			continue
+		}
+		for j := i; j >= 0 && i-j < apikey.MaxPrefixLen; j-- {
+			if _, err := apikey.Parse(t[j : i+1+tail]); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Options configure an Aggregator.

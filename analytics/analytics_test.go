@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/unguessable/secrets/analytics"
+	"github.com/unguessable/secrets/apikey"
 	"github.com/unguessable/secrets/internal/backendtest"
 	"github.com/unguessable/secrets/store"
 )
@@ -312,4 +314,39 @@ func TestAFailedFlushKeepsItsCountsForTheNext(t *testing.T) {
 			t.Errorf("after a failed and a good flush: %+v (dropped %d), want VALID 2, USED 1", bs, a.Dropped())
 		}
 	})
+}
+
+// A tag that holds a well-formed key of any prefix (an API key of this
+// service or another, an access key) is refused, wherever it sits in the
+// tag; text that merely looks alike is not.
+func TestCheckTagsRefusesKeys(t *testing.T) {
+	sk, sak := apikey.New("sk_live_"), apikey.New("sak_")
+	body := sk[len("sk_live_"):]
+	for i, c := range []struct {
+		tag string
+		ok  bool
+	}{
+		{"key=" + sk, false},
+		{sk + "=1", false},
+		{"auth=Bearer " + sak, false},
+		{"x=prefix" + sk + "suffix", false}, // "prefixsk_live_" is a prefix too, the checksum then fails; "sk_live_" still matches
+		{"x=" + body, true},                 // the body alone carries no prefix to check it against
+		{"x=sk_live_" + body[:len(body)-1] + flip(body[len(body)-1]), true}, // a wrong checksum
+		{"x=sk_" + strings.Repeat("A", 49), true},
+		{"route=/v1/keys_verify", true},
+	} {
+		if err := analytics.CheckTags([]string{c.tag}); (err == nil) != c.ok {
+			t.Errorf("case %d (%s): CheckTags = %v, want ok %v", i, apikey.Redact(c.tag), err, c.ok)
+		} else if err != nil && strings.Contains(err.Error(), body[:20]) {
+			t.Errorf("the error repeats the key: %v", err)
+		}
+	}
+}
+
+// flip returns a base62 digit other than c.
+func flip(c byte) string {
+	if c == '0' {
+		return "1"
+	}
+	return "0"
 }
