@@ -329,8 +329,9 @@ func TestCheckTagsRefusesKeys(t *testing.T) {
 		{"key=" + sk, false},
 		{sk + "=1", false},
 		{"auth=Bearer " + sak, false},
-		{"x=prefix" + sk + "suffix", false}, // "prefixsk_live_" is a prefix too, the checksum then fails; "sk_live_" still matches
-		{"x=" + body, true},                 // the body alone carries no prefix to check it against
+		{"x=my_" + sk + "-suffix", false}, // the prefix "sk_live_" after "my_"
+		{`{"key":"` + sak + `"}`, false},
+		{"x=" + body, true}, // the body alone carries no prefix to check it against
 		{"x=sk_live_" + body[:len(body)-1] + flip(body[len(body)-1]), true}, // a wrong checksum
 		{"x=sk_" + strings.Repeat("A", 49), true},
 		{"route=/v1/keys_verify", true},
@@ -349,4 +350,27 @@ func flip(c byte) string {
 		return "1"
 	}
 	return "0"
+}
+
+// BenchmarkCheckTags checks ten tags on the verification's path: ordinary
+// ones, ones full of '_' (each a place a key's body could start), and ones
+// with a key-like run that is no key.
+func BenchmarkCheckTags(b *testing.B) {
+	for _, c := range []struct{ name, tag string }{
+		{"plain", "route=/v1/search"},
+		{"underscores", "x=" + strings.Repeat("_a", 55)},
+		{"keylike", "x=" + strings.Repeat("a", 30) + "_" + strings.Repeat("b", 49) + "_" + strings.Repeat("c", 30)},
+	} {
+		var tags []string
+		for i := range analytics.MaxTags {
+			tags = append(tags, c.tag+strings.Repeat("z", i))
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := analytics.CheckTags(tags); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
