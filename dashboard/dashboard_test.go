@@ -388,6 +388,26 @@ func testForms(t *testing.T, be backendtest.Backend) {
 			t.Fatalf("a refused form created a key: %v", out)
 		}
 	})
+	t.Run("behind a proxy that passes another Host, the browser's same-origin forms go through", func(t *testing.T) {
+		// nginx's default: the service sees Host 127.0.0.1:port, the
+		// browser sends the public origin and Sec-Fetch-Site: same-origin.
+		proxied := []string{"Origin", "https://secrets.example.com", "Sec-Fetch-Site", "same-origin"}
+		if p := b.post("/keys", url.Values{"prefix": {"sk_"}, "name": {"proxied"}, "csrf": {token}}, proxied...); p.status != http.StatusCreated {
+			t.Fatalf("a same-origin form through a proxy: %d", p.status)
+		}
+		other := e.browser()
+		if p := other.post("/sign-in", url.Values{"csrf": {csrfOf(t, other.get("/sign-in"))}, "key": {rootKey}}, proxied...); p.status != http.StatusSeeOther {
+			t.Fatalf("a same-origin sign-in through a proxy: %d", p.status)
+		}
+		// Without Sec-Fetch-Site, the Origin decides.
+		if p := b.post("/keys", url.Values{"prefix": {"sk_"}, "csrf": {token}}, "Origin", "https://secrets.example.com"); p.status != http.StatusForbidden {
+			t.Fatalf("another Origin and no Sec-Fetch-Site: %d", p.status)
+		}
+		_, out := e.api("GET", "/v1/keys", nil)
+		for _, k := range out["keys"].([]any) {
+			e.api("DELETE", "/v1/keys/"+k.(map[string]any)["id"].(string), nil)
+		}
+	})
 	t.Run("a key created through the form is shown once and verifies", func(t *testing.T) {
 		p := b.post("/keys", url.Values{"csrf": {token}, "prefix": {"sk_test_"}, "name": {"form key"}, "owner": {"alice"}, "remaining": {"5"}})
 		if p.status != http.StatusCreated || p.header.Get("Cache-Control") != "no-store" {

@@ -111,16 +111,17 @@ func (d *Dashboard) page(scope string, h pageHandler) http.Handler {
 	})
 }
 
-// crossSite reports whether the browser says r came from another site.
+// crossOrigin is net/http's check of where a form came from.
+var crossOrigin = http.NewCrossOriginProtection()
+
+// crossSite reports whether the browser says r came from another origin:
+// by Sec-Fetch-Site, which browsers set themselves and pages cannot, when
+// it is there; otherwise by an Origin whose host is not r's Host. So a
+// proxy that passes the service another Host than the browser's (nginx's
+// default) still gets its own forms through; a request with neither
+// header (an old browser, a program) is left to the CSRF token.
 func crossSite(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return true
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		u, err := url.Parse(o)
-		return err != nil || u.Host != r.Host
-	}
-	return false
+	return crossOrigin.Check(r) != nil
 }
 
 func (d *Dashboard) forbidden(w http.ResponseWriter, s *session, msg string) {
