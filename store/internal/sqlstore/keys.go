@@ -10,7 +10,10 @@ import (
 )
 
 // KeyCols are the columns of an API key, in the order [Core.ScanKey] reads.
-const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor"
+const KeyCols = keyStoredCols + ownerLimitedCol
+
+// keyStoredCols are the stored columns of an API key, as inserted.
+const keyStoredCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor" + limitCols
 
 // ScanKey reads the columns of KeyCols; a row that matched nothing is
 // store.ErrNotFound.
@@ -19,9 +22,13 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var meta, successor *string
 	var created, updated, rlStart int64
 	var expires, revoked, remaining, rlLimit, rlWindow *int64
-	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor); err != nil {
+	var lim limitScan
+	if err := row.Scan(append([]any{&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor}, lim.dest()...)...); err != nil {
 		return store.Key{}, c.row("key", err)
+	}
+	if err := lim.apply(&k); err != nil {
+		return store.Key{}, c.errorf("key", err)
 	}
 	k.Meta = bytesOf(meta)
 	if successor != nil {
@@ -69,12 +76,13 @@ func keyArgs(k store.Key) []any {
 	if k.Successor != "" {
 		successor = k.Successor
 	}
-	return []any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
+	return append([]any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
 		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), millis(k.ExpiresAt), millis(k.RevokedAt),
-		remaining, limit, window, rlStart, k.RateCount, successor}
+		remaining, limit, window, rlStart, k.RateCount, successor}, limitArgs(k)...)
 }
 
-const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
+const insertKey = `INSERT INTO api_keys (` + keyStoredCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+	$20, $21, $22, $23, $24, $25)`
 
 // InsertKey stores k.
 func (c *Core) InsertKey(ctx context.Context, k store.Key) error {
@@ -191,10 +199,11 @@ func (c *Core) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, er
 func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now time.Time) (store.Key, error) {
 	set := []string{"updated_at = $2"}
 	args := []any{id, now.UnixMilli()}
-	add := func(col string, v any) {
+	assign := func(format string, v any) {
 		args = append(args, v)
-		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+		set = append(set, fmt.Sprintf(format, fmt.Sprintf("$%d", len(args))))
 	}
+	add := func(col string, v any) { assign(col+" = %s", v) }
 	if u.Enabled != nil {
 		add("enabled", *u.Enabled)
 	}
@@ -211,6 +220,7 @@ func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now 
 	if u.SetExpiry {
 		add("expires_at", millis(u.ExpiresAt))
 	}
+	limitUpdates(u, now, assign)
 	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
 		WHERE id = $1 AND revoked_at IS NULL RETURNING `+KeyCols, args...))
 	if err == store.ErrNotFound {
@@ -271,6 +281,7 @@ func inherit(nk, old store.Key) store.Key {
 	nk.ExpiresAt, nk.RevokedAt = old.ExpiresAt, time.Time{}
 	nk.Remaining, nk.RateLimit = old.Remaining, old.RateLimit
 	nk.RateStart, nk.RateCount, nk.Successor = old.RateStart, old.RateCount, ""
+	nk.Refill, nk.RefilledAt, nk.RateLimits = old.Refill, old.RefilledAt, old.RateLimits
 	return nk
 }
 
