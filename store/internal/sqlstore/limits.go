@@ -244,14 +244,14 @@ func spend(k store.Key, owner []store.NamedRateLimit, u store.KeyUse, now time.T
 		}
 		costOf = func(name string) (int64, bool) { c, ok := costs[name]; return c, ok }
 	}
-	key := out.Key
-	if r := key.Refill; r != nil {
-		if at, due := r.Due(key.RefilledAt, now); due {
+	if r := out.Key.Refill; r != nil {
+		if at, due := r.Due(out.Key.RefilledAt, now); due {
 			amount := r.Amount
-			key.Remaining, key.RefilledAt = &amount, at
+			out.Key.Remaining, out.Key.RefilledAt = &amount, at
 		}
 	}
-	out.Key = key
+	// Spent on copies: a refusal reports the counts as they stand.
+	key, ownerAfter := out.Key.Clone(), slices.Clone(out.Owner)
 	if key.Remaining != nil && *key.Remaining < u.Cost {
 		out.Refused = store.RefusedRemaining
 		return out
@@ -265,7 +265,7 @@ func spend(k store.Key, owner []store.NamedRateLimit, u store.KeyUse, now time.T
 		}
 		key.RateStart, key.RateCount = next.Start, next.Count
 	}
-	for _, set := range [][]store.NamedRateLimit{key.RateLimits, out.Owner} {
+	for _, set := range [][]store.NamedRateLimit{key.RateLimits, ownerAfter} {
 		for i, l := range set {
 			cost, ok := costOf(l.Name)
 			if !ok {
@@ -283,7 +283,7 @@ func spend(k store.Key, owner []store.NamedRateLimit, u store.KeyUse, now time.T
 		r := *key.Remaining - u.Cost
 		key.Remaining = &r
 	}
-	out.Key, out.OK = key, true
+	out.Key, out.Owner, out.OK = key, ownerAfter, true
 	return out
 }
 
