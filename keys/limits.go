@@ -52,6 +52,7 @@ type LimitState struct {
 	Name      string
 	Owner     bool // the owner's limit, shared by its keys; false: the key's own
 	Limit     int64
+	Window    time.Duration
 	Remaining int64     // uses left in the window
 	Reset     time.Time // when the window ends (with no window running: now + the window)
 }
@@ -196,7 +197,7 @@ func namedLimits(ls []store.NamedRateLimit) []NamedRateLimit {
 func limitStates(ls []store.NamedRateLimit, owner bool, now time.Time) []LimitState {
 	var out []LimitState
 	for _, l := range ls {
-		out = append(out, LimitState{Name: l.Name, Owner: owner, Limit: l.Limit, Remaining: max(l.Limit-l.Used(now), 0), Reset: l.Reset(now)})
+		out = append(out, LimitState{Name: l.Name, Owner: owner, Limit: l.Limit, Window: l.Window, Remaining: max(l.Limit-l.Used(now), 0), Reset: l.Reset(now)})
 	}
 	return out
 }

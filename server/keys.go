@@ -46,6 +46,9 @@ type keyJSON struct {
 	RevokedAt timestamp      `json:"revoked_at"`
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *refillJSON          `json:"refill"`
+	RateLimits []namedRateLimitJSON `json:"ratelimits"`
 }
 
 func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
@@ -55,6 +58,7 @@ func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 	if rl := i.RateLimit; rl != nil {
 		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
 	}
+	k.Refill, k.RateLimits = refillOut(i.Refill), namedRateLimitsOut(i.RateLimits)
 	return k
 }
 
@@ -68,6 +72,9 @@ type createKeyRequest struct {
 	ExpiresAt *string        `json:"expires_at"`
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *refillJSON          `json:"refill"`
+	RateLimits []namedRateLimitJSON `json:"ratelimits"`
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -109,6 +116,13 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		}
 		opts.RateLimit = &store.RateLimit{Limit: rl.Limit, Window: window}
 	}
+	var err error
+	if opts.Refill, err = req.Refill.refill("refill"); err != nil {
+		return err
+	}
+	if opts.RateLimits, err = namedRateLimits("ratelimits", req.RateLimits); err != nil {
+		return err
+	}
 	created, err := s.keys.Create(r.Context(), opts)
 	if err != nil {
 		return keysError(err)
@@ -123,6 +137,9 @@ type verifyKeyRequest struct {
 	Key       *string `json:"key"` // nil: absent, a 400; "": MALFORMED, as any key that is not one
 	Namespace string  `json:"namespace"`
 	Cost      *int64  `json:"cost"`
+	// RateLimits names the rate limits to spend from (limits.go); absent:
+	// all of them, at cost.
+	RateLimits []limitCostJSON `json:"ratelimits"`
 }
 
 type rateLimitState struct {
@@ -145,6 +162,9 @@ type verifyKeyResponse struct {
 	ExpiresAt *timestamp      `json:"expires_at,omitzero"`
 	Remaining *int64          `json:"remaining,omitzero"`
 	RateLimit *rateLimitState `json:"ratelimit,omitzero"`
+	// RateLimits and Refill: see limits.go.
+	RateLimits []namedLimitState `json:"ratelimits,omitzero"`
+	Refill     *refillState      `json:"refill,omitzero"`
 }
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
@@ -162,7 +182,8 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	var res keys.Result
 	if seesNamespace(r, req.Namespace) {
 		var err error
-		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost}); err != nil {
+		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost,
+			RateLimits: limitCosts(req.RateLimits, cost)}); err != nil {
 			return keysError(err)
 		}
 	} else {
@@ -179,6 +200,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if rl := res.RateLimit; rl != nil {
 		out.RateLimit = &rateLimitState{Limit: rl.Limit, Remaining: rl.Remaining, Reset: timestamp(rl.Reset)}
 	}
+	out.RateLimits, out.Refill = limitStatesOut(res.RateLimits), refillStateOut(res)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -237,6 +259,9 @@ type updateKeyRequest struct {
 	Meta      jsontext.Value `json:"meta"`
 	Remaining jsontext.Value `json:"remaining"`
 	ExpiresAt jsontext.Value `json:"expires_at"`
+	// Refill and RateLimits: see limits.go.
+	Refill     jsontext.Value `json:"refill"`
+	RateLimits jsontext.Value `json:"ratelimits"`
 }
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
@@ -274,6 +299,9 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 			}
 			u.ExpiresAt = t
 		}
+	}
+	if err := updateLimits(&u, req); err != nil {
+		return err
 	}
 	if err := s.checkKeyNamespace(r); err != nil {
 		return err
