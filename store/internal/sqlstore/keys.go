@@ -23,8 +23,9 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var created, updated, rlStart int64
 	var expires, revoked, remaining, rlLimit, rlWindow *int64
 	var lim limitScan
-	if err := row.Scan(append([]any{&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor}, lim.dest()...)...); err != nil {
+	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor,
+		&lim.interval, &lim.amount, &lim.day, &lim.refilledAt, &lim.ratelimits, &lim.windows, &lim.ownerLimited); err != nil {
 		return store.Key{}, c.row("key", err)
 	}
 	if err := lim.apply(&k); err != nil {

@@ -21,16 +21,13 @@ const limitCols = `, refill_interval, refill_amount, refill_day, refilled_at, ra
 const ownerLimitedCol = `, CASE WHEN owner = '' THEN FALSE ELSE EXISTS (SELECT 1 FROM owner_ratelimits o
 	WHERE o.namespace = api_keys.namespace AND o.owner = api_keys.owner) END`
 
-// limitScan holds a key's limit columns as scanned.
+// limitScan holds a key's limit columns as scanned, in the order of
+// limitCols and ownerLimitedCol.
 type limitScan struct {
 	interval                *string
 	amount, day, refilledAt *int64
 	ratelimits, windows     *string
 	ownerLimited            bool
-}
-
-func (l *limitScan) dest() []any {
-	return []any{&l.interval, &l.amount, &l.day, &l.refilledAt, &l.ratelimits, &l.windows, &l.ownerLimited}
 }
 
 // namedLimitJSON is one named rate limit as the ratelimits column holds it.
