@@ -210,9 +210,11 @@ type Key struct {
 	RefilledAt time.Time
 	// RateLimits are the key's named rate limits, with their windows.
 	RateLimits []NamedRateLimit
-	// OwnerLimited reports whether the key's owner has named rate limits
-	// in its namespace (read with the key; not stored with it).
-	OwnerLimited bool
+	// HasLimits reports whether the key has a refill or named rate
+	// limits, or its owner has named rate limits in its namespace (read
+	// with the key; not stored with it). KeyByHash reads this alone, not
+	// Refill, RefilledAt and RateLimits, which UseKeyLimits reads.
+	HasLimits bool
 }
 
 // Clone returns a copy of k that shares no memory with it.
@@ -245,7 +247,7 @@ func (k Key) Limited() bool { return k.Remaining != nil || k.RateLimit != nil ||
 // it has a refill or named rate limits, its owner has named rate limits,
 // or it was rerolled (its successor may have either).
 func (k Key) NamedLimited() bool {
-	return k.Refill != nil || len(k.RateLimits) > 0 || k.OwnerLimited || k.Successor != ""
+	return k.Refill != nil || len(k.RateLimits) > 0 || k.HasLimits || k.Successor != ""
 }
 
 // KeyFilter selects keys for ListKeys: by owner and/or namespace (empty
@@ -321,7 +323,8 @@ type Store interface {
 	// InsertKey stores k.
 	InsertKey(ctx context.Context, k Key) error
 	// KeyByHash returns the key with this hash, or ErrNotFound. It is one
-	// indexed read.
+	// indexed read, which reads whether the key has a refill or named rate
+	// limits (Key.HasLimits) but not what they are.
 	KeyByHash(ctx context.Context, hash []byte) (Key, error)
 	// KeyByID returns the key with this id, or ErrNotFound.
 	KeyByID(ctx context.Context, id string) (Key, error)

@@ -10,10 +10,19 @@ import (
 )
 
 // KeyCols are the columns of an API key, in the order [Core.ScanKey] reads.
-const KeyCols = keyStoredCols + ownerLimitedCol
+const KeyCols = keyStoredCols + hasLimitsCol
+
+// KeyLookupCols are the columns of an API key that a lookup by hash reads,
+// in the order [Core.ScanKeyLookup] reads: not the refill and named rate
+// limits, which only a verification's transaction needs, but whether
+// there are any.
+const KeyLookupCols = keyBaseCols + hasLimitsCol
+
+// keyBaseCols are the columns of an API key but its limits'.
+const keyBaseCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor"
 
 // keyStoredCols are the stored columns of an API key, as inserted.
-const keyStoredCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor" + limitCols
+const keyStoredCols = keyBaseCols + limitCols
 
 // ScanKey reads the columns of KeyCols; a row that matched nothing is
 // store.ErrNotFound.
@@ -25,12 +34,31 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var lim limitScan
 	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
 		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor,
-		&lim.interval, &lim.amount, &lim.day, &lim.refilledAt, &lim.ratelimits, &lim.windows, &lim.ownerLimited); err != nil {
+		&lim.interval, &lim.amount, &lim.day, &lim.refilledAt, &lim.ratelimits, &lim.windows, &k.HasLimits); err != nil {
 		return store.Key{}, c.row("key", err)
 	}
 	if err := lim.apply(&k); err != nil {
 		return store.Key{}, c.errorf("key", err)
 	}
+	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
+}
+
+// ScanKeyLookup reads the columns of KeyLookupCols; a row that matched
+// nothing is store.ErrNotFound.
+func (c *Core) ScanKeyLookup(row Row) (store.Key, error) {
+	var k store.Key
+	var meta, successor *string
+	var created, updated, rlStart int64
+	var expires, revoked, remaining, rlLimit, rlWindow *int64
+	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &k.HasLimits); err != nil {
+		return store.Key{}, c.row("key", err)
+	}
+	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
+}
+
+// keyOf completes a scanned key.
+func (c *Core) keyOf(k store.Key, meta, successor *string, created, updated, rlStart int64, expires, revoked, remaining, rlLimit, rlWindow *int64) store.Key {
 	k.Meta = bytesOf(meta)
 	if successor != nil {
 		k.Successor = *successor
@@ -42,15 +70,25 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 		k.RateLimit = &store.RateLimit{Limit: *rlLimit, Window: time.Duration(*rlWindow) * time.Millisecond}
 		k.RateStart = fromMillis(&rlStart)
 	}
-	return k, nil
+	return k
 }
 
 // ScanKeys reads every row of rows with ScanKey and closes rows.
 func (c *Core) ScanKeys(rows Rows, op string) ([]store.Key, error) {
+	return c.scanKeys(rows, op, c.ScanKey)
+}
+
+// ScanKeyLookups reads every row of rows with ScanKeyLookup and closes
+// rows.
+func (c *Core) ScanKeyLookups(rows Rows, op string) ([]store.Key, error) {
+	return c.scanKeys(rows, op, c.ScanKeyLookup)
+}
+
+func (c *Core) scanKeys(rows Rows, op string, scan func(Row) (store.Key, error)) ([]store.Key, error) {
 	defer rows.Close()
 	var keys []store.Key
 	for rows.Next() {
-		k, err := c.ScanKey(rows)
+		k, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -15,14 +15,15 @@ import (
 // follow the other stored columns of KeyCols.
 const limitCols = `, refill_interval, refill_amount, refill_day, refilled_at, ratelimits, ratelimit_windows`
 
-// ownerLimitedCol is read after the stored columns: whether the key's owner
-// has named rate limits in its namespace. A key without an owner costs no
-// probe.
-const ownerLimitedCol = `, CASE WHEN owner = '' THEN FALSE ELSE EXISTS (SELECT 1 FROM owner_ratelimits o
-	WHERE o.namespace = api_keys.namespace AND o.owner = api_keys.owner) END`
+// hasLimitsCol is read after the stored columns: whether the key has a
+// refill or named rate limits, or its owner has named rate limits in its
+// namespace. A key without an owner costs no probe of the owners' limits.
+const hasLimitsCol = `, CASE WHEN refill_interval IS NOT NULL OR ratelimits IS NOT NULL THEN TRUE
+	WHEN owner = '' THEN FALSE
+	ELSE EXISTS (SELECT 1 FROM owner_ratelimits o WHERE o.namespace = api_keys.namespace AND o.owner = api_keys.owner) END`
 
 // limitScan holds a key's limit columns as scanned, in the order of
-// limitCols and ownerLimitedCol.
+// limitCols.
 type limitScan struct {
 	interval                *string
 	amount, day, refilledAt *int64
@@ -46,7 +47,6 @@ func (l *limitScan) apply(k *store.Key) error {
 		}
 	}
 	k.RefilledAt = fromMillis(l.refilledAt)
-	k.OwnerLimited = l.ownerLimited
 	if l.ratelimits == nil {
 		return nil
 	}
