@@ -37,6 +37,9 @@ type Key struct {
 	// LastUsedAt is when the key was last verified, up to a second late;
 	// zero: never.
 	LastUsedAt time.Time `json:"last_used_at"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *Refill          `json:"refill"`
+	RateLimits []NamedRateLimit `json:"ratelimits"`
 }
 
 // CreateKeyRequest is the body of POST /v1/keys. Prefix is required;
@@ -51,6 +54,9 @@ type CreateKeyRequest struct {
 	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
 	Remaining *int64          `json:"remaining,omitempty"`
 	RateLimit *RateLimit      `json:"ratelimit,omitempty"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *Refill          `json:"refill,omitempty"`
+	RateLimits []NamedRateLimit `json:"ratelimits,omitempty"`
 }
 
 // CreateKey creates an API key (scope keys:create). The answer's Key is
@@ -71,6 +77,10 @@ type VerifyKeyRequest struct {
 	// Tags, up to 10 distinct "k=v" strings, count the verification in the
 	// analytics under each.
 	Tags []string `json:"tags,omitempty"`
+	// RateLimits names the rate limits to spend from (limits.go); nil:
+	// every named limit of the key and its owner, at Cost. A name that
+	// neither has is a 400 error naming ratelimits[i].name.
+	RateLimits []LimitCost `json:"ratelimits,omitempty"`
 }
 
 // RateLimitState is a key's rate limit after a verification.
@@ -94,6 +104,9 @@ type VerifyKeyResponse struct {
 	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
 	Remaining *int64          `json:"remaining,omitempty"`
 	RateLimit *RateLimitState `json:"ratelimit,omitempty"`
+	// RateLimits and Refill: see limits.go.
+	RateLimits []LimitState `json:"ratelimits,omitempty"`
+	Refill     *RefillState `json:"refill,omitempty"`
 }
 
 // VerifyKey verifies an API key (scope keys:verify): a key that is not
@@ -158,6 +171,9 @@ type UpdateKeyRequest struct {
 	Meta      json.RawMessage `json:"meta,omitempty"`
 	Remaining json.RawMessage `json:"remaining,omitempty"`
 	ExpiresAt json.RawMessage `json:"expires_at,omitempty"`
+	// Refill is [RefillJSON] or [Null]; RateLimits is [RateLimitsJSON].
+	Refill     json.RawMessage `json:"refill,omitempty"`
+	RateLimits json.RawMessage `json:"ratelimits,omitempty"`
 }
 
 // Int is n in JSON, for UpdateKeyRequest.Remaining.

@@ -132,24 +132,32 @@ type CreateOptions struct {
 	ExpiresAt time.Time        // zero: never
 	Remaining *int64           // uses allowed; nil: unlimited
 	RateLimit *store.RateLimit // nil: none
+	// Refill resets Remaining to its amount daily or monthly; a key with a
+	// refill and no Remaining starts with the amount.
+	Refill *Refill
+	// RateLimits are the key's named rate limits (at most MaxRateLimits).
+	RateLimits []NamedRateLimit
 }
 
 // Info describes a key without its secret.
 type Info struct {
-	ID        string
-	Prefix    string
-	Start     string // the redacted key, such as sk_live_…a1b2
-	Namespace string
-	Owner     string
-	Name      string
-	Meta      json.RawMessage
-	Enabled   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	ExpiresAt time.Time // zero: never
-	RevokedAt time.Time // zero unless revoked
-	Remaining *int64    // nil: unlimited
-	RateLimit *store.RateLimit
+	ID         string
+	Prefix     string
+	Start      string // the redacted key, such as sk_live_…a1b2
+	Namespace  string
+	Owner      string
+	Name       string
+	Meta       json.RawMessage
+	Enabled    bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ExpiresAt  time.Time // zero: never
+	RevokedAt  time.Time // zero unless revoked
+	Remaining  *int64    // nil: unlimited
+	RateLimit  *store.RateLimit
+	Refill     *Refill
+	RefilledAt time.Time // the last refill time applied, or when the refill was set
+	RateLimits []NamedRateLimit
 	// LastUsedAt is when the key was last verified, as the service's
 	// analytics last wrote it (up to a second late); zero: never.
 	LastUsedAt time.Time
@@ -181,6 +189,11 @@ type Result struct {
 	ExpiresAt time.Time
 	Remaining *int64          // after this verification; nil: unlimited
 	RateLimit *RateLimitState // nil: no rate limit
+	// RateLimits are the key's named rate limits, then its owner's (for
+	// a key whose verification read them: one that passed the checks of
+	// its state).
+	RateLimits []LimitState
+	Refill     *RefillState // nil: no refill
 }
 
 // Valid reports whether Status is Valid.
@@ -218,6 +231,8 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 		argcheck.Meta("keys", opts.Meta, MaxMetaBytes),
 		checkExpiry(opts.ExpiresAt, now),
 		checkRemaining(opts.Remaining),
+		checkRefill(opts.Refill),
+		checkRateLimits("ratelimits", opts.RateLimits),
 	)
 	if err != nil {
 		return Created{}, err
@@ -236,6 +251,18 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 		rl := *opts.RateLimit
 		k.RateLimit = &rl
 	}
+	if opts.Refill != nil {
+		r := *opts.Refill
+		if r.Interval == RefillMonthly && r.Day == 0 {
+			r.Day = 1
+		}
+		k.Refill, k.RefilledAt = &r, now
+		if k.Remaining == nil {
+			a := r.Amount
+			k.Remaining = &a
+		}
+	}
+	k.RateLimits = storeLimits(opts.RateLimits)
 	if err := m.st.InsertKey(ctx, k); err != nil {
 		return Created{}, fmt.Errorf("keys: create: %w", err)
 	}
@@ -278,6 +305,12 @@ type VerifyOptions struct {
 	// Cost is spent from the key's remaining uses and rate limit; 0 checks
 	// without spending.
 	Cost int64
+	// RateLimits names the named rate limits to spend from, each at its
+	// own cost, from the key's and its owner's limits of that name; the
+	// limits it does not name are neither checked nor spent. Nil spends
+	// Cost from every named limit of the key and its owner. A name that
+	// neither has is an error (ErrUnknownRateLimit): nothing is spent.
+	RateLimits []LimitCost
 }
 
 // VerifyWith checks key as opts ask.
@@ -285,6 +318,9 @@ func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions
 	namespace, cost := opts.Namespace, opts.Cost
 	if cost < 0 || cost > MaxCost {
 		return Result{}, invalid("cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost))
+	}
+	if err := checkLimitCosts(opts.RateLimits); err != nil {
+		return Result{}, err
 	}
 	if namespace == "" {
 		namespace = DefaultNamespace
@@ -307,8 +343,17 @@ func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions
 		return Result{Status: NotFound}, nil
 	}
 	now := m.clock.Now()
-	if s := static(k, now); s != Valid || !k.Limited() {
+	if s := static(k, now); s != Valid {
 		return m.result(k, s, now), nil
+	}
+	if k.NamedLimited() {
+		return m.verifyLimits(ctx, k, opts, now)
+	}
+	if len(opts.RateLimits) > 0 {
+		return Result{}, unknownRateLimit(opts, opts.RateLimits[0].Name)
+	}
+	if !k.Limited() {
+		return m.result(k, Valid, now), nil
 	}
 	// A refusal is explained by the key as read after it, unless an update
 	// raised its counters in between (the read shows a key that would
@@ -377,6 +422,10 @@ func (m *Manager) result(k store.Key, s Status, now time.Time) Result {
 		}
 		r.RateLimit = &RateLimitState{Limit: rl.Limit, Remaining: max(rl.Limit-used, 0), Reset: time.UnixMilli(start + rl.Window.Milliseconds()).UTC()}
 	}
+	r.RateLimits = limitStates(k.RateLimits, false, now)
+	if rf := k.Refill; rf != nil {
+		r.Refill = &RefillState{Refill: *rf, Next: rf.Next(now)}
+	}
 	return r
 }
 
@@ -384,7 +433,7 @@ func info(k store.Key) Info {
 	return Info{ID: k.ID, Prefix: k.Prefix, Start: k.Start, Namespace: k.Namespace, Owner: k.Owner, Name: k.Name,
 		Meta: json.RawMessage(k.Meta), Enabled: k.Enabled, CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
 		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Remaining: k.Remaining, RateLimit: k.RateLimit,
-		LastUsedAt: k.LastUsedAt}
+		Refill: k.Refill, RefilledAt: k.RefilledAt, RateLimits: namedLimits(k.RateLimits), LastUsedAt: k.LastUsedAt}
 }
 
 func (m *Manager) wrap(op string, err error) error {
@@ -459,14 +508,36 @@ type Update struct {
 	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
 	SetExpiry    bool
 	ExpiresAt    time.Time // with SetExpiry: zero means never
+	// SetRefill replaces the refill (nil removes it). A key that had one
+	// keeps its last refill time, so a refill due is still applied; a key
+	// with unlimited uses gets the amount. Making uses unlimited removes
+	// the refill.
+	SetRefill bool
+	Refill    *Refill
+	// SetRateLimits replaces the named rate limits; a limit whose name
+	// stays keeps its current window.
+	SetRateLimits bool
+	RateLimits    []NamedRateLimit
 }
 
 // Update changes a key's enabled flag, metadata, remaining uses or expiry.
 // A revoked key stays as it was revoked: Update returns ErrRevoked.
 func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error) {
 	now := m.clock.Now().Truncate(time.Millisecond)
-	if err := argcheck.First(argcheck.Meta("keys", u.Meta, MaxMetaBytes), checkRemaining(u.Remaining)); err != nil {
+	if err := argcheck.First(argcheck.Meta("keys", u.Meta, MaxMetaBytes), checkRemaining(u.Remaining), checkRefill(u.Refill),
+		checkRateLimits("ratelimits", u.RateLimits)); err != nil {
 		return Info{}, err
+	}
+	if u.SetRefill && u.Refill != nil && u.SetRemaining && u.Remaining == nil {
+		return Info{}, invalid("remaining", "a key with a refill has a number of remaining uses, not unlimited ones")
+	}
+	var refill *Refill
+	if u.SetRefill && u.Refill != nil {
+		r := *u.Refill
+		if r.Interval == RefillMonthly && r.Day == 0 {
+			r.Day = 1
+		}
+		refill = &r
 	}
 	if u.SetExpiry {
 		if err := checkExpiry(u.ExpiresAt, now); err != nil {
@@ -474,7 +545,8 @@ func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error)
 		}
 	}
 	k, err := m.st.UpdateKey(ctx, id, store.KeyUpdate{Enabled: u.Enabled, Meta: u.Meta, SetRemaining: u.SetRemaining,
-		Remaining: u.Remaining, SetExpiry: u.SetExpiry, ExpiresAt: u.ExpiresAt.Truncate(time.Millisecond)}, now)
+		Remaining: u.Remaining, SetExpiry: u.SetExpiry, ExpiresAt: u.ExpiresAt.Truncate(time.Millisecond),
+		SetRefill: u.SetRefill, Refill: refill, SetRateLimits: u.SetRateLimits, RateLimits: storeLimits(u.RateLimits)}, now)
 	if err != nil {
 		return Info{}, m.wrap("update", err)
 	}

@@ -167,5 +167,6 @@ func (r verifyKeyResponse) appendJSON(b []byte) ([]byte, error) {
 		b = appendTime(b, time.Time(rl.Reset))
 		b = append(b, '}')
 	}
+	b = r.appendLimitsJSON(b)
 	return append(b, '}'), nil
 }

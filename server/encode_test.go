@@ -96,6 +96,14 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			r.RateLimit = &rateLimitState{Limit: ints[rng.IntN(len(ints))], Remaining: ints[rng.IntN(len(ints))],
 				Reset: timestamp(times[rng.IntN(len(times))])}
 		}
+		for range rng.IntN(3) {
+			r.RateLimits = append(r.RateLimits, namedLimitState{Name: pick([]string{"requests", "a.b:c-d_e", "x"}), Scope: pick([]string{"key", "owner"}),
+				Limit: ints[rng.IntN(len(ints))], Remaining: ints[rng.IntN(len(ints))], Reset: timestamp(times[rng.IntN(len(times))])})
+		}
+		if rng.IntN(2) == 0 {
+			r.Refill = &refillState{Interval: pick([]string{"daily", "monthly"}), Amount: ints[rng.IntN(len(ints))], Day: rng.IntN(2) * 31,
+				Remaining: ints[rng.IntN(len(ints))], NextRefillAt: timestamp(times[rng.IntN(len(times))])}
+		}
 		want := referenceJSON(t, r)
 		got, err := r.appendJSON(nil)
 		if err != nil {

@@ -49,6 +49,9 @@ type keyJSON struct {
 	RateLimit *rateLimitJSON `json:"ratelimit"`
 	// LastUsedAt is written by the analytics flush, up to a second late.
 	LastUsedAt timestamp `json:"last_used_at"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *refillJSON          `json:"refill"`
+	RateLimits []namedRateLimitJSON `json:"ratelimits"`
 }
 
 func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
@@ -59,6 +62,7 @@ func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 	if rl := i.RateLimit; rl != nil {
 		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
 	}
+	k.Refill, k.RateLimits = refillOut(i.Refill), namedRateLimitsOut(i.RateLimits)
 	return k
 }
 
@@ -72,6 +76,9 @@ type createKeyRequest struct {
 	ExpiresAt *string        `json:"expires_at"`
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *refillJSON          `json:"refill"`
+	RateLimits []namedRateLimitJSON `json:"ratelimits"`
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -113,6 +120,13 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		}
 		opts.RateLimit = &store.RateLimit{Limit: rl.Limit, Window: window}
 	}
+	var err error
+	if opts.Refill, err = req.Refill.refill("refill"); err != nil {
+		return err
+	}
+	if opts.RateLimits, err = namedRateLimits("ratelimits", req.RateLimits); err != nil {
+		return err
+	}
 	created, err := s.keys.Create(r.Context(), opts)
 	if err != nil {
 		return keysError(err)
@@ -129,6 +143,9 @@ type verifyKeyRequest struct {
 	Cost      *int64  `json:"cost"`
 	// Tags count the verification in the analytics under each "k=v".
 	Tags []string `json:"tags"`
+	// RateLimits names the rate limits to spend from (limits.go); absent:
+	// all of them, at cost.
+	RateLimits []limitCostJSON `json:"ratelimits"`
 }
 
 type rateLimitState struct {
@@ -151,6 +168,9 @@ type verifyKeyResponse struct {
 	ExpiresAt *timestamp      `json:"expires_at,omitzero"`
 	Remaining *int64          `json:"remaining,omitzero"`
 	RateLimit *rateLimitState `json:"ratelimit,omitzero"`
+	// RateLimits and Refill: see limits.go.
+	RateLimits []namedLimitState `json:"ratelimits,omitzero"`
+	Refill     *refillState      `json:"refill,omitzero"`
 }
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
@@ -171,7 +191,8 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	var res keys.Result
 	if seesNamespace(r, req.Namespace) {
 		var err error
-		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost}); err != nil {
+		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost,
+			RateLimits: limitCosts(req.RateLimits, cost)}); err != nil {
 			return keysError(err)
 		}
 	} else {
@@ -189,6 +210,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if rl := res.RateLimit; rl != nil {
 		out.RateLimit = &rateLimitState{Limit: rl.Limit, Remaining: rl.Remaining, Reset: timestamp(rl.Reset)}
 	}
+	out.RateLimits, out.Refill = limitStatesOut(res.RateLimits), refillStateOut(res)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -247,6 +269,9 @@ type updateKeyRequest struct {
 	Meta      jsontext.Value `json:"meta"`
 	Remaining jsontext.Value `json:"remaining"`
 	ExpiresAt jsontext.Value `json:"expires_at"`
+	// Refill and RateLimits: see limits.go.
+	Refill     jsontext.Value `json:"refill"`
+	RateLimits jsontext.Value `json:"ratelimits"`
 }
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
@@ -284,6 +309,9 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 			}
 			u.ExpiresAt = t
 		}
+	}
+	if err := updateLimits(&u, req); err != nil {
+		return err
 	}
 	if err := s.checkKeyNamespace(r); err != nil {
 		return err

@@ -207,6 +207,17 @@ type Key struct {
 	// LastUsedAt is when the key was last verified, as the analytics flush
 	// last recorded it (up to a second late); zero: never.
 	LastUsedAt time.Time
+	// Refill, if set, resets Remaining at every refill time; RefilledAt
+	// is the last refill time applied (or when the refill was set).
+	Refill     *Refill
+	RefilledAt time.Time
+	// RateLimits are the key's named rate limits, with their windows.
+	RateLimits []NamedRateLimit
+	// HasLimits reports whether the key has a refill or named rate
+	// limits, or its owner has named rate limits in its namespace (read
+	// with the key; not stored with it). KeyByHash reads this alone, not
+	// Refill, RefilledAt and RateLimits, which UseKeyLimits reads.
+	HasLimits bool
 }
 
 // Clone returns a copy of k that shares no memory with it.
@@ -221,12 +232,26 @@ func (k Key) Clone() Key {
 		rl := *k.RateLimit
 		k.RateLimit = &rl
 	}
+	if k.Refill != nil {
+		r := *k.Refill
+		k.Refill = &r
+	}
+	if k.RateLimits != nil {
+		k.RateLimits = append([]NamedRateLimit(nil), k.RateLimits...)
+	}
 	return k
 }
 
 // Limited reports whether verifying k must write: it has a use count or a
 // rate limit, or was rerolled (its successor's limits are what count).
 func (k Key) Limited() bool { return k.Remaining != nil || k.RateLimit != nil || k.Successor != "" }
+
+// NamedLimited reports whether verifying k takes UseKeyLimits' transaction:
+// it has a refill or named rate limits, its owner has named rate limits,
+// or it was rerolled (its successor may have either).
+func (k Key) NamedLimited() bool {
+	return k.Refill != nil || len(k.RateLimits) > 0 || k.HasLimits || k.Successor != ""
+}
 
 // KeyFilter selects keys for ListKeys: by owner and/or namespace (empty
 // matches any), ordered by id, starting after the id After, at most Limit.
@@ -245,12 +270,22 @@ type KeyUpdate struct {
 	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
 	SetExpiry    bool
 	ExpiresAt    time.Time // with SetExpiry: zero means never
+	// SetRefill replaces the refill (nil: none); the last refill time
+	// stays, so a refill due already is applied at the next verification.
+	SetRefill bool
+	Refill    *Refill
+	// SetRateLimits replaces the named rate limits; the windows of the
+	// names that stay are kept.
+	SetRateLimits bool
+	RateLimits    []NamedRateLimit
 }
 
 // Store keeps tokens, codes, keys and settings. Implementations are safe for
 // concurrent use by many goroutines and many processes on one database.
 // Times are stored to the millisecond.
 type Store interface {
+	LimitStore
+
 	// InsertToken stores t. With revokeOthers, it first revokes, in the same
 	// transaction, the unused tokens of t's subject with the same purpose:
 	// one indexed step through the subject's live tokens, however many
@@ -291,7 +326,8 @@ type Store interface {
 	// InsertKey stores k.
 	InsertKey(ctx context.Context, k Key) error
 	// KeyByHash returns the key with this hash, or ErrNotFound. It is one
-	// indexed read.
+	// indexed read, which reads whether the key has a refill or named rate
+	// limits (Key.HasLimits) but not what they are.
 	KeyByHash(ctx context.Context, hash []byte) (Key, error)
 	// KeyByID returns the key with this id, or ErrNotFound.
 	KeyByID(ctx context.Context, id string) (Key, error)

@@ -42,7 +42,7 @@ input on the command line exits 2.`,
   secrets keys verify --server http://127.0.0.1:8080 --namespace shop < checkout.key`,
 	}
 	cmd.AddCommand(newKeysCreateCmd(s), newKeysListCmd(s), newKeysGetCmd(s), newKeysUpdateCmd(s),
-		newKeysRevokeCmd(s), newKeysRerollCmd(s), newKeysVerifyCmd(s))
+		newKeysRevokeCmd(s), newKeysRerollCmd(s), newKeysVerifyCmd(s), newKeysOwnerLimitsCmd(s))
 	return cmd
 }
 
@@ -194,7 +194,8 @@ service's whole answer goes to standard output, the key in it. The service
 keeps only the key's hash.`,
 		Example: `  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop --owner acme > acme.key
   secrets keys create --server http://127.0.0.1:8080 --prefix sk_test_ --expires-in 720h --remaining 1000 --ratelimit 100/1m
-  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --meta '{"plan":"pro"}' --json`,
+  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --meta '{"plan":"pro"}' --json
+  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --owner acme --refill monthly:10000:1 --named-ratelimit requests=100/1m --named-ratelimit tokens=50000/24h`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
@@ -207,10 +208,14 @@ keeps only the key's hash.`,
 	f.Int64Var(&remaining, "remaining", 0, "the key allows `N` uses (default unlimited)")
 	f.StringVar(&ratelimit, "ratelimit", "", "at most LIMIT verifications per WINDOW (`LIMIT/WINDOW`, such as 100/1m)")
 	_ = cmd.MarkFlagRequired("prefix")
+	lf := addLimitFlags(cmd, false)
 	r := addRemoteFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		req := client.CreateKeyRequest{Prefix: prefix, Namespace: namespace, Owner: owner, Name: name}
-		var err error
+		err := lf.create(&req)
+		if err != nil {
+			return err
+		}
 		if cmd.Flags().Changed("meta") {
 			if req.Meta, err = metaFlag(meta); err != nil {
 				return err
@@ -355,7 +360,9 @@ clears it), --remaining (a number of uses, or unlimited), --expires-at (an
 RFC 3339 time, or never).`,
 		Example: `  secrets keys update key_… --server http://127.0.0.1:8080 --disable
   secrets keys update key_… --server http://127.0.0.1:8080 --remaining 500 --expires-at 2030-01-01T00:00:00Z
-  secrets keys update key_… --server http://127.0.0.1:8080 --remaining unlimited --expires-at never`,
+  secrets keys update key_… --server http://127.0.0.1:8080 --remaining unlimited --expires-at never
+  secrets keys update key_… --server http://127.0.0.1:8080 --refill daily:500 --named-ratelimit requests=20/1s
+  secrets keys update key_… --server http://127.0.0.1:8080 --refill none --no-named-ratelimits`,
 		Args: exactArgs(1, "ID"),
 	}
 	f := cmd.Flags()
@@ -365,7 +372,9 @@ RFC 3339 time, or never).`,
 	f.StringVar(&remaining, "remaining", "", "the uses left (`N`, or unlimited)")
 	f.StringVar(&expiresAt, "expires-at", "", "when the key expires (`TIME` in RFC 3339, or never)")
 	exclusiveFlags(cmd, "give --enable or --disable, not both", "enable", "disable")
-	oneRequiredFlags(cmd, "say what to change: --enable, --disable, --meta, --remaining or --expires-at", "enable", "disable", "meta", "remaining", "expires-at")
+	lf := addLimitFlags(cmd, true)
+	oneRequiredFlags(cmd, "say what to change: --enable, --disable, --meta, --remaining, --expires-at, --refill, --named-ratelimit or --no-named-ratelimits",
+		"enable", "disable", "meta", "remaining", "expires-at", "refill", "named-ratelimit", "no-named-ratelimits")
 	r := addRemoteFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var req client.UpdateKeyRequest
@@ -402,6 +411,9 @@ RFC 3339 time, or never).`,
 				}
 				req.ExpiresAt = client.Time(t)
 			}
+		}
+		if err := lf.update(cmd, &req); err != nil {
+			return err
 		}
 		c, err := r.client()
 		if err != nil {
@@ -487,11 +499,14 @@ the key. The key is never an argument: command lines are kept in shell
 history and shown by ps. Prints the answer as a table (or --json) and
 exits 0 when the key is valid, 1 when it is not.`,
 		Example: `  secrets keys verify --server http://127.0.0.1:8080 --namespace shop < acme.key
-  printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8080 --json`,
+  printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8080 --json
+  secrets keys verify --server http://127.0.0.1:8080 --spend requests --spend tokens=250 < acme.key`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "the `NAMESPACE` the key must be in")
 	cmd.Flags().Int64Var(&cost, "cost", 1, "spend `N` uses and rate-limit units")
+	var spend []string
+	cmd.Flags().StringArrayVar(&spend, "spend", nil, "check and spend only this named rate limit (`NAME[=COST]`, COST default --cost); repeat for more (default: all of the key's and its owner's, at --cost)")
 	r := addRemoteFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		key, err := readKeyLine(s.In)
@@ -503,6 +518,9 @@ exits 0 when the key is valid, 1 when it is not.`,
 			return err
 		}
 		req := client.VerifyKeyRequest{Key: key, Namespace: namespace}
+		if req.RateLimits, err = spendFlags(spend); err != nil {
+			return err
+		}
 		if cmd.Flags().Changed("cost") {
 			req.Cost = &cost
 		}
@@ -526,6 +544,9 @@ exits 0 when the key is valid, 1 when it is not.`,
 			fmt.Fprintln(tw, "VALID\tSTATUS\tID\tNAMESPACE\tOWNER\tNAME\tREMAINING\tRATELIMIT")
 			fmt.Fprintf(tw, "%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Valid, v.Status, dash(v.ID), dash(v.Namespace), dash(v.Owner), dash(v.Name), remaining, rl)
 			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if err := printVerifyLimits(s, v); err != nil {
 				return err
 			}
 		}

@@ -10,7 +10,19 @@ import (
 )
 
 // KeyCols are the columns of an API key, in the order [Core.ScanKey] reads.
-const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor, last_used_at"
+const KeyCols = keyStoredCols + hasLimitsCol
+
+// KeyLookupCols are the columns of an API key that a lookup by hash reads,
+// in the order [Core.ScanKeyLookup] reads: not the refill and named rate
+// limits, which only a verification's transaction needs, but whether
+// there are any.
+const KeyLookupCols = keyBaseCols + hasLimitsCol
+
+// keyBaseCols are the columns of an API key but its limits'.
+const keyBaseCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor"
+
+// keyStoredCols are the stored columns of an API key, as inserted.
+const keyStoredCols = keyBaseCols + ", last_used_at" + limitCols
 
 // ScanKey reads the columns of KeyCols; a row that matched nothing is
 // store.ErrNotFound.
@@ -19,10 +31,35 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var meta, successor *string
 	var created, updated, rlStart int64
 	var expires, revoked, remaining, rlLimit, rlWindow, lastUsed *int64
+	var lim limitScan
 	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &lastUsed); err != nil {
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &lastUsed,
+		&lim.interval, &lim.amount, &lim.day, &lim.refilledAt, &lim.ratelimits, &lim.windows, &k.HasLimits); err != nil {
 		return store.Key{}, c.row("key", err)
 	}
+	if err := lim.apply(&k); err != nil {
+		return store.Key{}, c.errorf("key", err)
+	}
+	k.LastUsedAt = fromMillis(lastUsed)
+	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
+}
+
+// ScanKeyLookup reads the columns of KeyLookupCols; a row that matched
+// nothing is store.ErrNotFound.
+func (c *Core) ScanKeyLookup(row Row) (store.Key, error) {
+	var k store.Key
+	var meta, successor *string
+	var created, updated, rlStart int64
+	var expires, revoked, remaining, rlLimit, rlWindow *int64
+	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &k.HasLimits); err != nil {
+		return store.Key{}, c.row("key", err)
+	}
+	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
+}
+
+// keyOf completes a scanned key.
+func (c *Core) keyOf(k store.Key, meta, successor *string, created, updated, rlStart int64, expires, revoked, remaining, rlLimit, rlWindow *int64) store.Key {
 	k.Meta = bytesOf(meta)
 	if successor != nil {
 		k.Successor = *successor
@@ -30,20 +67,29 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	k.CreatedAt, k.UpdatedAt = fromMillis(&created), fromMillis(&updated)
 	k.ExpiresAt, k.RevokedAt = fromMillis(expires), fromMillis(revoked)
 	k.Remaining = remaining
-	k.LastUsedAt = fromMillis(lastUsed)
 	if rlLimit != nil && rlWindow != nil {
 		k.RateLimit = &store.RateLimit{Limit: *rlLimit, Window: time.Duration(*rlWindow) * time.Millisecond}
 		k.RateStart = fromMillis(&rlStart)
 	}
-	return k, nil
+	return k
 }
 
 // ScanKeys reads every row of rows with ScanKey and closes rows.
 func (c *Core) ScanKeys(rows Rows, op string) ([]store.Key, error) {
+	return c.scanKeys(rows, op, c.ScanKey)
+}
+
+// ScanKeyLookups reads every row of rows with ScanKeyLookup and closes
+// rows.
+func (c *Core) ScanKeyLookups(rows Rows, op string) ([]store.Key, error) {
+	return c.scanKeys(rows, op, c.ScanKeyLookup)
+}
+
+func (c *Core) scanKeys(rows Rows, op string, scan func(Row) (store.Key, error)) ([]store.Key, error) {
 	defer rows.Close()
 	var keys []store.Key
 	for rows.Next() {
-		k, err := c.ScanKey(rows)
+		k, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -70,12 +116,13 @@ func keyArgs(k store.Key) []any {
 	if k.Successor != "" {
 		successor = k.Successor
 	}
-	return []any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
+	return append([]any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
 		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), millis(k.ExpiresAt), millis(k.RevokedAt),
-		remaining, limit, window, rlStart, k.RateCount, successor, millis(k.LastUsedAt)}
+		remaining, limit, window, rlStart, k.RateCount, successor, millis(k.LastUsedAt)}, limitArgs(k)...)
 }
 
-const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
+const insertKey = `INSERT INTO api_keys (` + keyStoredCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+	$20, $21, $22, $23, $24, $25, $26)`
 
 // InsertKey stores k.
 func (c *Core) InsertKey(ctx context.Context, k store.Key) error {
@@ -192,10 +239,11 @@ func (c *Core) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, er
 func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now time.Time) (store.Key, error) {
 	set := []string{"updated_at = $2"}
 	args := []any{id, now.UnixMilli()}
-	add := func(col string, v any) {
+	assign := func(format string, v any) {
 		args = append(args, v)
-		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+		set = append(set, fmt.Sprintf(format, fmt.Sprintf("$%d", len(args))))
 	}
+	add := func(col string, v any) { assign(col+" = %s", v) }
 	if u.Enabled != nil {
 		add("enabled", *u.Enabled)
 	}
@@ -212,6 +260,7 @@ func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now 
 	if u.SetExpiry {
 		add("expires_at", millis(u.ExpiresAt))
 	}
+	limitUpdates(u, now, assign)
 	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
 		WHERE id = $1 AND revoked_at IS NULL RETURNING `+KeyCols, args...))
 	if err == store.ErrNotFound {
@@ -272,6 +321,7 @@ func inherit(nk, old store.Key) store.Key {
 	nk.ExpiresAt, nk.RevokedAt = old.ExpiresAt, time.Time{}
 	nk.Remaining, nk.RateLimit = old.Remaining, old.RateLimit
 	nk.RateStart, nk.RateCount, nk.Successor = old.RateStart, old.RateCount, ""
+	nk.Refill, nk.RefilledAt, nk.RateLimits = old.Refill, old.RefilledAt, old.RateLimits
 	return nk
 }
 
