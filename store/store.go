@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/unguessable/secrets"
@@ -204,6 +205,10 @@ type Key struct {
 	// rate limit, and the old key's own are as they were at the reroll.
 	// "" for a key that was never rerolled.
 	Successor string
+	// Roles are the names of the roles (in the key's namespace) whose
+	// permissions the key holds, and Permissions its own; nil: none.
+	Roles       []string
+	Permissions []string
 }
 
 // Clone returns a copy of k that shares no memory with it.
@@ -218,6 +223,8 @@ func (k Key) Clone() Key {
 		rl := *k.RateLimit
 		k.RateLimit = &rl
 	}
+	k.Roles = slices.Clone(k.Roles)
+	k.Permissions = slices.Clone(k.Permissions)
 	return k
 }
 
@@ -225,14 +232,32 @@ func (k Key) Clone() Key {
 // rate limit, or was rerolled (its successor's limits are what count).
 func (k Key) Limited() bool { return k.Remaining != nil || k.RateLimit != nil || k.Successor != "" }
 
-// KeyFilter selects keys for ListKeys: by owner and/or namespace (empty
-// matches any), ordered by id, starting after the id After, at most Limit.
+// KeyFilter selects keys for ListKeys: by owner, namespace, status at Now
+// and name prefix (each empty matches any), ordered by id, starting after
+// the id After, at most Limit.
 type KeyFilter struct {
 	Owner     string
 	Namespace string
-	After     string
-	Limit     int
+	// Status is one of the KeyStatus values, or "" for any.
+	Status     KeyStatus
+	NamePrefix string
+	Now        time.Time // the time Status is judged at
+	After      string
+	Limit      int
 }
+
+// KeyStatus is the state of a key for listing. Of the states that hold,
+// the first of revoked, expired and disabled is the key's; a key in none
+// is active.
+type KeyStatus string
+
+// Key statuses.
+const (
+	KeyActive   KeyStatus = "active"   // enabled, unrevoked, unexpired
+	KeyExpired  KeyStatus = "expired"  // past its expiry, not revoked
+	KeyRevoked  KeyStatus = "revoked"  // revoked
+	KeyDisabled KeyStatus = "disabled" // disabled by an update, unrevoked and unexpired
+)
 
 // KeyUpdate is a change to a key; fields left unset are kept.
 type KeyUpdate struct {
@@ -242,12 +267,18 @@ type KeyUpdate struct {
 	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
 	SetExpiry    bool
 	ExpiresAt    time.Time // with SetExpiry: zero means never
+	Name         *string   // nil: unchanged
+	Owner        *string   // nil: unchanged
+	Roles        *[]string // nil: unchanged; an empty list removes every role
+	Permissions  *[]string // nil: unchanged; an empty list removes every permission
 }
 
 // Store keeps tokens, codes, keys and settings. Implementations are safe for
 // concurrent use by many goroutines and many processes on one database.
 // Times are stored to the millisecond.
 type Store interface {
+	RoleStore
+
 	// InsertToken stores t. With revokeOthers, it first revokes, in the same
 	// transaction, the unused tokens of t's subject with the same purpose:
 	// one indexed step through the subject's live tokens, however many
