@@ -58,13 +58,18 @@ const (
 	Disabled                        // disabled by an update
 	UsageExceeded                   // fewer remaining uses than the cost
 	RateLimited                     // the cost does not fit in the current window
+	// InsufficientPermissions: the key's permissions do not satisfy the
+	// verification's permission query; no cost was spent.
+	InsufficientPermissions
 )
 
 var statusNames = [...]string{Valid: "VALID", Malformed: "MALFORMED", NotFound: "NOT_FOUND", Expired: "EXPIRED",
-	Revoked: "REVOKED", Disabled: "DISABLED", UsageExceeded: "USAGE_EXCEEDED", RateLimited: "RATE_LIMITED"}
+	Revoked: "REVOKED", Disabled: "DISABLED", UsageExceeded: "USAGE_EXCEEDED", RateLimited: "RATE_LIMITED",
+	InsufficientPermissions: "INSUFFICIENT_PERMISSIONS"}
 
 // String returns the status in upper case: VALID, MALFORMED, NOT_FOUND,
-// EXPIRED, REVOKED, DISABLED, USAGE_EXCEEDED or RATE_LIMITED.
+// EXPIRED, REVOKED, DISABLED, USAGE_EXCEEDED, RATE_LIMITED or
+// INSUFFICIENT_PERMISSIONS.
 func (s Status) String() string {
 	if s > 0 && int(s) < len(statusNames) {
 		return statusNames[s]
@@ -132,6 +137,10 @@ type CreateOptions struct {
 	ExpiresAt time.Time        // zero: never
 	Remaining *int64           // uses allowed; nil: unlimited
 	RateLimit *store.RateLimit // nil: none
+	// Roles name roles of the key's namespace (see PutRole), at most
+	// MaxRoles; Permissions are the key's own, at most MaxPermissions.
+	Roles       []string
+	Permissions []string
 }
 
 // Info describes a key without its secret.
@@ -150,6 +159,10 @@ type Info struct {
 	RevokedAt time.Time // zero unless revoked
 	Remaining *int64    // nil: unlimited
 	RateLimit *store.RateLimit
+	// Roles and Permissions are the key's roles and its own permissions,
+	// sorted; nil: none.
+	Roles       []string
+	Permissions []string
 }
 
 // Created is a new key. Key is the plaintext, stored nowhere: hand it over
@@ -178,6 +191,9 @@ type Result struct {
 	ExpiresAt time.Time
 	Remaining *int64          // after this verification; nil: unlimited
 	RateLimit *RateLimitState // nil: no rate limit
+	// Permissions are the key's effective permissions: its own and its
+	// roles', sorted, each once.
+	Permissions []string
 }
 
 // Valid reports whether Status is Valid.
@@ -222,7 +238,12 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 	if rl := opts.RateLimit; rl != nil && (rl.Limit < 1 || rl.Limit > MaxRateLimit || rl.Window < time.Millisecond || rl.Window > MaxWindow || rl.Window%time.Millisecond != 0) {
 		return Created{}, invalid("ratelimit", "needs a limit from 1 to 2^62 and a window of whole milliseconds from 1ms to 366 days")
 	}
+	roles, perms, err := m.checkRoles(ctx, opts.Namespace, opts.Roles, opts.Permissions)
+	if err != nil {
+		return Created{}, err
+	}
 	plain, k := m.newKey(opts.Prefix, now)
+	k.Roles, k.Permissions = roles, perms
 	k.Namespace, k.Owner, k.Name, k.Meta, k.Enabled = opts.Namespace, opts.Owner, opts.Name, opts.Meta, true
 	k.ExpiresAt = opts.ExpiresAt.Truncate(time.Millisecond)
 	if opts.Remaining != nil {
@@ -275,13 +296,26 @@ type VerifyOptions struct {
 	// Cost is spent from the key's remaining uses and rate limit; 0 checks
 	// without spending.
 	Cost int64
+	// Permissions is a permission query (package permquery), such as
+	// "docs.read AND (docs.write OR admin)", that the key's effective
+	// permissions must satisfy; "" asks none. A malformed query is an
+	// ErrInvalid naming the field "permissions" and the position. A key
+	// that does not satisfy it is InsufficientPermissions, and spends no
+	// cost: the permissions are checked after the key's own state
+	// (revoked, expired, disabled) and before its uses and rate limit.
+	Permissions string
 }
 
-// VerifyWith checks key as opts ask.
-func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions) (Result, error) {
+// VerifyWith checks key as opts ask. A key without roles costs no read
+// beyond its lookup; one with roles costs one more, of its roles.
+func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions) (res Result, err error) {
 	namespace, cost := opts.Namespace, opts.Cost
 	if cost < 0 || cost > MaxCost {
 		return Result{}, invalid("cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost))
+	}
+	query, err := parseQuery(opts.Permissions)
+	if err != nil {
+		return Result{}, err
 	}
 	if namespace == "" {
 		namespace = DefaultNamespace
@@ -304,6 +338,18 @@ func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions
 		return Result{Status: NotFound}, nil
 	}
 	now := m.clock.Now()
+	perms, err := m.effective(ctx, k)
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		if res.ID != "" {
+			res.Permissions = perms
+		}
+	}()
+	if opts.Permissions != "" && static(k, now) == Valid && !allows(query, perms) {
+		return m.result(k, InsufficientPermissions, now), nil
+	}
 	if s := static(k, now); s != Valid || !k.Limited() {
 		return m.result(k, s, now), nil
 	}
@@ -380,7 +426,8 @@ func (m *Manager) result(k store.Key, s Status, now time.Time) Result {
 func info(k store.Key) Info {
 	return Info{ID: k.ID, Prefix: k.Prefix, Start: k.Start, Namespace: k.Namespace, Owner: k.Owner, Name: k.Name,
 		Meta: json.RawMessage(k.Meta), Enabled: k.Enabled, CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
-		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Remaining: k.Remaining, RateLimit: k.RateLimit}
+		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Remaining: k.Remaining, RateLimit: k.RateLimit,
+		Roles: k.Roles, Permissions: k.Permissions}
 }
 
 func (m *Manager) wrap(op string, err error) error {
@@ -410,8 +457,15 @@ func (m *Manager) Get(ctx context.Context, id string) (Info, error) {
 type ListOptions struct {
 	Owner     string // "" matches every owner
 	Namespace string // "" matches every namespace
-	Limit     int    // default DefaultListLimit, at most MaxListLimit
-	Cursor    string // from the previous Page; "" for the first page
+	// Status is "active", "expired", "revoked" or "disabled" (see
+	// store.KeyStatus), or "" for any.
+	Status     string
+	NamePrefix string // "" matches every name; case-sensitive
+	Limit      int    // default DefaultListLimit, at most MaxListLimit
+	// Cursor is from the previous Page of the same filter; "" for the
+	// first page. Another string, or a cursor of another filter, is an
+	// ErrInvalid naming "cursor".
+	Cursor string
 }
 
 // Page is one page of keys in creation order.
@@ -420,7 +474,8 @@ type Page struct {
 	Cursor string // pass to the next List; "" when this is the last page
 }
 
-// List returns keys by owner and/or namespace, a page at a time.
+// List returns keys by owner, namespace, status and name prefix, a page at
+// a time.
 func (m *Manager) List(ctx context.Context, opts ListOptions) (Page, error) {
 	if opts.Limit == 0 {
 		opts.Limit = DefaultListLimit
@@ -428,17 +483,23 @@ func (m *Manager) List(ctx context.Context, opts ListOptions) (Page, error) {
 	if opts.Limit < 1 || opts.Limit > MaxListLimit {
 		return Page{}, invalid("limit", fmt.Sprintf("%d is outside [1, %d]", opts.Limit, MaxListLimit))
 	}
-	if err := argcheck.First(argcheck.Name("keys", "owner", opts.Owner, false), argcheck.Name("keys", "namespace", opts.Namespace, false), argcheck.Name("keys", "cursor", opts.Cursor, false)); err != nil {
+	if err := argcheck.First(argcheck.Name("keys", "owner", opts.Owner, false), argcheck.Name("keys", "namespace", opts.Namespace, false),
+		argcheck.Name("keys", "name_prefix", opts.NamePrefix, false), checkStatus(opts.Status)); err != nil {
 		return Page{}, err
 	}
-	ks, err := m.st.ListKeys(ctx, store.KeyFilter{Owner: opts.Owner, Namespace: opts.Namespace, After: opts.Cursor, Limit: opts.Limit + 1})
+	after, err := opts.decodeCursor()
+	if err != nil {
+		return Page{}, err
+	}
+	ks, err := m.st.ListKeys(ctx, store.KeyFilter{Owner: opts.Owner, Namespace: opts.Namespace, Status: store.KeyStatus(opts.Status),
+		NamePrefix: opts.NamePrefix, Now: m.clock.Now(), After: after, Limit: opts.Limit + 1})
 	if err != nil {
 		return Page{}, m.wrap("list", err)
 	}
 	var p Page
 	if len(ks) > opts.Limit {
 		ks = ks[:opts.Limit]
-		p.Cursor = ks[len(ks)-1].ID
+		p.Cursor = opts.encodeCursor(ks[len(ks)-1].ID)
 	}
 	p.Keys = make([]Info, len(ks))
 	for i, k := range ks {
@@ -455,9 +516,14 @@ type Update struct {
 	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
 	SetExpiry    bool
 	ExpiresAt    time.Time // with SetExpiry: zero means never
+	Name         *string   // nil: unchanged
+	Owner        *string   // nil: unchanged
+	Roles        *[]string // nil: unchanged; an empty list removes every role
+	Permissions  *[]string // nil: unchanged; an empty list removes every permission
 }
 
-// Update changes a key's enabled flag, metadata, remaining uses or expiry.
+// Update changes a key's enabled flag, metadata, remaining uses, expiry,
+// name, owner, roles or permissions.
 // A revoked key stays as it was revoked: Update returns ErrRevoked.
 func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error) {
 	now := m.clock.Now().Truncate(time.Millisecond)
@@ -469,8 +535,12 @@ func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error)
 			return Info{}, err
 		}
 	}
-	k, err := m.st.UpdateKey(ctx, id, store.KeyUpdate{Enabled: u.Enabled, Meta: u.Meta, SetRemaining: u.SetRemaining,
-		Remaining: u.Remaining, SetExpiry: u.SetExpiry, ExpiresAt: u.ExpiresAt.Truncate(time.Millisecond)}, now)
+	su := store.KeyUpdate{Enabled: u.Enabled, Meta: u.Meta, SetRemaining: u.SetRemaining,
+		Remaining: u.Remaining, SetExpiry: u.SetExpiry, ExpiresAt: u.ExpiresAt.Truncate(time.Millisecond)}
+	if err := m.updateAccess(ctx, id, u, &su); err != nil {
+		return Info{}, err
+	}
+	k, err := m.st.UpdateKey(ctx, id, su, now)
 	if err != nil {
 		return Info{}, m.wrap("update", err)
 	}
