@@ -46,12 +46,17 @@ type keyJSON struct {
 	RevokedAt timestamp      `json:"revoked_at"`
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
+	// Roles and Permissions are the key's roles and its own permissions
+	// ([] for none).
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
 }
 
 func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 	k := keyJSON{ID: i.ID, Key: plaintext, Start: i.Start, Prefix: i.Prefix, Namespace: i.Namespace, Owner: i.Owner,
 		Name: i.Name, Meta: rawJSON(i.Meta), Enabled: i.Enabled, CreatedAt: timestamp(i.CreatedAt), UpdatedAt: timestamp(i.UpdatedAt),
-		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining}
+		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining,
+		Roles: nonNil(i.Roles), Permissions: nonNil(i.Permissions)}
 	if rl := i.RateLimit; rl != nil {
 		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
 	}
@@ -59,15 +64,17 @@ func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 }
 
 type createKeyRequest struct {
-	Prefix    string         `json:"prefix"`
-	Namespace string         `json:"namespace"`
-	Owner     string         `json:"owner"`
-	Name      string         `json:"name"`
-	Meta      jsontext.Value `json:"meta"`
-	ExpiresIn *int64         `json:"expires_in"`
-	ExpiresAt *string        `json:"expires_at"`
-	Remaining *int64         `json:"remaining"`
-	RateLimit *rateLimitJSON `json:"ratelimit"`
+	Prefix      string         `json:"prefix"`
+	Namespace   string         `json:"namespace"`
+	Owner       string         `json:"owner"`
+	Name        string         `json:"name"`
+	Meta        jsontext.Value `json:"meta"`
+	ExpiresIn   *int64         `json:"expires_in"`
+	ExpiresAt   *string        `json:"expires_at"`
+	Remaining   *int64         `json:"remaining"`
+	RateLimit   *rateLimitJSON `json:"ratelimit"`
+	Roles       []string       `json:"roles"`
+	Permissions []string       `json:"permissions"`
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -82,7 +89,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		return forbiddenNamespace(req.Namespace)
 	}
 	opts := keys.CreateOptions{Prefix: req.Prefix, Namespace: req.Namespace, Owner: req.Owner, Name: req.Name,
-		Meta: nullToNil(req.Meta), Remaining: req.Remaining}
+		Meta: nullToNil(req.Meta), Remaining: req.Remaining, Roles: req.Roles, Permissions: req.Permissions}
 	switch {
 	case req.ExpiresIn != nil && req.ExpiresAt != nil:
 		return invalid("expires_at", "give expires_in or expires_at, not both")
@@ -123,6 +130,8 @@ type verifyKeyRequest struct {
 	Key       *string `json:"key"` // nil: absent, a 400; "": MALFORMED, as any key that is not one
 	Namespace string  `json:"namespace"`
 	Cost      *int64  `json:"cost"`
+	// Permissions is a permission query such as "a AND (b OR c)".
+	Permissions string `json:"permissions"`
 }
 
 type rateLimitState struct {
@@ -145,6 +154,9 @@ type verifyKeyResponse struct {
 	ExpiresAt *timestamp      `json:"expires_at,omitzero"`
 	Remaining *int64          `json:"remaining,omitzero"`
 	RateLimit *rateLimitState `json:"ratelimit,omitzero"`
+	// Permissions are the key's effective permissions (its own and its
+	// roles'), for any key that was found.
+	Permissions []string `json:"permissions,omitzero"`
 }
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
@@ -162,7 +174,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	var res keys.Result
 	if seesNamespace(r, req.Namespace) {
 		var err error
-		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost}); err != nil {
+		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost, Permissions: req.Permissions}); err != nil {
 			return keysError(err)
 		}
 	} else {
@@ -172,6 +184,9 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.outcome("keys.verify", res.Status.String())
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
 		Name: res.Name, Meta: rawJSON(res.Meta), Remaining: res.Remaining}
+	if res.ID != "" {
+		out.Permissions = nonNil(res.Permissions)
+	}
 	if !res.ExpiresAt.IsZero() {
 		t := timestamp(res.ExpiresAt)
 		out.ExpiresAt = &t
@@ -201,11 +216,11 @@ type listKeysResponse struct {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "owner", "namespace", "limit", "cursor")
+	q, err := query(r, "owner", "namespace", "status", "name_prefix", "limit", "cursor")
 	if err != nil {
 		return err
 	}
-	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Cursor: q["cursor"]}
+	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Status: q["status"], NamePrefix: q["name_prefix"], Cursor: q["cursor"]}
 	if !caller(r).SeesNamespace(access.AllNamespaces) && (opts.Namespace == "" || !seesNamespace(r, opts.Namespace)) {
 		return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Field: "namespace",
 			Message: "this access key may list only the keys of its namespaces: give namespace=, one of " + strings.Join(caller(r).Namespaces, ", ")}
@@ -237,6 +252,12 @@ type updateKeyRequest struct {
 	Meta      jsontext.Value `json:"meta"`
 	Remaining jsontext.Value `json:"remaining"`
 	ExpiresAt jsontext.Value `json:"expires_at"`
+	// Name, Owner, Roles and Permissions replace the key's; null is as
+	// absent (unchanged), and [] removes every role or permission.
+	Name        *string   `json:"name"`
+	Owner       *string   `json:"owner"`
+	Roles       *[]string `json:"roles"`
+	Permissions *[]string `json:"permissions"`
 }
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
@@ -244,7 +265,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u := keys.Update{Enabled: req.Enabled}
+	u := keys.Update{Enabled: req.Enabled, Name: req.Name, Owner: req.Owner, Roles: req.Roles, Permissions: req.Permissions}
 	if req.Meta != nil {
 		if isNull(req.Meta) {
 			return invalid("meta", "meta must be a JSON object; {} clears it")
