@@ -34,6 +34,10 @@ type Key struct {
 	RevokedAt time.Time       `json:"revoked_at"` // zero: not revoked
 	Remaining *int64          `json:"remaining"`  // nil: unlimited uses
 	RateLimit *RateLimit      `json:"ratelimit"`  // nil: none
+	// Roles and Permissions are the key's roles and its own permissions,
+	// sorted.
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
 }
 
 // CreateKeyRequest is the body of POST /v1/keys. Prefix is required;
@@ -48,6 +52,10 @@ type CreateKeyRequest struct {
 	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
 	Remaining *int64          `json:"remaining,omitempty"`
 	RateLimit *RateLimit      `json:"ratelimit,omitempty"`
+	// Roles name roles of the key's namespace (see PutRole); Permissions
+	// are the key's own.
+	Roles       []string `json:"roles,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // CreateKey creates an API key (scope keys:create). The answer's Key is
@@ -61,10 +69,15 @@ func (c *Client) CreateKey(ctx context.Context, req CreateKeyRequest) (Key, erro
 
 // VerifyKeyRequest is the body of POST /v1/keys/verify. Cost, default 1,
 // is the number of uses and rate-limit units the verification spends.
+// Permissions is a query the key's permissions must satisfy, such as
+// "docs.read AND (docs.write OR admin)"; a key that does not is answered
+// INSUFFICIENT_PERMISSIONS and spends nothing, and a malformed query is an
+// *Error with Field "permissions" whose message names the position.
 type VerifyKeyRequest struct {
-	Key       string `json:"key"`
-	Namespace string `json:"namespace,omitempty"`
-	Cost      *int64 `json:"cost,omitempty"`
+	Key         string `json:"key"`
+	Namespace   string `json:"namespace,omitempty"`
+	Cost        *int64 `json:"cost,omitempty"`
+	Permissions string `json:"permissions,omitempty"`
 }
 
 // RateLimitState is a key's rate limit after a verification.
@@ -76,18 +89,21 @@ type RateLimitState struct {
 
 // VerifyKeyResponse is the answer of POST /v1/keys/verify. Status is one of
 // VALID, NOT_FOUND, MALFORMED, EXPIRED, REVOKED, DISABLED,
-// USAGE_EXCEEDED, RATE_LIMITED (see package keys).
+// USAGE_EXCEEDED, RATE_LIMITED, INSUFFICIENT_PERMISSIONS (see package
+// keys). Permissions are the key's effective permissions (its own and its
+// roles'), for a key that was found.
 type VerifyKeyResponse struct {
-	Valid     bool            `json:"valid"`
-	Status    string          `json:"status"`
-	ID        string          `json:"id,omitempty"`
-	Namespace string          `json:"namespace,omitempty"`
-	Owner     string          `json:"owner,omitempty"`
-	Name      string          `json:"name,omitempty"`
-	Meta      json.RawMessage `json:"meta,omitempty"`
-	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
-	Remaining *int64          `json:"remaining,omitempty"`
-	RateLimit *RateLimitState `json:"ratelimit,omitempty"`
+	Valid       bool            `json:"valid"`
+	Status      string          `json:"status"`
+	ID          string          `json:"id,omitempty"`
+	Namespace   string          `json:"namespace,omitempty"`
+	Owner       string          `json:"owner,omitempty"`
+	Name        string          `json:"name,omitempty"`
+	Meta        json.RawMessage `json:"meta,omitempty"`
+	ExpiresAt   *time.Time      `json:"expires_at,omitempty"`
+	Remaining   *int64          `json:"remaining,omitempty"`
+	RateLimit   *RateLimitState `json:"ratelimit,omitempty"`
+	Permissions []string        `json:"permissions,omitempty"`
 }
 
 // VerifyKey verifies an API key (scope keys:verify): a key that is not
@@ -115,8 +131,11 @@ func (c *Client) GetKey(ctx context.Context, id string) (Key, error) {
 type ListKeysOptions struct {
 	Owner     string
 	Namespace string
-	Limit     int    // 0: the service's default
-	Cursor    string // from the previous page
+	// Status is active, expired, revoked or disabled; "" for any.
+	Status     string
+	NamePrefix string
+	Limit      int    // 0: the service's default
+	Cursor     string // from the previous page
 }
 
 // KeyList is a page of keys. Cursor is empty on the last page.
@@ -130,6 +149,8 @@ func (c *Client) ListKeys(ctx context.Context, opts ListKeysOptions) (KeyList, e
 	q := url.Values{}
 	set(q, "owner", opts.Owner)
 	set(q, "namespace", opts.Namespace)
+	set(q, "status", opts.Status)
+	set(q, "name_prefix", opts.NamePrefix)
 	set(q, "cursor", opts.Cursor)
 	if opts.Limit != 0 {
 		q.Set("limit", strconv.Itoa(opts.Limit))
@@ -152,6 +173,12 @@ type UpdateKeyRequest struct {
 	Meta      json.RawMessage `json:"meta,omitempty"`
 	Remaining json.RawMessage `json:"remaining,omitempty"`
 	ExpiresAt json.RawMessage `json:"expires_at,omitempty"`
+	Name      *string         `json:"name,omitempty"`
+	Owner     *string         `json:"owner,omitempty"`
+	// Roles and Permissions replace the key's; a pointer to an empty list
+	// removes them all.
+	Roles       *[]string `json:"roles,omitempty"`
+	Permissions *[]string `json:"permissions,omitempty"`
 }
 
 // Int is n in JSON, for UpdateKeyRequest.Remaining.
