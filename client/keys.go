@@ -91,7 +91,7 @@ type RateLimitState struct {
 // VALID, NOT_FOUND, MALFORMED, EXPIRED, REVOKED, DISABLED,
 // USAGE_EXCEEDED, RATE_LIMITED, INSUFFICIENT_PERMISSIONS (see package
 // keys). Permissions are the key's effective permissions (its own and its
-// roles'), for a key that was found.
+// roles'), for a key that was found, when the request asked Permissions.
 type VerifyKeyResponse struct {
 	Valid       bool            `json:"valid"`
 	Status      string          `json:"status"`

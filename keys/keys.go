@@ -191,8 +191,11 @@ type Result struct {
 	ExpiresAt time.Time
 	Remaining *int64          // after this verification; nil: unlimited
 	RateLimit *RateLimitState // nil: no rate limit
-	// Permissions are the key's effective permissions: its own and its
-	// roles', sorted, each once.
+	// Permissions are, when the verification asked permissions, the key's
+	// effective permissions: its own and its roles', sorted, each once
+	// (empty, not nil, for none). nil when it asked none: reading a key's
+	// roles costs a read that a verification asking no permissions does
+	// not make.
 	Permissions []string
 }
 
@@ -306,8 +309,10 @@ type VerifyOptions struct {
 	Permissions string
 }
 
-// VerifyWith checks key as opts ask. A key without roles costs no read
-// beyond its lookup; one with roles costs one more, of its roles.
+// VerifyWith checks key as opts ask. A verification that asks no
+// permissions reads nothing more than before there were permissions; one
+// that asks them reads the key's roles too, if it has any (one indexed
+// read).
 func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions) (res Result, err error) {
 	namespace, cost := opts.Namespace, opts.Cost
 	if cost < 0 || cost > MaxCost {
@@ -338,17 +343,19 @@ func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions
 		return Result{Status: NotFound}, nil
 	}
 	now := m.clock.Now()
-	perms, err := m.effective(ctx, k)
-	if err != nil {
-		return Result{}, err
-	}
-	defer func() {
-		if res.ID != "" {
-			res.Permissions = perms
+	if opts.Permissions != "" {
+		perms, err := m.effective(ctx, k)
+		if err != nil {
+			return Result{}, err
 		}
-	}()
-	if opts.Permissions != "" && static(k, now) == Valid && !allows(query, perms) {
-		return m.result(k, InsufficientPermissions, now), nil
+		defer func() {
+			if res.ID != "" {
+				res.Permissions = perms
+			}
+		}()
+		if static(k, now) == Valid && !allows(query, perms) {
+			return m.result(k, InsufficientPermissions, now), nil
+		}
 	}
 	if s := static(k, now); s != Valid || !k.Limited() {
 		return m.result(k, s, now), nil

@@ -164,14 +164,17 @@ func (m *Manager) checkRoles(ctx context.Context, namespace string, roles, perms
 	return roles, perms, nil
 }
 
-// effective returns k's permissions and its roles', sorted, each once: no
-// read for a key without roles, one for a key with some.
+// effective returns k's permissions and its roles', sorted, each once,
+// never nil: no read for a key without roles, one for a key with some.
 func (m *Manager) effective(ctx context.Context, k store.Key) ([]string, error) {
 	if len(k.Roles) == 0 {
 		if !slices.IsSorted(k.Permissions) { // stored sorted; this keeps allows right whatever wrote the row
 			perms := slices.Clone(k.Permissions)
 			slices.Sort(perms)
 			return slices.Compact(perms), nil
+		}
+		if k.Permissions == nil {
+			return []string{}, nil
 		}
 		return k.Permissions, nil
 	}

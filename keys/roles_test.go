@@ -41,11 +41,13 @@ func testRolesAndListing(t *testing.T, fresh func(*testing.T) *env) {
 		if !slices.Equal(c.Roles, []string{"writer"}) || !slices.Equal(c.Permissions, []string{"billing.read"}) {
 			t.Fatalf("created with roles %v and permissions %v", c.Roles, c.Permissions)
 		}
+		if r := backendtest.Must[keys.Result](t)(e.keys.VerifyWith(ctx, c.Key, keys.VerifyOptions{Cost: 1})); r.Status != keys.Valid || r.Permissions != nil {
+			t.Fatalf("a verification asking no permissions: %v, permissions %v (want none listed)", r.Status, r.Permissions)
+		}
 		for _, q := range []struct {
 			query string
 			want  keys.Status
 		}{
-			{"", keys.Valid},
 			{"docs.read AND (docs.write OR admin)", keys.Valid},
 			{"billing.read AND docs.write", keys.Valid},
 			{"admin", keys.InsufficientPermissions},

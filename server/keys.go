@@ -155,7 +155,8 @@ type verifyKeyResponse struct {
 	Remaining *int64          `json:"remaining,omitzero"`
 	RateLimit *rateLimitState `json:"ratelimit,omitzero"`
 	// Permissions are the key's effective permissions (its own and its
-	// roles'), for any key that was found.
+	// roles'), for a key that was found by a verification that asked
+	// permissions.
 	Permissions []string `json:"permissions,omitzero"`
 }
 
@@ -184,9 +185,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.outcome("keys.verify", res.Status.String())
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
 		Name: res.Name, Meta: rawJSON(res.Meta), Remaining: res.Remaining}
-	if res.ID != "" {
-		out.Permissions = nonNil(res.Permissions)
-	}
+	out.Permissions = res.Permissions // set when the verification asked permissions
 	if !res.ExpiresAt.IsZero() {
 		t := timestamp(res.ExpiresAt)
 		out.ExpiresAt = &t

@@ -42,6 +42,13 @@ func TestRolesAndPermissionEndpoints(t *testing.T) {
 				t.Fatalf("verify answered %s", v.raw)
 			}
 		})
+		t.Run("a verification that asks no permissions lists none", func(t *testing.T) {
+			v := s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": key})
+			want(t, v, http.StatusOK)
+			if v.str("status") != "VALID" || v.get("permissions") != nil {
+				t.Fatalf("verify answered %s", v.raw)
+			}
+		})
 		t.Run("a key that lacks the permissions is 200 INSUFFICIENT_PERMISSIONS", func(t *testing.T) {
 			v := s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": key, "permissions": "admin AND docs.read"})
 			want(t, v, http.StatusOK)

@@ -543,9 +543,9 @@ that receives it would: this spends --cost uses and rate-limit units of
 the key. The key is never an argument: command lines are kept in shell
 history and shown by ps. With --permissions, the key must also hold the
 permissions of the query (names joined by AND and OR, grouped with
-parentheses), or it is INSUFFICIENT_PERMISSIONS and spends nothing. Prints
-the answer as a table (or --json), the key's effective permissions among
-it, and exits 0 when the key is valid, 1 when it is not.`,
+parentheses), or it is INSUFFICIENT_PERMISSIONS and spends nothing, and
+the answer lists the key's effective permissions. Prints the answer as a
+table (or --json) and exits 0 when the key is valid, 1 when it is not.`,
 		Example: `  secrets keys verify --server http://127.0.0.1:8080 --namespace shop < acme.key
   secrets keys verify --server http://127.0.0.1:8080 --permissions 'docs.read AND (docs.write OR admin)' < acme.key
   printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8080 --json`,
