@@ -1,6 +1,7 @@
 // Package keys issues and verifies API keys in the format of package apikey:
 // create, verify, list, update, revoke and reroll, with owners, namespaces,
-// metadata, expiry, a use count and a rate limit, like Unkey.
+// metadata, expiry, a use count, a rate limit, and permissions of their own
+// and of named roles, like Unkey.
 //
 // A key's body holds 256 random bits, so the store keeps its plain SHA-256
 // and a redacted start for display. [Manager.Verify] rejects a malformed key
@@ -8,8 +9,11 @@
 // key (no use count, no rate limit) is then one indexed read, and a key with
 // limits adds one atomic UPDATE … WHERE … RETURNING, so a burst of verifications
 // in any number of processes never spends more uses or more of the rate
-// limit than the key has. Outcomes are a [Status]; errors mean the system
-// failed, never that a key was wrong.
+// limit than the key has. A verification may ask a permission query
+// (package [github.com/unguessable/secrets/keys/permquery]); that adds a read
+// of the key's roles, if it has any, and a key that lacks the permissions
+// is InsufficientPermissions without spending anything. Outcomes are a
+// [Status]; errors mean the system failed, never that a key was wrong.
 //
 // The key format itself (prefix, base62 body, checksum) is package
 // [github.com/unguessable/secrets/apikey], which stores nothing.
