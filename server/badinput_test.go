@@ -168,8 +168,8 @@ func TestAuthorization(t *testing.T) {
 				}
 			}
 		}
-		if n != 19 {
-			t.Errorf("%d /v1 routes, want 19", n)
+		if n != 21 {
+			t.Errorf("%d /v1 routes, want 21", n)
 		}
 	})
 	t.Run("the scheme name is matched without regard to case", func(t *testing.T) {
