@@ -317,14 +317,35 @@ type VerifyOptions struct {
 // permissions reads nothing more than before there were permissions; one
 // that asks them reads the key's roles too, if it has any (one indexed
 // read).
-func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions) (res Result, err error) {
-	namespace, cost := opts.Namespace, opts.Cost
-	if cost < 0 || cost > MaxCost {
-		return Result{}, invalid("cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost))
+func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions) (Result, error) {
+	if opts.Permissions == "" {
+		return m.verify(ctx, key, opts, nil)
 	}
 	query, err := parseQuery(opts.Permissions)
 	if err != nil {
 		return Result{}, err
+	}
+	var perms []string
+	r, err := m.verify(ctx, key, opts, func(k store.Key, now time.Time) (bool, error) {
+		var err error
+		if perms, err = m.effective(ctx, k); err != nil {
+			return false, err
+		}
+		return static(k, now) != Valid || allows(query, perms), nil
+	})
+	if err == nil && r.ID != "" {
+		r.Permissions = perms
+	}
+	return r, err
+}
+
+// verify is VerifyWith, with allowed, if not nil, the permission check of
+// a key that was found: false makes it InsufficientPermissions, before any
+// cost is spent.
+func (m *Manager) verify(ctx context.Context, key string, opts VerifyOptions, allowed func(store.Key, time.Time) (bool, error)) (Result, error) {
+	namespace, cost := opts.Namespace, opts.Cost
+	if cost < 0 || cost > MaxCost {
+		return Result{}, invalid("cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost))
 	}
 	if namespace == "" {
 		namespace = DefaultNamespace
@@ -347,17 +368,12 @@ func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions
 		return Result{Status: NotFound}, nil
 	}
 	now := m.clock.Now()
-	if opts.Permissions != "" {
-		perms, err := m.effective(ctx, k)
+	if allowed != nil {
+		ok, err := allowed(k, now)
 		if err != nil {
 			return Result{}, err
 		}
-		defer func() {
-			if res.ID != "" {
-				res.Permissions = perms
-			}
-		}()
-		if static(k, now) == Valid && !allows(query, perms) {
+		if !ok {
 			return m.result(k, InsufficientPermissions, now), nil
 		}
 	}
