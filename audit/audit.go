@@ -32,6 +32,7 @@ const (
 	CodesIssue       = "codes.issue"
 	AccessCreate     = "access.create"
 	AccessRevoke     = "access.revoke"
+	RolesPut         = "roles.put"
 )
 
 // Limits of a listing.

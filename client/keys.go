@@ -40,6 +40,10 @@ type Key struct {
 	// Refill and RateLimits: see limits.go.
 	Refill     *Refill          `json:"refill"`
 	RateLimits []NamedRateLimit `json:"ratelimits"`
+	// Roles and Permissions are the key's roles and its own permissions,
+	// sorted.
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
 }
 
 // CreateKeyRequest is the body of POST /v1/keys. Prefix is required;
@@ -57,6 +61,10 @@ type CreateKeyRequest struct {
 	// Refill and RateLimits: see limits.go.
 	Refill     *Refill          `json:"refill,omitempty"`
 	RateLimits []NamedRateLimit `json:"ratelimits,omitempty"`
+	// Roles name roles of the key's namespace (see PutRole); Permissions
+	// are the key's own.
+	Roles       []string `json:"roles,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // CreateKey creates an API key (scope keys:create). The answer's Key is
@@ -70,6 +78,10 @@ func (c *Client) CreateKey(ctx context.Context, req CreateKeyRequest) (Key, erro
 
 // VerifyKeyRequest is the body of POST /v1/keys/verify. Cost, default 1,
 // is the number of uses and rate-limit units the verification spends.
+// Permissions is a query the key's permissions must satisfy, such as
+// "docs.read AND (docs.write OR admin)"; a key that does not is answered
+// INSUFFICIENT_PERMISSIONS and spends nothing, and a malformed query is an
+// *Error with Field "permissions" whose message names the position.
 type VerifyKeyRequest struct {
 	Key       string `json:"key"`
 	Namespace string `json:"namespace,omitempty"`
@@ -80,7 +92,8 @@ type VerifyKeyRequest struct {
 	// RateLimits names the rate limits to spend from (limits.go); nil:
 	// every named limit of the key and its owner, at Cost. A name that
 	// neither has is a 400 error naming ratelimits[i].name.
-	RateLimits []LimitCost `json:"ratelimits,omitempty"`
+	RateLimits  []LimitCost `json:"ratelimits,omitempty"`
+	Permissions string      `json:"permissions,omitempty"`
 }
 
 // RateLimitState is a key's rate limit after a verification.
@@ -92,7 +105,9 @@ type RateLimitState struct {
 
 // VerifyKeyResponse is the answer of POST /v1/keys/verify. Status is one of
 // VALID, NOT_FOUND, MALFORMED, EXPIRED, REVOKED, DISABLED,
-// USAGE_EXCEEDED, RATE_LIMITED (see package keys).
+// USAGE_EXCEEDED, RATE_LIMITED, INSUFFICIENT_PERMISSIONS (see package
+// keys). Permissions are the key's effective permissions (its own and its
+// roles'), for a key that was found, when the request asked Permissions.
 type VerifyKeyResponse struct {
 	Valid     bool            `json:"valid"`
 	Status    string          `json:"status"`
@@ -105,8 +120,9 @@ type VerifyKeyResponse struct {
 	Remaining *int64          `json:"remaining,omitempty"`
 	RateLimit *RateLimitState `json:"ratelimit,omitempty"`
 	// RateLimits and Refill: see limits.go.
-	RateLimits []LimitState `json:"ratelimits,omitempty"`
-	Refill     *RefillState `json:"refill,omitempty"`
+	RateLimits  []LimitState `json:"ratelimits,omitempty"`
+	Refill      *RefillState `json:"refill,omitempty"`
+	Permissions []string     `json:"permissions,omitempty"`
 }
 
 // VerifyKey verifies an API key (scope keys:verify): a key that is not
@@ -134,8 +150,11 @@ func (c *Client) GetKey(ctx context.Context, id string) (Key, error) {
 type ListKeysOptions struct {
 	Owner     string
 	Namespace string
-	Limit     int    // 0: the service's default
-	Cursor    string // from the previous page
+	// Status is active, expired, revoked or disabled; "" for any.
+	Status     string
+	NamePrefix string
+	Limit      int    // 0: the service's default
+	Cursor     string // from the previous page
 }
 
 // KeyList is a page of keys. Cursor is empty on the last page.
@@ -149,6 +168,8 @@ func (c *Client) ListKeys(ctx context.Context, opts ListKeysOptions) (KeyList, e
 	q := url.Values{}
 	set(q, "owner", opts.Owner)
 	set(q, "namespace", opts.Namespace)
+	set(q, "status", opts.Status)
+	set(q, "name_prefix", opts.NamePrefix)
 	set(q, "cursor", opts.Cursor)
 	if opts.Limit != 0 {
 		q.Set("limit", strconv.Itoa(opts.Limit))
@@ -174,6 +195,12 @@ type UpdateKeyRequest struct {
 	// Refill is [RefillJSON] or [Null]; RateLimits is [RateLimitsJSON].
 	Refill     json.RawMessage `json:"refill,omitempty"`
 	RateLimits json.RawMessage `json:"ratelimits,omitempty"`
+	Name       *string         `json:"name,omitempty"`
+	Owner      *string         `json:"owner,omitempty"`
+	// Roles and Permissions replace the key's; a pointer to an empty list
+	// removes them all.
+	Roles       *[]string `json:"roles,omitempty"`
+	Permissions *[]string `json:"permissions,omitempty"`
 }
 
 // Int is n in JSON, for UpdateKeyRequest.Remaining.

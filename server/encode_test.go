@@ -45,6 +45,11 @@ func encodingJSON(t *testing.T, v any) []byte {
 // UTF-8: encoding/json writes a bad byte as \ufffd, the library as U+FFFD
 // itself, and that is the one way in which the two may differ.
 func validStrings(r verifyKeyResponse) bool {
+	for _, p := range r.Permissions {
+		if !utf8.ValidString(p) {
+			return false
+		}
+	}
 	return utf8.ValidString(r.ID) && utf8.ValidString(r.Namespace) && utf8.ValidString(r.Owner) && utf8.ValidString(r.Name)
 }
 
@@ -103,6 +108,12 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			r.Refill = &refillState{Interval: pick([]string{"daily", "monthly"}), Amount: ints[rng.IntN(len(ints))], Day: rng.IntN(2) * 31,
 				Remaining: ints[rng.IntN(len(ints))], NextRefillAt: timestamp(times[rng.IntN(len(times))])}
+		}
+		switch rng.IntN(3) {
+		case 0:
+			r.Permissions = []string{}
+		case 1:
+			r.Permissions = []string{pick(awkwardStrings), pick(awkwardStrings)}
 		}
 		want := referenceJSON(t, r)
 		got, err := r.appendJSON(nil)

@@ -52,13 +52,18 @@ type keyJSON struct {
 	// Refill and RateLimits: see limits.go.
 	Refill     *refillJSON          `json:"refill"`
 	RateLimits []namedRateLimitJSON `json:"ratelimits"`
+	// Roles and Permissions are the key's roles and its own permissions
+	// ([] for none).
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
 }
 
 func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 	k := keyJSON{ID: i.ID, Key: plaintext, Start: i.Start, Prefix: i.Prefix, Namespace: i.Namespace, Owner: i.Owner,
 		Name: i.Name, Meta: rawJSON(i.Meta), Enabled: i.Enabled, CreatedAt: timestamp(i.CreatedAt), UpdatedAt: timestamp(i.UpdatedAt),
 		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining,
-		LastUsedAt: timestamp(i.LastUsedAt)}
+		LastUsedAt: timestamp(i.LastUsedAt),
+		Roles:      nonNil(i.Roles), Permissions: nonNil(i.Permissions)}
 	if rl := i.RateLimit; rl != nil {
 		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
 	}
@@ -77,8 +82,10 @@ type createKeyRequest struct {
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
 	// Refill and RateLimits: see limits.go.
-	Refill     *refillJSON          `json:"refill"`
-	RateLimits []namedRateLimitJSON `json:"ratelimits"`
+	Refill      *refillJSON          `json:"refill"`
+	RateLimits  []namedRateLimitJSON `json:"ratelimits"`
+	Roles       []string             `json:"roles"`
+	Permissions []string             `json:"permissions"`
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -93,7 +100,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		return forbiddenNamespace(req.Namespace)
 	}
 	opts := keys.CreateOptions{Prefix: req.Prefix, Namespace: req.Namespace, Owner: req.Owner, Name: req.Name,
-		Meta: nullToNil(req.Meta), Remaining: req.Remaining}
+		Meta: nullToNil(req.Meta), Remaining: req.Remaining, Roles: req.Roles, Permissions: req.Permissions}
 	switch {
 	case req.ExpiresIn != nil && req.ExpiresAt != nil:
 		return invalid("expires_at", "give expires_in or expires_at, not both")
@@ -146,6 +153,8 @@ type verifyKeyRequest struct {
 	// RateLimits names the rate limits to spend from (limits.go); absent:
 	// all of them, at cost.
 	RateLimits []limitCostJSON `json:"ratelimits"`
+	// Permissions is a permission query such as "a AND (b OR c)".
+	Permissions string `json:"permissions"`
 }
 
 type rateLimitState struct {
@@ -168,6 +177,10 @@ type verifyKeyResponse struct {
 	ExpiresAt *timestamp      `json:"expires_at,omitzero"`
 	Remaining *int64          `json:"remaining,omitzero"`
 	RateLimit *rateLimitState `json:"ratelimit,omitzero"`
+	// Permissions are the key's effective permissions (its own and its
+	// roles'), for a key that was found by a verification that asked
+	// permissions.
+	Permissions []string `json:"permissions,omitzero"`
 	// RateLimits and Refill: see limits.go.
 	RateLimits []namedLimitState `json:"ratelimits,omitzero"`
 	Refill     *refillState      `json:"refill,omitzero"`
@@ -192,7 +205,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if seesNamespace(r, req.Namespace) {
 		var err error
 		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost,
-			RateLimits: limitCosts(req.RateLimits, cost)}); err != nil {
+			RateLimits: limitCosts(req.RateLimits, cost), Permissions: req.Permissions}); err != nil {
 			return keysError(err)
 		}
 	} else {
@@ -203,6 +216,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	s.recordKey(req.Namespace, res, req.Tags)
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
 		Name: res.Name, Meta: rawJSON(res.Meta), Remaining: res.Remaining}
+	out.Permissions = res.Permissions // set when the verification asked permissions
 	if !res.ExpiresAt.IsZero() {
 		t := timestamp(res.ExpiresAt)
 		out.ExpiresAt = &t
@@ -233,11 +247,11 @@ type listKeysResponse struct {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "owner", "namespace", "limit", "cursor")
+	q, err := query(r, "owner", "namespace", "status", "name_prefix", "limit", "cursor")
 	if err != nil {
 		return err
 	}
-	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Cursor: q["cursor"]}
+	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Status: q["status"], NamePrefix: q["name_prefix"], Cursor: q["cursor"]}
 	if !caller(r).SeesNamespace(access.AllNamespaces) && (opts.Namespace == "" || !seesNamespace(r, opts.Namespace)) {
 		return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Field: "namespace",
 			Message: "this access key may list only the keys of its namespaces: give namespace=, one of " + strings.Join(caller(r).Namespaces, ", ")}
@@ -272,6 +286,12 @@ type updateKeyRequest struct {
 	// Refill and RateLimits: see limits.go.
 	Refill     jsontext.Value `json:"refill"`
 	RateLimits jsontext.Value `json:"ratelimits"`
+	// Name, Owner, Roles and Permissions replace the key's; null is as
+	// absent (unchanged), and [] removes every role or permission.
+	Name        *string   `json:"name"`
+	Owner       *string   `json:"owner"`
+	Roles       *[]string `json:"roles"`
+	Permissions *[]string `json:"permissions"`
 }
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
@@ -279,7 +299,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u := keys.Update{Enabled: req.Enabled}
+	u := keys.Update{Enabled: req.Enabled, Name: req.Name, Owner: req.Owner, Roles: req.Roles, Permissions: req.Permissions}
 	if req.Meta != nil {
 		if isNull(req.Meta) {
 			return invalid("meta", "meta must be a JSON object; {} clears it")

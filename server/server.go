@@ -448,6 +448,8 @@ func (s *Server) registerRoutes() {
 	for _, m := range []string{"GET", "PATCH", "DELETE", "PUT"} {
 		s.mux.HandleFunc(m+" /v1/keys/verify", methodNotAllowed("POST"))
 	}
+	s.handle("POST /v1/roles", route{access.KeysUpdate, audit.RolesPut}, s.putRole)
+	s.handle("GET /v1/roles", route{scope: access.KeysRead}, s.listRoles)
 	s.handle("GET /v1/keys/{id}", route{scope: access.KeysRead}, s.getKey)
 	s.handle("PATCH /v1/keys/{id}", route{access.KeysUpdate, audit.KeysUpdate}, s.updateKey)
 	s.handle("DELETE /v1/keys/{id}", route{access.KeysRevoke, audit.KeysRevoke}, s.revokeKey)

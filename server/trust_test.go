@@ -44,6 +44,7 @@ var bodies = map[string]any{
 	"DELETE /v1/tokens":                 nil,
 	"DELETE /v1/access-keys/{id}":       nil,
 	"PUT /v1/owners/{owner}/ratelimits": map[string]any{"ratelimits": []any{}},
+	"POST /v1/roles":                    map[string]any{"name": "r", "permissions": []string{}},
 }
 
 // TestEveryRouteNeedsItsScope is the table over every route and scope: a
@@ -83,8 +84,8 @@ func TestEveryRouteNeedsItsScope(t *testing.T) {
 		})
 		checked++
 	}
-	if checked != 26 {
-		t.Errorf("%d routes with a scope, want 26 (every /v1 route and /metrics)", checked)
+	if checked != 28 {
+		t.Errorf("%d routes with a scope, want 28 (every /v1 route and /metrics)", checked)
 	}
 	t.Run("a made-up, mistyped or revoked access key is 401 like no key", func(t *testing.T) {
 		r := s.do(t, "POST", "/v1/access-keys", map[string]any{"name": "soon revoked", "scopes": access.AllScopes, "namespaces": []string{"*"}})

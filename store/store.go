@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/unguessable/secrets"
@@ -218,6 +219,10 @@ type Key struct {
 	// with the key; not stored with it). KeyByHash reads this alone, not
 	// Refill, RefilledAt and RateLimits, which UseKeyLimits reads.
 	HasLimits bool
+	// Roles are the names of the roles (in the key's namespace) whose
+	// permissions the key holds, and Permissions its own; nil: none.
+	Roles       []string
+	Permissions []string
 }
 
 // Clone returns a copy of k that shares no memory with it.
@@ -239,6 +244,8 @@ func (k Key) Clone() Key {
 	if k.RateLimits != nil {
 		k.RateLimits = append([]NamedRateLimit(nil), k.RateLimits...)
 	}
+	k.Roles = slices.Clone(k.Roles)
+	k.Permissions = slices.Clone(k.Permissions)
 	return k
 }
 
@@ -253,14 +260,32 @@ func (k Key) NamedLimited() bool {
 	return k.Refill != nil || len(k.RateLimits) > 0 || k.HasLimits || k.Successor != ""
 }
 
-// KeyFilter selects keys for ListKeys: by owner and/or namespace (empty
-// matches any), ordered by id, starting after the id After, at most Limit.
+// KeyFilter selects keys for ListKeys: by owner, namespace, status at Now
+// and name prefix (each empty matches any), ordered by id, starting after
+// the id After, at most Limit.
 type KeyFilter struct {
 	Owner     string
 	Namespace string
-	After     string
-	Limit     int
+	// Status is one of the KeyStatus values, or "" for any.
+	Status     KeyStatus
+	NamePrefix string
+	Now        time.Time // the time Status is judged at
+	After      string
+	Limit      int
 }
+
+// KeyStatus is the state of a key for listing. Of the states that hold,
+// the first of revoked, expired and disabled is the key's; a key in none
+// is active.
+type KeyStatus string
+
+// Key statuses.
+const (
+	KeyActive   KeyStatus = "active"   // enabled, unrevoked, unexpired
+	KeyExpired  KeyStatus = "expired"  // past its expiry, not revoked
+	KeyRevoked  KeyStatus = "revoked"  // revoked
+	KeyDisabled KeyStatus = "disabled" // disabled by an update, unrevoked and unexpired
+)
 
 // KeyUpdate is a change to a key; fields left unset are kept.
 type KeyUpdate struct {
@@ -278,6 +303,10 @@ type KeyUpdate struct {
 	// names that stay are kept.
 	SetRateLimits bool
 	RateLimits    []NamedRateLimit
+	Name          *string   // nil: unchanged
+	Owner         *string   // nil: unchanged
+	Roles         *[]string // nil: unchanged; an empty list removes every role
+	Permissions   *[]string // nil: unchanged; an empty list removes every permission
 }
 
 // Store keeps tokens, codes, keys and settings. Implementations are safe for
@@ -285,6 +314,7 @@ type KeyUpdate struct {
 // Times are stored to the millisecond.
 type Store interface {
 	LimitStore
+	RoleStore
 
 	// InsertToken stores t. With revokeOthers, it first revokes, in the same
 	// transaction, the unused tokens of t's subject with the same purpose:

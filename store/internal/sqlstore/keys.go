@@ -19,7 +19,7 @@ const KeyCols = keyStoredCols + hasLimitsCol
 const KeyLookupCols = keyBaseCols + hasLimitsCol
 
 // keyBaseCols are the columns of an API key but its limits'.
-const keyBaseCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor"
+const keyBaseCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor, roles, permissions"
 
 // keyStoredCols are the stored columns of an API key, as inserted.
 const keyStoredCols = keyBaseCols + ", last_used_at" + limitCols
@@ -28,17 +28,20 @@ const keyStoredCols = keyBaseCols + ", last_used_at" + limitCols
 // store.ErrNotFound.
 func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var k store.Key
-	var meta, successor *string
+	var meta, successor, roles, perms *string
 	var created, updated, rlStart int64
 	var expires, revoked, remaining, rlLimit, rlWindow, lastUsed *int64
 	var lim limitScan
 	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &lastUsed,
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &roles, &perms, &lastUsed,
 		&lim.interval, &lim.amount, &lim.day, &lim.refilledAt, &lim.ratelimits, &lim.windows, &k.HasLimits); err != nil {
 		return store.Key{}, c.row("key", err)
 	}
 	if err := lim.apply(&k); err != nil {
 		return store.Key{}, c.errorf("key", err)
+	}
+	if err := rolesOf(&k, roles, perms); err != nil {
+		return store.Key{}, c.errorf("key "+k.ID, err)
 	}
 	k.LastUsedAt = fromMillis(lastUsed)
 	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
@@ -51,9 +54,13 @@ func (c *Core) ScanKeyLookup(row Row) (store.Key, error) {
 	var meta, successor *string
 	var created, updated, rlStart int64
 	var expires, revoked, remaining, rlLimit, rlWindow *int64
+	var roles, perms *string
 	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &k.HasLimits); err != nil {
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &roles, &perms, &k.HasLimits); err != nil {
 		return store.Key{}, c.row("key", err)
+	}
+	if err := rolesOf(&k, roles, perms); err != nil {
+		return store.Key{}, c.errorf("key "+k.ID, err)
 	}
 	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
 }
@@ -118,11 +125,11 @@ func keyArgs(k store.Key) []any {
 	}
 	return append([]any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
 		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), millis(k.ExpiresAt), millis(k.RevokedAt),
-		remaining, limit, window, rlStart, k.RateCount, successor, millis(k.LastUsedAt)}, limitArgs(k)...)
+		remaining, limit, window, rlStart, k.RateCount, successor, optionalList(k.Roles), optionalList(k.Permissions), millis(k.LastUsedAt)}, limitArgs(k)...)
 }
 
 const insertKey = `INSERT INTO api_keys (` + keyStoredCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-	$20, $21, $22, $23, $24, $25, $26)`
+	$20, $21, $22, $23, $24, $25, $26, $27, $28)`
 
 // InsertKey stores k.
 func (c *Core) InsertKey(ctx context.Context, k store.Key) error {
@@ -226,13 +233,38 @@ func admits(k store.Key, cost int64, now time.Time) bool {
 
 // ListKeys returns keys matching f in id order.
 func (c *Core) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, error) {
+	status, err := statusWhere(f.Status)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := c.r.Query(ctx, `SELECT `+KeyCols+` FROM api_keys
 		WHERE (CAST($1 AS TEXT) = '' OR owner = $1) AND (CAST($2 AS TEXT) = '' OR namespace = $2) AND id > $3
-		ORDER BY id LIMIT $4`, f.Owner, f.Namespace, f.After, f.Limit)
+			AND substr(name, 1, length(CAST($5 AS TEXT))) = $5 AND `+status+`
+		ORDER BY id LIMIT $4`, f.Owner, f.Namespace, f.After, f.Limit, f.NamePrefix, f.Now.UnixMilli())
 	if err != nil {
 		return nil, c.errorf("list keys", err)
 	}
 	return c.ScanKeys(rows, "list keys")
+}
+
+// statusWhere is the condition of ListKeys on a key's status, with the
+// time as $6. Every condition names $6, which PostgreSQL must be able to
+// type even where the status does not need the time.
+func statusWhere(s store.KeyStatus) (string, error) {
+	const expired = `(expires_at IS NOT NULL AND expires_at <= CAST($6 AS BIGINT))`
+	switch s {
+	case "":
+		return `CAST($6 AS BIGINT) = CAST($6 AS BIGINT)`, nil
+	case store.KeyRevoked:
+		return `revoked_at IS NOT NULL AND CAST($6 AS BIGINT) = CAST($6 AS BIGINT)`, nil
+	case store.KeyExpired:
+		return `revoked_at IS NULL AND ` + expired, nil
+	case store.KeyDisabled:
+		return `revoked_at IS NULL AND NOT ` + expired + ` AND NOT enabled`, nil
+	case store.KeyActive:
+		return `revoked_at IS NULL AND NOT ` + expired + ` AND enabled`, nil
+	}
+	return "", fmt.Errorf("list keys: no key status %q", s)
 }
 
 // UpdateKey applies u to the key, unless it is revoked.
@@ -261,6 +293,18 @@ func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now 
 		add("expires_at", millis(u.ExpiresAt))
 	}
 	limitUpdates(u, now, assign)
+	if u.Name != nil {
+		add("name", *u.Name)
+	}
+	if u.Owner != nil {
+		add("owner", *u.Owner)
+	}
+	if u.Roles != nil {
+		add("roles", optionalList(*u.Roles))
+	}
+	if u.Permissions != nil {
+		add("permissions", optionalList(*u.Permissions))
+	}
 	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
 		WHERE id = $1 AND revoked_at IS NULL RETURNING `+KeyCols, args...))
 	if err == store.ErrNotFound {
@@ -322,6 +366,7 @@ func inherit(nk, old store.Key) store.Key {
 	nk.Remaining, nk.RateLimit = old.Remaining, old.RateLimit
 	nk.RateStart, nk.RateCount, nk.Successor = old.RateStart, old.RateCount, ""
 	nk.Refill, nk.RefilledAt, nk.RateLimits = old.Refill, old.RefilledAt, old.RateLimits
+	nk.Roles, nk.Permissions = old.Roles, old.Permissions
 	return nk
 }
 
@@ -336,4 +381,16 @@ func sooner(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// rolesOf sets k's roles and permissions from their stored JSON lists.
+func rolesOf(k *store.Key, roles, perms *string) error {
+	var err error
+	if k.Roles, err = listOf(roles); err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	if k.Permissions, err = listOf(perms); err != nil {
+		return fmt.Errorf("permissions: %w", err)
+	}
+	return nil
 }
