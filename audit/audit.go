@@ -21,15 +21,18 @@ type Record = store.AuditRecord
 
 // Actions recorded.
 const (
-	KeysCreate   = "keys.create"
-	KeysUpdate   = "keys.update"
-	KeysRevoke   = "keys.revoke"
-	KeysReroll   = "keys.reroll"
-	TokensIssue  = "tokens.issue"
-	TokensRevoke = "tokens.revoke"
-	CodesIssue   = "codes.issue"
-	AccessCreate = "access.create"
-	AccessRevoke = "access.revoke"
+	KeysCreate = "keys.create"
+	KeysUpdate = "keys.update"
+	KeysRevoke = "keys.revoke"
+	KeysReroll = "keys.reroll"
+	// OwnersRateLimits is the replacement of an owner's named rate limits.
+	OwnersRateLimits = "owners.ratelimits"
+	TokensIssue      = "tokens.issue"
+	TokensRevoke     = "tokens.revoke"
+	CodesIssue       = "codes.issue"
+	AccessCreate     = "access.create"
+	AccessRevoke     = "access.revoke"
+	RolesPut         = "roles.put"
 )
 
 // Limits of a listing.

@@ -134,6 +134,8 @@ type call struct {
 	query        url.Values
 	in, out      any
 	want         int  // the status of success
+	alsoOK       int  // another status of success, if not 0
+	got          *int // if set, receives the status of success
 	safe         bool // retried after a 503 or a connection error
 	auth         bool
 }
@@ -182,7 +184,10 @@ func (c *Client) do(ctx context.Context, op call) error {
 			}
 			return fmt.Errorf("secrets client: %s %s: %w", op.method, op.route, err)
 		}
-		if resp.StatusCode == op.want {
+		if resp.StatusCode == op.want || (op.alsoOK != 0 && resp.StatusCode == op.alsoOK) {
+			if op.got != nil {
+				*op.got = resp.StatusCode
+			}
 			err := decodeBody(resp, op.out)
 			if err != nil {
 				return fmt.Errorf("secrets client: %s %s: reading the answer: %w", op.method, op.route, err)

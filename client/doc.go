@@ -1,7 +1,7 @@
-// Package client is a Go client of the HTTP API of secrets serve: API keys,
-// one-time tokens and codes, access keys, the audit trail, deliveries and the
-// health check, one method per operation of /openapi.json, each taking a
-// context.Context.
+// Package client is a Go client of the HTTP API of secrets serve: API keys
+// and their roles, one-time tokens and codes, access keys, the audit trail,
+// deliveries and the health check, one method per operation of
+// /openapi.json, each taking a context.Context.
 //
 // The request and answer types mirror the service's JSON exactly (the same
 // field and member names). Times are time.Time, zero where the service
@@ -23,7 +23,8 @@
 // twice cannot do more than doing it once:
 //
 //   - GET, PATCH (it sets values, it adds nothing) and DELETE calls, and
-//     POST /v1/tokens/verify (it reads a token and spends nothing), are
+//     POST /v1/tokens/verify (it reads a token and spends nothing) and
+//     POST /v1/roles (it sets a role's permissions), are
 //     retried after a 503 and after a connection error, up to
 //     Options.MaxRetries times. After a 503 the client waits at least its
 //     Retry-After; when that is longer than Options.MaxRetryWait it does not

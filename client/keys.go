@@ -37,6 +37,13 @@ type Key struct {
 	// LastUsedAt is when the key was last verified, up to a second late;
 	// zero: never.
 	LastUsedAt time.Time `json:"last_used_at"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *Refill          `json:"refill"`
+	RateLimits []NamedRateLimit `json:"ratelimits"`
+	// Roles and Permissions are the key's roles and its own permissions,
+	// sorted.
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
 }
 
 // CreateKeyRequest is the body of POST /v1/keys. Prefix is required;
@@ -51,6 +58,13 @@ type CreateKeyRequest struct {
 	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
 	Remaining *int64          `json:"remaining,omitempty"`
 	RateLimit *RateLimit      `json:"ratelimit,omitempty"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *Refill          `json:"refill,omitempty"`
+	RateLimits []NamedRateLimit `json:"ratelimits,omitempty"`
+	// Roles name roles of the key's namespace (see PutRole); Permissions
+	// are the key's own.
+	Roles       []string `json:"roles,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // CreateKey creates an API key (scope keys:create). The answer's Key is
@@ -64,6 +78,10 @@ func (c *Client) CreateKey(ctx context.Context, req CreateKeyRequest) (Key, erro
 
 // VerifyKeyRequest is the body of POST /v1/keys/verify. Cost, default 1,
 // is the number of uses and rate-limit units the verification spends.
+// Permissions is a query the key's permissions must satisfy, such as
+// "docs.read AND (docs.write OR admin)"; a key that does not is answered
+// INSUFFICIENT_PERMISSIONS and spends nothing, and a malformed query is an
+// *Error with Field "permissions" whose message names the position.
 type VerifyKeyRequest struct {
 	Key       string `json:"key"`
 	Namespace string `json:"namespace,omitempty"`
@@ -71,6 +89,11 @@ type VerifyKeyRequest struct {
 	// Tags, up to 10 distinct "k=v" strings, count the verification in the
 	// analytics under each.
 	Tags []string `json:"tags,omitempty"`
+	// RateLimits names the rate limits to spend from (limits.go); nil:
+	// every named limit of the key and its owner, at Cost. A name that
+	// neither has is a 400 error naming ratelimits[i].name.
+	RateLimits  []LimitCost `json:"ratelimits,omitempty"`
+	Permissions string      `json:"permissions,omitempty"`
 }
 
 // RateLimitState is a key's rate limit after a verification.
@@ -82,7 +105,9 @@ type RateLimitState struct {
 
 // VerifyKeyResponse is the answer of POST /v1/keys/verify. Status is one of
 // VALID, NOT_FOUND, MALFORMED, EXPIRED, REVOKED, DISABLED,
-// USAGE_EXCEEDED, RATE_LIMITED (see package keys).
+// USAGE_EXCEEDED, RATE_LIMITED, INSUFFICIENT_PERMISSIONS (see package
+// keys). Permissions are the key's effective permissions (its own and its
+// roles'), for a key that was found, when the request asked Permissions.
 type VerifyKeyResponse struct {
 	Valid     bool            `json:"valid"`
 	Status    string          `json:"status"`
@@ -94,6 +119,10 @@ type VerifyKeyResponse struct {
 	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
 	Remaining *int64          `json:"remaining,omitempty"`
 	RateLimit *RateLimitState `json:"ratelimit,omitempty"`
+	// RateLimits and Refill: see limits.go.
+	RateLimits  []LimitState `json:"ratelimits,omitempty"`
+	Refill      *RefillState `json:"refill,omitempty"`
+	Permissions []string     `json:"permissions,omitempty"`
 }
 
 // VerifyKey verifies an API key (scope keys:verify): a key that is not
@@ -121,8 +150,11 @@ func (c *Client) GetKey(ctx context.Context, id string) (Key, error) {
 type ListKeysOptions struct {
 	Owner     string
 	Namespace string
-	Limit     int    // 0: the service's default
-	Cursor    string // from the previous page
+	// Status is active, expired, revoked or disabled; "" for any.
+	Status     string
+	NamePrefix string
+	Limit      int    // 0: the service's default
+	Cursor     string // from the previous page
 }
 
 // KeyList is a page of keys. Cursor is empty on the last page.
@@ -136,6 +168,8 @@ func (c *Client) ListKeys(ctx context.Context, opts ListKeysOptions) (KeyList, e
 	q := url.Values{}
 	set(q, "owner", opts.Owner)
 	set(q, "namespace", opts.Namespace)
+	set(q, "status", opts.Status)
+	set(q, "name_prefix", opts.NamePrefix)
 	set(q, "cursor", opts.Cursor)
 	if opts.Limit != 0 {
 		q.Set("limit", strconv.Itoa(opts.Limit))
@@ -158,6 +192,15 @@ type UpdateKeyRequest struct {
 	Meta      json.RawMessage `json:"meta,omitempty"`
 	Remaining json.RawMessage `json:"remaining,omitempty"`
 	ExpiresAt json.RawMessage `json:"expires_at,omitempty"`
+	// Refill is [RefillJSON] or [Null]; RateLimits is [RateLimitsJSON].
+	Refill     json.RawMessage `json:"refill,omitempty"`
+	RateLimits json.RawMessage `json:"ratelimits,omitempty"`
+	Name       *string         `json:"name,omitempty"`
+	Owner      *string         `json:"owner,omitempty"`
+	// Roles and Permissions replace the key's; a pointer to an empty list
+	// removes them all.
+	Roles       *[]string `json:"roles,omitempty"`
+	Permissions *[]string `json:"permissions,omitempty"`
 }
 
 // Int is n in JSON, for UpdateKeyRequest.Remaining.

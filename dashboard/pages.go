@@ -263,13 +263,13 @@ func (k *keyInfo) UnmarshalJSON(b []byte) error {
 func (k keyInfo) status(now time.Time) string {
 	switch {
 	case k.RevokedAt != nil:
-		return store.KeyRevoked
+		return string(store.KeyRevoked)
 	case k.ExpiresAt != nil && !k.ExpiresAt.After(now):
-		return store.KeyExpired
+		return string(store.KeyExpired)
 	case !k.Enabled:
-		return store.KeyDisabled
+		return string(store.KeyDisabled)
 	}
-	return store.KeyActive
+	return string(store.KeyActive)
 }
 
 func fromStoreKey(k store.Key) keyInfo {
@@ -441,13 +441,13 @@ type keysData struct {
 func (d *Dashboard) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	data := keysData{Q: strings.TrimSpace(q.Get("q")), Namespace: q.Get("namespace"), Status: q.Get("status"),
-		Statuses: []string{store.KeyActive, store.KeyDisabled, store.KeyExpired, store.KeyRevoked}}
+		Statuses: []string{string(store.KeyActive), string(store.KeyDisabled), string(store.KeyExpired), string(store.KeyRevoked)}}
 	if data.Status != "" && !slices.Contains(data.Statuses, data.Status) {
 		data.Status = ""
 	}
 	after := q.Get("after")
 	ks, err := d.st.SearchKeys(r.Context(), store.KeySearch{Text: data.Q, Namespaces: namespacesOf(s.key), Namespace: data.Namespace,
-		Status: data.Status, Now: d.clock.Now(), After: after, Limit: pageSize + 1})
+		Status: store.KeyStatus(data.Status), Now: d.clock.Now(), After: after, Limit: pageSize + 1})
 	if err != nil {
 		d.failed(w, r, err)
 		return

@@ -1,6 +1,7 @@
 // Package keys issues and verifies API keys in the format of package apikey:
 // create, verify, list, update, revoke and reroll, with owners, namespaces,
-// metadata, expiry, a use count and a rate limit, like Unkey.
+// metadata, expiry, a use count, a rate limit, and permissions of their own
+// and of named roles, like Unkey.
 //
 // A key's body holds 256 random bits, so the store keeps its plain SHA-256
 // and a redacted start for display. [Manager.Verify] rejects a malformed key
@@ -8,8 +9,11 @@
 // key (no use count, no rate limit) is then one indexed read, and a key with
 // limits adds one atomic UPDATE … WHERE … RETURNING, so a burst of verifications
 // in any number of processes never spends more uses or more of the rate
-// limit than the key has. Outcomes are a [Status]; errors mean the system
-// failed, never that a key was wrong.
+// limit than the key has. A verification may ask a permission query
+// (package [github.com/unguessable/secrets/keys/permquery]); that adds a read
+// of the key's roles, if it has any, and a key that lacks the permissions
+// is InsufficientPermissions without spending anything. Outcomes are a
+// [Status]; errors mean the system failed, never that a key was wrong.
 //
 // The key format itself (prefix, base62 body, checksum) is package
 // [github.com/unguessable/secrets/apikey], which stores nothing.
@@ -58,13 +62,18 @@ const (
 	Disabled                        // disabled by an update
 	UsageExceeded                   // fewer remaining uses than the cost
 	RateLimited                     // the cost does not fit in the current window
+	// InsufficientPermissions: the key's permissions do not satisfy the
+	// verification's permission query; no cost was spent.
+	InsufficientPermissions
 )
 
 var statusNames = [...]string{Valid: "VALID", Malformed: "MALFORMED", NotFound: "NOT_FOUND", Expired: "EXPIRED",
-	Revoked: "REVOKED", Disabled: "DISABLED", UsageExceeded: "USAGE_EXCEEDED", RateLimited: "RATE_LIMITED"}
+	Revoked: "REVOKED", Disabled: "DISABLED", UsageExceeded: "USAGE_EXCEEDED", RateLimited: "RATE_LIMITED",
+	InsufficientPermissions: "INSUFFICIENT_PERMISSIONS"}
 
 // String returns the status in upper case: VALID, MALFORMED, NOT_FOUND,
-// EXPIRED, REVOKED, DISABLED, USAGE_EXCEEDED or RATE_LIMITED.
+// EXPIRED, REVOKED, DISABLED, USAGE_EXCEEDED, RATE_LIMITED or
+// INSUFFICIENT_PERMISSIONS.
 func (s Status) String() string {
 	if s > 0 && int(s) < len(statusNames) {
 		return statusNames[s]
@@ -132,24 +141,40 @@ type CreateOptions struct {
 	ExpiresAt time.Time        // zero: never
 	Remaining *int64           // uses allowed; nil: unlimited
 	RateLimit *store.RateLimit // nil: none
+	// Refill resets Remaining to its amount daily or monthly; a key with a
+	// refill and no Remaining starts with the amount.
+	Refill *Refill
+	// RateLimits are the key's named rate limits (at most MaxRateLimits).
+	RateLimits []NamedRateLimit
+	// Roles name roles of the key's namespace (see PutRole), at most
+	// MaxRoles; Permissions are the key's own, at most MaxPermissions.
+	Roles       []string
+	Permissions []string
 }
 
 // Info describes a key without its secret.
 type Info struct {
-	ID        string
-	Prefix    string
-	Start     string // the redacted key, such as sk_live_…a1b2
-	Namespace string
-	Owner     string
-	Name      string
-	Meta      json.RawMessage
-	Enabled   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	ExpiresAt time.Time // zero: never
-	RevokedAt time.Time // zero unless revoked
-	Remaining *int64    // nil: unlimited
-	RateLimit *store.RateLimit
+	ID         string
+	Prefix     string
+	Start      string // the redacted key, such as sk_live_…a1b2
+	Namespace  string
+	Owner      string
+	Name       string
+	Meta       json.RawMessage
+	Enabled    bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ExpiresAt  time.Time // zero: never
+	RevokedAt  time.Time // zero unless revoked
+	Remaining  *int64    // nil: unlimited
+	RateLimit  *store.RateLimit
+	Refill     *Refill
+	RefilledAt time.Time // the last refill time applied, or when the refill was set
+	RateLimits []NamedRateLimit
+	// Roles and Permissions are the key's roles and its own permissions,
+	// sorted; nil: none.
+	Roles       []string
+	Permissions []string
 	// LastUsedAt is when the key was last verified, as the service's
 	// analytics last wrote it (up to a second late); zero: never.
 	LastUsedAt time.Time
@@ -181,6 +206,17 @@ type Result struct {
 	ExpiresAt time.Time
 	Remaining *int64          // after this verification; nil: unlimited
 	RateLimit *RateLimitState // nil: no rate limit
+	// RateLimits are the key's named rate limits, then its owner's (for
+	// a key whose verification read them: one that passed the checks of
+	// its state).
+	RateLimits []LimitState
+	Refill     *RefillState // nil: no refill
+	// Permissions are, when the verification asked permissions, the key's
+	// effective permissions: its own and its roles', sorted, each once
+	// (empty, not nil, for none). nil when it asked none: reading a key's
+	// roles costs a read that a verification asking no permissions does
+	// not make.
+	Permissions []string
 }
 
 // Valid reports whether Status is Valid.
@@ -218,6 +254,8 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 		argcheck.Meta("keys", opts.Meta, MaxMetaBytes),
 		checkExpiry(opts.ExpiresAt, now),
 		checkRemaining(opts.Remaining),
+		checkRefill(opts.Refill),
+		checkRateLimits("ratelimits", opts.RateLimits),
 	)
 	if err != nil {
 		return Created{}, err
@@ -225,7 +263,12 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 	if rl := opts.RateLimit; rl != nil && (rl.Limit < 1 || rl.Limit > MaxRateLimit || rl.Window < time.Millisecond || rl.Window > MaxWindow || rl.Window%time.Millisecond != 0) {
 		return Created{}, invalid("ratelimit", "needs a limit from 1 to 2^62 and a window of whole milliseconds from 1ms to 366 days")
 	}
+	roles, perms, err := m.checkRoles(ctx, opts.Namespace, opts.Roles, opts.Permissions)
+	if err != nil {
+		return Created{}, err
+	}
 	plain, k := m.newKey(opts.Prefix, now)
+	k.Roles, k.Permissions = roles, perms
 	k.Namespace, k.Owner, k.Name, k.Meta, k.Enabled = opts.Namespace, opts.Owner, opts.Name, opts.Meta, true
 	k.ExpiresAt = opts.ExpiresAt.Truncate(time.Millisecond)
 	if opts.Remaining != nil {
@@ -236,6 +279,18 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (Created, erro
 		rl := *opts.RateLimit
 		k.RateLimit = &rl
 	}
+	if opts.Refill != nil {
+		r := *opts.Refill
+		if r.Interval == RefillMonthly && r.Day == 0 {
+			r.Day = 1
+		}
+		k.Refill, k.RefilledAt = &r, now
+		if k.Remaining == nil {
+			a := r.Amount
+			k.Remaining = &a
+		}
+	}
+	k.RateLimits = storeLimits(opts.RateLimits)
 	if err := m.st.InsertKey(ctx, k); err != nil {
 		return Created{}, fmt.Errorf("keys: create: %w", err)
 	}
@@ -278,13 +333,58 @@ type VerifyOptions struct {
 	// Cost is spent from the key's remaining uses and rate limit; 0 checks
 	// without spending.
 	Cost int64
+	// RateLimits names the named rate limits to spend from, each at its
+	// own cost, from the key's and its owner's limits of that name; the
+	// limits it does not name are neither checked nor spent. Nil spends
+	// Cost from every named limit of the key and its owner. A name that
+	// neither has is an error (ErrUnknownRateLimit): nothing is spent.
+	RateLimits []LimitCost
+	// Permissions is a permission query (package permquery), such as
+	// "docs.read AND (docs.write OR admin)", that the key's effective
+	// permissions must satisfy; "" asks none. A malformed query is an
+	// ErrInvalid naming the field "permissions" and the position. A key
+	// that does not satisfy it is InsufficientPermissions, and spends no
+	// cost: the permissions are checked after the key's own state
+	// (revoked, expired, disabled) and before its uses and rate limit.
+	Permissions string
 }
 
-// VerifyWith checks key as opts ask.
+// VerifyWith checks key as opts ask. A verification that asks no
+// permissions reads nothing more than before there were permissions; one
+// that asks them reads the key's roles too, if it has any (one indexed
+// read).
 func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions) (Result, error) {
+	if opts.Permissions == "" {
+		return m.verify(ctx, key, opts, nil)
+	}
+	query, err := parseQuery(opts.Permissions)
+	if err != nil {
+		return Result{}, err
+	}
+	var perms []string
+	r, err := m.verify(ctx, key, opts, func(k store.Key, now time.Time) (bool, error) {
+		var err error
+		if perms, err = m.effective(ctx, k); err != nil {
+			return false, err
+		}
+		return static(k, now) != Valid || allows(query, perms), nil
+	})
+	if err == nil && r.ID != "" {
+		r.Permissions = perms
+	}
+	return r, err
+}
+
+// verify is VerifyWith, with allowed, if not nil, the permission check of
+// a key that was found: false makes it InsufficientPermissions, before any
+// cost is spent.
+func (m *Manager) verify(ctx context.Context, key string, opts VerifyOptions, allowed func(store.Key, time.Time) (bool, error)) (Result, error) {
 	namespace, cost := opts.Namespace, opts.Cost
 	if cost < 0 || cost > MaxCost {
 		return Result{}, invalid("cost", fmt.Sprintf("%d is outside [0, %d]", cost, MaxCost))
+	}
+	if err := checkLimitCosts(opts.RateLimits); err != nil {
+		return Result{}, err
 	}
 	if namespace == "" {
 		namespace = DefaultNamespace
@@ -307,8 +407,26 @@ func (m *Manager) VerifyWith(ctx context.Context, key string, opts VerifyOptions
 		return Result{Status: NotFound}, nil
 	}
 	now := m.clock.Now()
-	if s := static(k, now); s != Valid || !k.Limited() {
+	if allowed != nil {
+		ok, err := allowed(k, now)
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok {
+			return m.result(k, InsufficientPermissions, now), nil
+		}
+	}
+	if s := static(k, now); s != Valid {
 		return m.result(k, s, now), nil
+	}
+	if k.NamedLimited() {
+		return m.verifyLimits(ctx, k, opts, now)
+	}
+	if len(opts.RateLimits) > 0 {
+		return Result{}, unknownRateLimit(opts, opts.RateLimits[0].Name)
+	}
+	if !k.Limited() {
+		return m.result(k, Valid, now), nil
 	}
 	// A refusal is explained by the key as read after it, unless an update
 	// raised its counters in between (the read shows a key that would
@@ -377,6 +495,10 @@ func (m *Manager) result(k store.Key, s Status, now time.Time) Result {
 		}
 		r.RateLimit = &RateLimitState{Limit: rl.Limit, Remaining: max(rl.Limit-used, 0), Reset: time.UnixMilli(start + rl.Window.Milliseconds()).UTC()}
 	}
+	r.RateLimits = limitStates(k.RateLimits, false, now)
+	if rf := k.Refill; rf != nil {
+		r.Refill = &RefillState{Refill: *rf, Next: rf.Next(now)}
+	}
 	return r
 }
 
@@ -384,7 +506,8 @@ func info(k store.Key) Info {
 	return Info{ID: k.ID, Prefix: k.Prefix, Start: k.Start, Namespace: k.Namespace, Owner: k.Owner, Name: k.Name,
 		Meta: json.RawMessage(k.Meta), Enabled: k.Enabled, CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
 		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Remaining: k.Remaining, RateLimit: k.RateLimit,
-		LastUsedAt: k.LastUsedAt}
+		Refill: k.Refill, RefilledAt: k.RefilledAt, RateLimits: namedLimits(k.RateLimits), LastUsedAt: k.LastUsedAt,
+		Roles: k.Roles, Permissions: k.Permissions}
 }
 
 func (m *Manager) wrap(op string, err error) error {
@@ -414,8 +537,15 @@ func (m *Manager) Get(ctx context.Context, id string) (Info, error) {
 type ListOptions struct {
 	Owner     string // "" matches every owner
 	Namespace string // "" matches every namespace
-	Limit     int    // default DefaultListLimit, at most MaxListLimit
-	Cursor    string // from the previous Page; "" for the first page
+	// Status is "active", "expired", "revoked" or "disabled" (see
+	// store.KeyStatus), or "" for any.
+	Status     string
+	NamePrefix string // "" matches every name; case-sensitive
+	Limit      int    // default DefaultListLimit, at most MaxListLimit
+	// Cursor is from the previous Page of the same filter; "" for the
+	// first page. Another string, or a cursor of another filter, is an
+	// ErrInvalid naming "cursor".
+	Cursor string
 }
 
 // Page is one page of keys in creation order.
@@ -424,7 +554,8 @@ type Page struct {
 	Cursor string // pass to the next List; "" when this is the last page
 }
 
-// List returns keys by owner and/or namespace, a page at a time.
+// List returns keys by owner, namespace, status and name prefix, a page at
+// a time.
 func (m *Manager) List(ctx context.Context, opts ListOptions) (Page, error) {
 	if opts.Limit == 0 {
 		opts.Limit = DefaultListLimit
@@ -432,17 +563,23 @@ func (m *Manager) List(ctx context.Context, opts ListOptions) (Page, error) {
 	if opts.Limit < 1 || opts.Limit > MaxListLimit {
 		return Page{}, invalid("limit", fmt.Sprintf("%d is outside [1, %d]", opts.Limit, MaxListLimit))
 	}
-	if err := argcheck.First(argcheck.Name("keys", "owner", opts.Owner, false), argcheck.Name("keys", "namespace", opts.Namespace, false), argcheck.Name("keys", "cursor", opts.Cursor, false)); err != nil {
+	if err := argcheck.First(argcheck.Name("keys", "owner", opts.Owner, false), argcheck.Name("keys", "namespace", opts.Namespace, false),
+		argcheck.Name("keys", "name_prefix", opts.NamePrefix, false), checkStatus(opts.Status)); err != nil {
 		return Page{}, err
 	}
-	ks, err := m.st.ListKeys(ctx, store.KeyFilter{Owner: opts.Owner, Namespace: opts.Namespace, After: opts.Cursor, Limit: opts.Limit + 1})
+	after, err := opts.decodeCursor()
+	if err != nil {
+		return Page{}, err
+	}
+	ks, err := m.st.ListKeys(ctx, store.KeyFilter{Owner: opts.Owner, Namespace: opts.Namespace, Status: store.KeyStatus(opts.Status),
+		NamePrefix: opts.NamePrefix, Now: m.clock.Now(), After: after, Limit: opts.Limit + 1})
 	if err != nil {
 		return Page{}, m.wrap("list", err)
 	}
 	var p Page
 	if len(ks) > opts.Limit {
 		ks = ks[:opts.Limit]
-		p.Cursor = ks[len(ks)-1].ID
+		p.Cursor = opts.encodeCursor(ks[len(ks)-1].ID)
 	}
 	p.Keys = make([]Info, len(ks))
 	for i, k := range ks {
@@ -459,22 +596,54 @@ type Update struct {
 	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
 	SetExpiry    bool
 	ExpiresAt    time.Time // with SetExpiry: zero means never
+	// SetRefill replaces the refill (nil removes it). A key that had one
+	// keeps its last refill time, so a refill due is still applied; a key
+	// with unlimited uses gets the amount. Making uses unlimited removes
+	// the refill.
+	SetRefill bool
+	Refill    *Refill
+	// SetRateLimits replaces the named rate limits; a limit whose name
+	// stays keeps its current window.
+	SetRateLimits bool
+	RateLimits    []NamedRateLimit
+	Name          *string   // nil: unchanged
+	Owner         *string   // nil: unchanged
+	Roles         *[]string // nil: unchanged; an empty list removes every role
+	Permissions   *[]string // nil: unchanged; an empty list removes every permission
 }
 
-// Update changes a key's enabled flag, metadata, remaining uses or expiry.
+// Update changes a key's enabled flag, metadata, remaining uses, expiry,
+// name, owner, roles or permissions.
 // A revoked key stays as it was revoked: Update returns ErrRevoked.
 func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error) {
 	now := m.clock.Now().Truncate(time.Millisecond)
-	if err := argcheck.First(argcheck.Meta("keys", u.Meta, MaxMetaBytes), checkRemaining(u.Remaining)); err != nil {
+	if err := argcheck.First(argcheck.Meta("keys", u.Meta, MaxMetaBytes), checkRemaining(u.Remaining), checkRefill(u.Refill),
+		checkRateLimits("ratelimits", u.RateLimits)); err != nil {
 		return Info{}, err
+	}
+	if u.SetRefill && u.Refill != nil && u.SetRemaining && u.Remaining == nil {
+		return Info{}, invalid("remaining", "a key with a refill has a number of remaining uses, not unlimited ones")
+	}
+	var refill *Refill
+	if u.SetRefill && u.Refill != nil {
+		r := *u.Refill
+		if r.Interval == RefillMonthly && r.Day == 0 {
+			r.Day = 1
+		}
+		refill = &r
 	}
 	if u.SetExpiry {
 		if err := checkExpiry(u.ExpiresAt, now); err != nil {
 			return Info{}, err
 		}
 	}
-	k, err := m.st.UpdateKey(ctx, id, store.KeyUpdate{Enabled: u.Enabled, Meta: u.Meta, SetRemaining: u.SetRemaining,
-		Remaining: u.Remaining, SetExpiry: u.SetExpiry, ExpiresAt: u.ExpiresAt.Truncate(time.Millisecond)}, now)
+	su := store.KeyUpdate{Enabled: u.Enabled, Meta: u.Meta, SetRemaining: u.SetRemaining,
+		Remaining: u.Remaining, SetExpiry: u.SetExpiry, ExpiresAt: u.ExpiresAt.Truncate(time.Millisecond),
+		SetRefill: u.SetRefill, Refill: refill, SetRateLimits: u.SetRateLimits, RateLimits: storeLimits(u.RateLimits)}
+	if err := m.updateAccess(ctx, id, u, &su); err != nil {
+		return Info{}, err
+	}
+	k, err := m.st.UpdateKey(ctx, id, su, now)
 	if err != nil {
 		return Info{}, m.wrap("update", err)
 	}

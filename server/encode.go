@@ -167,5 +167,16 @@ func (r verifyKeyResponse) appendJSON(b []byte) ([]byte, error) {
 		b = appendTime(b, time.Time(rl.Reset))
 		b = append(b, '}')
 	}
+	if r.Permissions != nil {
+		b = append(b, `,"permissions":[`...)
+		for i, p := range r.Permissions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, p)
+		}
+		b = append(b, ']')
+	}
+	b = r.appendLimitsJSON(b)
 	return append(b, '}'), nil
 }

@@ -45,6 +45,11 @@ func encodingJSON(t *testing.T, v any) []byte {
 // UTF-8: encoding/json writes a bad byte as \ufffd, the library as U+FFFD
 // itself, and that is the one way in which the two may differ.
 func validStrings(r verifyKeyResponse) bool {
+	for _, p := range r.Permissions {
+		if !utf8.ValidString(p) {
+			return false
+		}
+	}
 	return utf8.ValidString(r.ID) && utf8.ValidString(r.Namespace) && utf8.ValidString(r.Owner) && utf8.ValidString(r.Name)
 }
 
@@ -95,6 +100,20 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			r.RateLimit = &rateLimitState{Limit: ints[rng.IntN(len(ints))], Remaining: ints[rng.IntN(len(ints))],
 				Reset: timestamp(times[rng.IntN(len(times))])}
+		}
+		for range rng.IntN(3) {
+			r.RateLimits = append(r.RateLimits, namedLimitState{Name: pick([]string{"requests", "a.b:c-d_e", "x"}), Scope: pick([]string{"key", "owner"}),
+				Limit: ints[rng.IntN(len(ints))], Remaining: ints[rng.IntN(len(ints))], Reset: timestamp(times[rng.IntN(len(times))])})
+		}
+		if rng.IntN(2) == 0 {
+			r.Refill = &refillState{Interval: pick([]string{"daily", "monthly"}), Amount: ints[rng.IntN(len(ints))], Day: rng.IntN(2) * 31,
+				Remaining: ints[rng.IntN(len(ints))], NextRefillAt: timestamp(times[rng.IntN(len(times))])}
+		}
+		switch rng.IntN(3) {
+		case 0:
+			r.Permissions = []string{}
+		case 1:
+			r.Permissions = []string{pick(awkwardStrings), pick(awkwardStrings)}
 		}
 		want := referenceJSON(t, r)
 		got, err := r.appendJSON(nil)

@@ -26,6 +26,7 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/tokens/redeem"},
 	{"POST", "/v1/codes"},
 	{"POST", "/v1/codes/verify"},
+	{"POST", "/v1/roles"},
 }
 
 // FuzzJSONHandlers sends random bodies to every JSON route: the answer is
@@ -42,6 +43,7 @@ func FuzzJSONHandlers(f *testing.F) {
 		`{"purpose": "reset", "token": "abc"}`,
 		`{"purpose": "login", "subject": "s", "digits": 8, "expires_in": 60, "max_attempts": 3}`,
 		`{"purpose": "login", "subject": "s", "code": "123456"}`,
+		`{"namespace": "n", "name": "editor", "permissions": ["docs.read", "docs.write"]}`,
 	} {
 		f.Add(uint8(i), []byte(body))
 	}
@@ -51,6 +53,10 @@ func FuzzJSONHandlers(f *testing.F) {
 	f.Add(uint8(4), []byte(`{"purpose": "\u0000", "subject": "\ud800"}`))
 	f.Add(uint8(1), []byte(`{"key": "`+string([]byte{0xff, 0xfe})+`"}`))
 	f.Add(uint8(3), []byte(`{"overlap": 1e400}`))
+	f.Add(uint8(1), []byte(`{"key": "sk_x", "permissions": "a AND (b OR (c AND d))"}`))
+	f.Add(uint8(1), []byte(`{"key": "sk_x", "permissions": "((((((((((a))))))))))"}`))
+	f.Add(uint8(0), []byte(`{"prefix": "sk_", "roles": ["nope"], "permissions": ["a", "a", "b"]}`))
+	f.Add(uint8(2), []byte(`{"name": "", "owner": "o", "roles": [], "permissions": ["x y"]}`))
 
 	st, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"))
 	if err != nil {

@@ -49,16 +49,25 @@ type keyJSON struct {
 	RateLimit *rateLimitJSON `json:"ratelimit"`
 	// LastUsedAt is written by the analytics flush, up to a second late.
 	LastUsedAt timestamp `json:"last_used_at"`
+	// Refill and RateLimits: see limits.go.
+	Refill     *refillJSON          `json:"refill"`
+	RateLimits []namedRateLimitJSON `json:"ratelimits"`
+	// Roles and Permissions are the key's roles and its own permissions
+	// ([] for none).
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
 }
 
 func keyInfoJSON(i keys.Info, plaintext string) keyJSON {
 	k := keyJSON{ID: i.ID, Key: plaintext, Start: i.Start, Prefix: i.Prefix, Namespace: i.Namespace, Owner: i.Owner,
 		Name: i.Name, Meta: rawJSON(i.Meta), Enabled: i.Enabled, CreatedAt: timestamp(i.CreatedAt), UpdatedAt: timestamp(i.UpdatedAt),
 		ExpiresAt: timestamp(i.ExpiresAt), RevokedAt: timestamp(i.RevokedAt), Remaining: i.Remaining,
-		LastUsedAt: timestamp(i.LastUsedAt)}
+		LastUsedAt: timestamp(i.LastUsedAt),
+		Roles:      nonNil(i.Roles), Permissions: nonNil(i.Permissions)}
 	if rl := i.RateLimit; rl != nil {
 		k.RateLimit = &rateLimitJSON{Limit: rl.Limit, Window: int64(rl.Window / time.Second)}
 	}
+	k.Refill, k.RateLimits = refillOut(i.Refill), namedRateLimitsOut(i.RateLimits)
 	return k
 }
 
@@ -72,6 +81,11 @@ type createKeyRequest struct {
 	ExpiresAt *string        `json:"expires_at"`
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
+	// Refill and RateLimits: see limits.go.
+	Refill      *refillJSON          `json:"refill"`
+	RateLimits  []namedRateLimitJSON `json:"ratelimits"`
+	Roles       []string             `json:"roles"`
+	Permissions []string             `json:"permissions"`
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -86,7 +100,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		return forbiddenNamespace(req.Namespace)
 	}
 	opts := keys.CreateOptions{Prefix: req.Prefix, Namespace: req.Namespace, Owner: req.Owner, Name: req.Name,
-		Meta: nullToNil(req.Meta), Remaining: req.Remaining}
+		Meta: nullToNil(req.Meta), Remaining: req.Remaining, Roles: req.Roles, Permissions: req.Permissions}
 	switch {
 	case req.ExpiresIn != nil && req.ExpiresAt != nil:
 		return invalid("expires_at", "give expires_in or expires_at, not both")
@@ -113,6 +127,13 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		}
 		opts.RateLimit = &store.RateLimit{Limit: rl.Limit, Window: window}
 	}
+	var err error
+	if opts.Refill, err = req.Refill.refill("refill"); err != nil {
+		return err
+	}
+	if opts.RateLimits, err = namedRateLimits("ratelimits", req.RateLimits); err != nil {
+		return err
+	}
 	created, err := s.keys.Create(r.Context(), opts)
 	if err != nil {
 		return keysError(err)
@@ -129,6 +150,11 @@ type verifyKeyRequest struct {
 	Cost      *int64  `json:"cost"`
 	// Tags count the verification in the analytics under each "k=v".
 	Tags []string `json:"tags"`
+	// RateLimits names the rate limits to spend from (limits.go); absent:
+	// all of them, at cost.
+	RateLimits []limitCostJSON `json:"ratelimits"`
+	// Permissions is a permission query such as "a AND (b OR c)".
+	Permissions string `json:"permissions"`
 }
 
 type rateLimitState struct {
@@ -151,6 +177,13 @@ type verifyKeyResponse struct {
 	ExpiresAt *timestamp      `json:"expires_at,omitzero"`
 	Remaining *int64          `json:"remaining,omitzero"`
 	RateLimit *rateLimitState `json:"ratelimit,omitzero"`
+	// Permissions are the key's effective permissions (its own and its
+	// roles'), for a key that was found by a verification that asked
+	// permissions.
+	Permissions []string `json:"permissions,omitzero"`
+	// RateLimits and Refill: see limits.go.
+	RateLimits []namedLimitState `json:"ratelimits,omitzero"`
+	Refill     *refillState      `json:"refill,omitzero"`
 }
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
@@ -174,7 +207,8 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	var res keys.Result
 	if seesNamespace(r, req.Namespace) {
 		var err error
-		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost}); err != nil {
+		if res, err = s.keys.VerifyWith(r.Context(), *req.Key, keys.VerifyOptions{Namespace: req.Namespace, Cost: cost,
+			RateLimits: limitCosts(req.RateLimits, cost), Permissions: req.Permissions}); err != nil {
 			return keysError(err)
 		}
 	} else {
@@ -185,6 +219,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	s.recordKey(req.Namespace, res, req.Tags)
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
 		Name: res.Name, Meta: rawJSON(res.Meta), Remaining: res.Remaining}
+	out.Permissions = res.Permissions // set when the verification asked permissions
 	if !res.ExpiresAt.IsZero() {
 		t := timestamp(res.ExpiresAt)
 		out.ExpiresAt = &t
@@ -192,6 +227,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if rl := res.RateLimit; rl != nil {
 		out.RateLimit = &rateLimitState{Limit: rl.Limit, Remaining: rl.Remaining, Reset: timestamp(rl.Reset)}
 	}
+	out.RateLimits, out.Refill = limitStatesOut(res.RateLimits), refillStateOut(res)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -214,11 +250,11 @@ type listKeysResponse struct {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "owner", "namespace", "limit", "cursor")
+	q, err := query(r, "owner", "namespace", "status", "name_prefix", "limit", "cursor")
 	if err != nil {
 		return err
 	}
-	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Cursor: q["cursor"]}
+	opts := keys.ListOptions{Owner: q["owner"], Namespace: q["namespace"], Status: q["status"], NamePrefix: q["name_prefix"], Cursor: q["cursor"]}
 	if !caller(r).SeesNamespace(access.AllNamespaces) && (opts.Namespace == "" || !seesNamespace(r, opts.Namespace)) {
 		return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Field: "namespace",
 			Message: "this access key may list only the keys of its namespaces: give namespace=, one of " + strings.Join(caller(r).Namespaces, ", ")}
@@ -250,6 +286,15 @@ type updateKeyRequest struct {
 	Meta      jsontext.Value `json:"meta"`
 	Remaining jsontext.Value `json:"remaining"`
 	ExpiresAt jsontext.Value `json:"expires_at"`
+	// Refill and RateLimits: see limits.go.
+	Refill     jsontext.Value `json:"refill"`
+	RateLimits jsontext.Value `json:"ratelimits"`
+	// Name, Owner, Roles and Permissions replace the key's; null is as
+	// absent (unchanged), and [] removes every role or permission.
+	Name        *string   `json:"name"`
+	Owner       *string   `json:"owner"`
+	Roles       *[]string `json:"roles"`
+	Permissions *[]string `json:"permissions"`
 }
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
@@ -257,7 +302,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u := keys.Update{Enabled: req.Enabled}
+	u := keys.Update{Enabled: req.Enabled, Name: req.Name, Owner: req.Owner, Roles: req.Roles, Permissions: req.Permissions}
 	if req.Meta != nil {
 		if isNull(req.Meta) {
 			return invalid("meta", "meta must be a JSON object; {} clears it")
@@ -287,6 +332,9 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 			}
 			u.ExpiresAt = t
 		}
+	}
+	if err := updateLimits(&u, req); err != nil {
+		return err
 	}
 	if err := s.checkKeyNamespace(r); err != nil {
 		return err

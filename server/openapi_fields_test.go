@@ -72,6 +72,8 @@ func TestOpenAPIFieldsMatchTheTypes(t *testing.T) {
 		{"patch", "/v1/keys/{id}", updateKeyRequest{}, "200", keyJSON{}},
 		{"delete", "/v1/keys/{id}", nil, "204", nil},
 		{"post", "/v1/keys/{id}/reroll", rerollKeyRequest{}, "201", keyJSON{}},
+		{"put", "/v1/owners/{owner}/ratelimits", ownerRateLimitsRequest{}, "200", ownerRateLimitsResponse{}},
+		{"get", "/v1/owners/{owner}/ratelimits", nil, "200", ownerRateLimitsResponse{}},
 		{"post", "/v1/tokens", issueTokenRequest{}, "201", issueTokenResponse{}},
 		{"post", "/v1/tokens/verify", checkTokenRequest{}, "200", checkTokenResponse{}},
 		{"post", "/v1/tokens/redeem", checkTokenRequest{}, "200", checkTokenResponse{}},

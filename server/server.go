@@ -448,10 +448,14 @@ func (s *Server) registerRoutes() {
 	for _, m := range []string{"GET", "PATCH", "DELETE", "PUT"} {
 		s.mux.HandleFunc(m+" /v1/keys/verify", methodNotAllowed("POST"))
 	}
+	s.handle("POST /v1/roles", route{access.KeysUpdate, audit.RolesPut}, s.putRole)
+	s.handle("GET /v1/roles", route{scope: access.KeysRead}, s.listRoles)
 	s.handle("GET /v1/keys/{id}", route{scope: access.KeysRead}, s.getKey)
 	s.handle("PATCH /v1/keys/{id}", route{access.KeysUpdate, audit.KeysUpdate}, s.updateKey)
 	s.handle("DELETE /v1/keys/{id}", route{access.KeysRevoke, audit.KeysRevoke}, s.revokeKey)
 	s.handle("POST /v1/keys/{id}/reroll", route{access.KeysCreate, audit.KeysReroll}, s.rerollKey)
+	s.handle("PUT /v1/owners/{owner}/ratelimits", route{access.KeysUpdate, audit.OwnersRateLimits}, s.putOwnerRateLimits)
+	s.handle("GET /v1/owners/{owner}/ratelimits", route{scope: access.KeysRead}, s.getOwnerRateLimits)
 
 	s.handle("POST /v1/tokens", route{access.TokensIssue, audit.TokensIssue}, s.issueToken)
 	s.handle("POST /v1/tokens/verify", route{scope: access.TokensVerify}, s.verifyToken)

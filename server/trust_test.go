@@ -31,18 +31,20 @@ func without(all []string, one string) []string {
 // bodies are requests that each route accepts, so that an answer other
 // than 401 or 403 shows the scope check passed.
 var bodies = map[string]any{
-	"POST /v1/keys":               map[string]any{"prefix": "sk_t_"},
-	"POST /v1/keys/verify":        map[string]any{"key": "sk_x"},
-	"PATCH /v1/keys/{id}":         map[string]any{},
-	"POST /v1/keys/{id}/reroll":   map[string]any{},
-	"POST /v1/tokens":             map[string]any{"purpose": "reset", "subject": "u"},
-	"POST /v1/tokens/verify":      map[string]any{"purpose": "reset", "token": "t"},
-	"POST /v1/tokens/redeem":      map[string]any{"purpose": "reset", "token": "t"},
-	"POST /v1/codes":              map[string]any{"purpose": "login", "subject": "u"},
-	"POST /v1/codes/verify":       map[string]any{"purpose": "login", "subject": "u", "code": "123456"},
-	"POST /v1/access-keys":        map[string]any{"name": "n", "scopes": []string{"keys:read"}, "namespaces": []string{"*"}},
-	"DELETE /v1/tokens":           nil,
-	"DELETE /v1/access-keys/{id}": nil,
+	"POST /v1/keys":                     map[string]any{"prefix": "sk_t_"},
+	"POST /v1/keys/verify":              map[string]any{"key": "sk_x"},
+	"PATCH /v1/keys/{id}":               map[string]any{},
+	"POST /v1/keys/{id}/reroll":         map[string]any{},
+	"POST /v1/tokens":                   map[string]any{"purpose": "reset", "subject": "u"},
+	"POST /v1/tokens/verify":            map[string]any{"purpose": "reset", "token": "t"},
+	"POST /v1/tokens/redeem":            map[string]any{"purpose": "reset", "token": "t"},
+	"POST /v1/codes":                    map[string]any{"purpose": "login", "subject": "u"},
+	"POST /v1/codes/verify":             map[string]any{"purpose": "login", "subject": "u", "code": "123456"},
+	"POST /v1/access-keys":              map[string]any{"name": "n", "scopes": []string{"keys:read"}, "namespaces": []string{"*"}},
+	"DELETE /v1/tokens":                 nil,
+	"DELETE /v1/access-keys/{id}":       nil,
+	"PUT /v1/owners/{owner}/ratelimits": map[string]any{"ratelimits": []any{}},
+	"POST /v1/roles":                    map[string]any{"name": "r", "permissions": []string{}},
 }
 
 // TestEveryRouteNeedsItsScope is the table over every route and scope: a
@@ -64,6 +66,7 @@ func TestEveryRouteNeedsItsScope(t *testing.T) {
 		}
 		method, path, _ := strings.Cut(route, " ")
 		path = strings.ReplaceAll(path, "{id}", "key_x")
+		path = strings.ReplaceAll(path, "{owner}", "acme")
 		if route == "DELETE /v1/tokens" {
 			path += "?purpose=reset&subject=u"
 		}
@@ -81,8 +84,8 @@ func TestEveryRouteNeedsItsScope(t *testing.T) {
 		})
 		checked++
 	}
-	if checked != 24 {
-		t.Errorf("%d routes with a scope, want 24 (every /v1 route and /metrics)", checked)
+	if checked != 28 {
+		t.Errorf("%d routes with a scope, want 28 (every /v1 route and /metrics)", checked)
 	}
 	t.Run("a made-up, mistyped or revoked access key is 401 like no key", func(t *testing.T) {
 		r := s.do(t, "POST", "/v1/access-keys", map[string]any{"name": "soon revoked", "scopes": access.AllScopes, "namespaces": []string{"*"}})

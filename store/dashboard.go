@@ -19,14 +19,6 @@ type Session struct {
 	ExpiresAt  time.Time // the absolute end, however active the session
 }
 
-// The statuses of [KeySearch].
-const (
-	KeyActive   = "active"   // enabled, unrevoked, unexpired
-	KeyDisabled = "disabled" // disabled, unrevoked, unexpired
-	KeyRevoked  = "revoked"
-	KeyExpired  = "expired" // unrevoked and past its expiry
-)
-
 // KeySearch selects API keys for the dashboard's list: Text matches an id
 // by prefix, an owner exactly or a name by substring, without regard to
 // case; Namespaces, unless nil, lists the namespaces the caller may see;
@@ -36,7 +28,7 @@ type KeySearch struct {
 	Text       string
 	Namespaces []string
 	Namespace  string
-	Status     string
+	Status     KeyStatus
 	Now        time.Time
 	After      string
 	Limit      int

@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/unguessable/secrets"
@@ -207,6 +208,21 @@ type Key struct {
 	// LastUsedAt is when the key was last verified, as the analytics flush
 	// last recorded it (up to a second late); zero: never.
 	LastUsedAt time.Time
+	// Refill, if set, resets Remaining at every refill time; RefilledAt
+	// is the last refill time applied (or when the refill was set).
+	Refill     *Refill
+	RefilledAt time.Time
+	// RateLimits are the key's named rate limits, with their windows.
+	RateLimits []NamedRateLimit
+	// HasLimits reports whether the key has a refill or named rate
+	// limits, or its owner has named rate limits in its namespace (read
+	// with the key; not stored with it). KeyByHash reads this alone, not
+	// Refill, RefilledAt and RateLimits, which UseKeyLimits reads.
+	HasLimits bool
+	// Roles are the names of the roles (in the key's namespace) whose
+	// permissions the key holds, and Permissions its own; nil: none.
+	Roles       []string
+	Permissions []string
 }
 
 // Clone returns a copy of k that shares no memory with it.
@@ -221,6 +237,15 @@ func (k Key) Clone() Key {
 		rl := *k.RateLimit
 		k.RateLimit = &rl
 	}
+	if k.Refill != nil {
+		r := *k.Refill
+		k.Refill = &r
+	}
+	if k.RateLimits != nil {
+		k.RateLimits = append([]NamedRateLimit(nil), k.RateLimits...)
+	}
+	k.Roles = slices.Clone(k.Roles)
+	k.Permissions = slices.Clone(k.Permissions)
 	return k
 }
 
@@ -228,14 +253,39 @@ func (k Key) Clone() Key {
 // rate limit, or was rerolled (its successor's limits are what count).
 func (k Key) Limited() bool { return k.Remaining != nil || k.RateLimit != nil || k.Successor != "" }
 
-// KeyFilter selects keys for ListKeys: by owner and/or namespace (empty
-// matches any), ordered by id, starting after the id After, at most Limit.
+// NamedLimited reports whether verifying k takes UseKeyLimits' transaction:
+// it has a refill or named rate limits, its owner has named rate limits,
+// or it was rerolled (its successor may have either).
+func (k Key) NamedLimited() bool {
+	return k.Refill != nil || len(k.RateLimits) > 0 || k.HasLimits || k.Successor != ""
+}
+
+// KeyFilter selects keys for ListKeys: by owner, namespace, status at Now
+// and name prefix (each empty matches any), ordered by id, starting after
+// the id After, at most Limit.
 type KeyFilter struct {
 	Owner     string
 	Namespace string
-	After     string
-	Limit     int
+	// Status is one of the KeyStatus values, or "" for any.
+	Status     KeyStatus
+	NamePrefix string
+	Now        time.Time // the time Status is judged at
+	After      string
+	Limit      int
 }
+
+// KeyStatus is the state of a key for listing. Of the states that hold,
+// the first of revoked, expired and disabled is the key's; a key in none
+// is active.
+type KeyStatus string
+
+// Key statuses.
+const (
+	KeyActive   KeyStatus = "active"   // enabled, unrevoked, unexpired
+	KeyExpired  KeyStatus = "expired"  // past its expiry, not revoked
+	KeyRevoked  KeyStatus = "revoked"  // revoked
+	KeyDisabled KeyStatus = "disabled" // disabled by an update, unrevoked and unexpired
+)
 
 // KeyUpdate is a change to a key; fields left unset are kept.
 type KeyUpdate struct {
@@ -245,12 +295,27 @@ type KeyUpdate struct {
 	Remaining    *int64 // with SetRemaining: nil makes uses unlimited
 	SetExpiry    bool
 	ExpiresAt    time.Time // with SetExpiry: zero means never
+	// SetRefill replaces the refill (nil: none); the last refill time
+	// stays, so a refill due already is applied at the next verification.
+	SetRefill bool
+	Refill    *Refill
+	// SetRateLimits replaces the named rate limits; the windows of the
+	// names that stay are kept.
+	SetRateLimits bool
+	RateLimits    []NamedRateLimit
+	Name          *string   // nil: unchanged
+	Owner         *string   // nil: unchanged
+	Roles         *[]string // nil: unchanged; an empty list removes every role
+	Permissions   *[]string // nil: unchanged; an empty list removes every permission
 }
 
 // Store keeps tokens, codes, keys and settings. Implementations are safe for
 // concurrent use by many goroutines and many processes on one database.
 // Times are stored to the millisecond.
 type Store interface {
+	LimitStore
+	RoleStore
+
 	// InsertToken stores t. With revokeOthers, it first revokes, in the same
 	// transaction, the unused tokens of t's subject with the same purpose:
 	// one indexed step through the subject's live tokens, however many
@@ -291,7 +356,8 @@ type Store interface {
 	// InsertKey stores k.
 	InsertKey(ctx context.Context, k Key) error
 	// KeyByHash returns the key with this hash, or ErrNotFound. It is one
-	// indexed read.
+	// indexed read, which reads whether the key has a refill or named rate
+	// limits (Key.HasLimits) but not what they are.
 	KeyByHash(ctx context.Context, hash []byte) (Key, error)
 	// KeyByID returns the key with this id, or ErrNotFound.
 	KeyByID(ctx context.Context, id string) (Key, error)

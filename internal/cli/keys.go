@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/unguessable/secrets/client"
+	"github.com/unguessable/secrets/keys/permquery"
 )
 
 // accessKeyEnv holds the access key of the remote commands. It is never a
@@ -30,8 +31,8 @@ func newKeysCmd(s Streams) *cobra.Command {
 operator: --server is the service's URL (or $SECRETS_SERVER), and the access
 key is read from $` + accessKeyEnv + ` (never from a flag, which shell history and
 ps would keep). Each command needs the scope of its call: keys:create for
-create and reroll, keys:read for list and get, keys:update, keys:revoke,
-keys:verify.
+create and reroll, keys:read for list, get and roles list, keys:update
+for update and roles put, keys:revoke, keys:verify.
 
 The answers are a table, or with --json the service's JSON. A refusal of
 the service is shown with its status, code and field, and exits 1; bad
@@ -39,10 +40,12 @@ input on the command line exits 2.`,
 		Example: `  export ` + accessKeyEnv + `=sak_…
   secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop > checkout.key
   secrets keys list --server http://127.0.0.1:8080 --namespace shop
-  secrets keys verify --server http://127.0.0.1:8080 --namespace shop < checkout.key`,
+  secrets keys verify --server http://127.0.0.1:8080 --namespace shop < checkout.key
+  secrets keys roles put editor --server http://127.0.0.1:8080 --namespace shop --permission docs.read --permission docs.write
+  secrets keys verify --server http://127.0.0.1:8080 --namespace shop --permissions 'docs.read AND (docs.write OR admin)' < checkout.key`,
 	}
 	cmd.AddCommand(newKeysCreateCmd(s), newKeysListCmd(s), newKeysGetCmd(s), newKeysUpdateCmd(s),
-		newKeysRevokeCmd(s), newKeysRerollCmd(s), newKeysVerifyCmd(s))
+		newKeysRevokeCmd(s), newKeysRerollCmd(s), newKeysVerifyCmd(s), newKeysOwnerLimitsCmd(s), newKeysRolesCmd(s))
 	return cmd
 }
 
@@ -126,7 +129,7 @@ func (r *remote) printJSON(s Streams, v any) error {
 	return err
 }
 
-const keyHeader = "ID\tNAMESPACE\tOWNER\tNAME\tKEY\tENABLED\tREMAINING\tRATELIMIT\tCREATED\tEXPIRES\tREVOKED"
+const keyHeader = "ID\tNAMESPACE\tOWNER\tNAME\tKEY\tENABLED\tREMAINING\tRATELIMIT\tCREATED\tEXPIRES\tREVOKED\tROLES\tPERMISSIONS"
 
 func keyRow(k client.Key) string {
 	remaining := "unlimited"
@@ -138,7 +141,7 @@ func keyRow(k client.Key) string {
 		rl = fmt.Sprintf("%d/%v", k.RateLimit.Limit, time.Duration(k.RateLimit.Window)*time.Second)
 	}
 	return strings.Join([]string{k.ID, dash(k.Namespace), dash(k.Owner), dash(k.Name), k.Start, strconv.FormatBool(k.Enabled),
-		remaining, rl, when(k.CreatedAt), when(k.ExpiresAt), when(k.RevokedAt)}, "\t")
+		remaining, rl, when(k.CreatedAt), when(k.ExpiresAt), when(k.RevokedAt), list(k.Roles), list(k.Permissions)}, "\t")
 }
 
 func dash(v string) string {
@@ -184,6 +187,7 @@ func metaFlag(v string) (json.RawMessage, error) {
 
 func newKeysCreateCmd(s Streams) *cobra.Command {
 	var prefix, namespace, owner, name, meta, expiresIn, ratelimit string
+	var roles, perms []string
 	var remaining int64
 	cmd := &cobra.Command{
 		Use:   "create --server URL --prefix PREFIX [flags]",
@@ -194,7 +198,9 @@ service's whole answer goes to standard output, the key in it. The service
 keeps only the key's hash.`,
 		Example: `  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop --owner acme > acme.key
   secrets keys create --server http://127.0.0.1:8080 --prefix sk_test_ --expires-in 720h --remaining 1000 --ratelimit 100/1m
-  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --meta '{"plan":"pro"}' --json`,
+  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --meta '{"plan":"pro"}' --json
+  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --owner acme --refill monthly:10000:1 --named-ratelimit requests=100/1m --named-ratelimit tokens=50000/24h
+  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop --role editor --permission billing.read`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
@@ -206,11 +212,23 @@ keeps only the key's hash.`,
 	f.StringVar(&expiresIn, "expires-in", "", "the key expires after this `DURATION`, such as 720h")
 	f.Int64Var(&remaining, "remaining", 0, "the key allows `N` uses (default unlimited)")
 	f.StringVar(&ratelimit, "ratelimit", "", "at most LIMIT verifications per WINDOW (`LIMIT/WINDOW`, such as 100/1m)")
+	f.StringSliceVar(&roles, "role", nil, "a `ROLE` of the key's namespace whose permissions the key holds (repeat it, or separate roles with commas)")
+	f.StringSliceVar(&perms, "permission", nil, "a `PERMISSION` the key holds itself, such as docs.read (repeat it, or separate them with commas)")
 	_ = cmd.MarkFlagRequired("prefix")
+	lf := addLimitFlags(cmd, false)
 	r := addRemoteFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		req := client.CreateKeyRequest{Prefix: prefix, Namespace: namespace, Owner: owner, Name: name}
-		var err error
+		err := lf.create(&req)
+		if err != nil {
+			return err
+		}
+		if req.Roles, err = nameList("role", roles); err != nil {
+			return err
+		}
+		if req.Permissions, err = nameList("permission", perms); err != nil {
+			return err
+		}
 		if cmd.Flags().Changed("meta") {
 			if req.Meta, err = metaFlag(meta); err != nil {
 				return err
@@ -265,32 +283,42 @@ func rateLimitFlag(v string) (*client.RateLimit, error) {
 }
 
 func newKeysListCmd(s Streams) *cobra.Command {
-	var namespace, owner string
+	var namespace, owner, status, namePrefix string
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "list --server URL [--namespace NS] [--owner OWNER]",
+		Use:   "list --server URL [--namespace NS] [--owner OWNER] [--status STATUS] [--name-prefix PREFIX]",
 		Short: "List API keys",
 		Long: `List the API keys of the service, every page of them, oldest first: id,
 namespace, owner, name, the key's first characters (never the key: only its
-hash is kept), uses left, rate limit and times. An access key limited to
-some namespaces must name one with --namespace.`,
+hash is kept), uses left, rate limit, times, roles and permissions. The
+filters combine: --status is active, expired, revoked or disabled, as the
+key stands now; --name-prefix matches the start of the name, case-sensitive.
+An access key limited to some namespaces must name one with --namespace.`,
 		Example: `  secrets keys list --server http://127.0.0.1:8080 --namespace shop
-  secrets keys list --server http://127.0.0.1:8080 --owner acme --json`,
+  secrets keys list --server http://127.0.0.1:8080 --owner acme --json
+  secrets keys list --server http://127.0.0.1:8080 --namespace shop --status active --name-prefix ci-`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "only keys of this `NAMESPACE`")
 	cmd.Flags().StringVar(&owner, "owner", "", "only keys of this `OWNER`")
+	cmd.Flags().StringVar(&status, "status", "", "only keys in this `STATUS` now: active, expired, revoked or disabled")
+	cmd.Flags().StringVar(&namePrefix, "name-prefix", "", "only keys whose name starts with `PREFIX`")
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most `N` keys (default all)")
 	r := addRemoteFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if limit < 0 {
 			return usagef("--limit %d is negative", limit)
 		}
+		switch status {
+		case "", "active", "expired", "revoked", "disabled":
+		default:
+			return withHint(usagef("--status %q is not a status", truncate(status)), "active, expired, revoked or disabled")
+		}
 		c, err := r.client()
 		if err != nil {
 			return err
 		}
-		ks, err := listAll(cmd.Context(), c, client.ListKeysOptions{Namespace: namespace, Owner: owner}, limit)
+		ks, err := listAll(cmd.Context(), c, client.ListKeysOptions{Namespace: namespace, Owner: owner, Status: status, NamePrefix: namePrefix}, limit)
 		if err != nil {
 			return remoteError(err)
 		}
@@ -344,18 +372,25 @@ func newKeysGetCmd(s Streams) *cobra.Command {
 }
 
 func newKeysUpdateCmd(s Streams) *cobra.Command {
-	var enable, disable bool
-	var meta, remaining, expiresAt string
+	var enable, disable, clearRoles, clearPerms bool
+	var meta, remaining, expiresAt, name, owner string
+	var roles, perms []string
 	cmd := &cobra.Command{
-		Use:   "update ID --server URL [--enable|--disable] [--meta JSON] [--remaining N|unlimited] [--expires-at TIME|never]",
+		Use:   "update ID --server URL [--enable|--disable] [--meta JSON] [--remaining N|unlimited] [--expires-at TIME|never] [--name NAME] [--owner OWNER] [--role ROLE]... [--permission PERMISSION]...",
 		Short: "Change an API key",
 		Long: `Change the API key with this id and show it as it is now. Only the
 flags given change: --enable or --disable, --meta (a JSON object; {}
 clears it), --remaining (a number of uses, or unlimited), --expires-at (an
-RFC 3339 time, or never).`,
+RFC 3339 time, or never), --name, --owner, --role (the key's roles become
+those given; --clear-roles removes them all) and --permission (the key's
+own permissions become those given; --clear-permissions removes them all).`,
 		Example: `  secrets keys update key_… --server http://127.0.0.1:8080 --disable
   secrets keys update key_… --server http://127.0.0.1:8080 --remaining 500 --expires-at 2030-01-01T00:00:00Z
-  secrets keys update key_… --server http://127.0.0.1:8080 --remaining unlimited --expires-at never`,
+  secrets keys update key_… --server http://127.0.0.1:8080 --remaining unlimited --expires-at never
+  secrets keys update key_… --server http://127.0.0.1:8080 --refill daily:500 --named-ratelimit requests=20/1s
+  secrets keys update key_… --server http://127.0.0.1:8080 --refill none --no-named-ratelimits
+  secrets keys update key_… --server http://127.0.0.1:8080 --name ci-2 --owner acme --role editor --permission billing.read
+  secrets keys update key_… --server http://127.0.0.1:8080 --clear-roles --clear-permissions`,
 		Args: exactArgs(1, "ID"),
 	}
 	f := cmd.Flags()
@@ -364,8 +399,18 @@ RFC 3339 time, or never).`,
 	f.StringVar(&meta, "meta", "", "a JSON object to keep with the key instead ({} clears it)")
 	f.StringVar(&remaining, "remaining", "", "the uses left (`N`, or unlimited)")
 	f.StringVar(&expiresAt, "expires-at", "", "when the key expires (`TIME` in RFC 3339, or never)")
+	f.StringVar(&name, "name", "", "the key's new `NAME`")
+	f.StringVar(&owner, "owner", "", "the key's new `OWNER`")
+	f.StringSliceVar(&roles, "role", nil, "the key's roles become these (`ROLE`, repeat it or separate with commas)")
+	f.StringSliceVar(&perms, "permission", nil, "the key's own permissions become these (`PERMISSION`, repeat it or separate with commas)")
+	f.BoolVar(&clearRoles, "clear-roles", false, "remove every role of the key")
+	f.BoolVar(&clearPerms, "clear-permissions", false, "remove every permission the key holds itself")
 	exclusiveFlags(cmd, "give --enable or --disable, not both", "enable", "disable")
-	oneRequiredFlags(cmd, "say what to change: --enable, --disable, --meta, --remaining or --expires-at", "enable", "disable", "meta", "remaining", "expires-at")
+	lf := addLimitFlags(cmd, true)
+	oneRequiredFlags(cmd, "say what to change: --enable, --disable, --meta, --remaining, --expires-at, --refill, --named-ratelimit, --no-named-ratelimits, --name, --owner, --role, --permission, --clear-roles or --clear-permissions",
+		"enable", "disable", "meta", "remaining", "expires-at", "refill", "named-ratelimit", "no-named-ratelimits", "name", "owner", "role", "permission", "clear-roles", "clear-permissions")
+	exclusiveFlags(cmd, "give --role or --clear-roles, not both", "role", "clear-roles")
+	exclusiveFlags(cmd, "give --permission or --clear-permissions, not both", "permission", "clear-permissions")
 	r := addRemoteFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var req client.UpdateKeyRequest
@@ -380,6 +425,26 @@ RFC 3339 time, or never).`,
 			if req.Meta, err = metaFlag(meta); err != nil {
 				return err
 			}
+		}
+		if cmd.Flags().Changed("name") {
+			req.Name = &name
+		}
+		if cmd.Flags().Changed("owner") {
+			req.Owner = &owner
+		}
+		if cmd.Flags().Changed("role") || clearRoles {
+			names, err := nameList("role", roles)
+			if err != nil {
+				return err
+			}
+			req.Roles = &names
+		}
+		if cmd.Flags().Changed("permission") || clearPerms {
+			names, err := nameList("permission", perms)
+			if err != nil {
+				return err
+			}
+			req.Permissions = &names
 		}
 		if cmd.Flags().Changed("remaining") {
 			if remaining == "unlimited" {
@@ -402,6 +467,9 @@ RFC 3339 time, or never).`,
 				}
 				req.ExpiresAt = client.Time(t)
 			}
+		}
+		if err := lf.update(cmd, &req); err != nil {
+			return err
 		}
 		c, err := r.client()
 		if err != nil {
@@ -476,24 +544,38 @@ answer). The old key stops working now, or after --overlap.`,
 }
 
 func newKeysVerifyCmd(s Streams) *cobra.Command {
-	var namespace string
+	var namespace, perms string
 	var cost int64
 	cmd := &cobra.Command{
-		Use:   "verify --server URL [--namespace NS] [--cost N] < KEYFILE",
+		Use:   "verify --server URL [--namespace NS] [--cost N] [--permissions QUERY] < KEYFILE",
 		Short: "Verify an API key read from standard input",
 		Long: `Verify the API key on the first line of standard input, as a service
 that receives it would: this spends --cost uses and rate-limit units of
 the key. The key is never an argument: command lines are kept in shell
-history and shown by ps. Prints the answer as a table (or --json) and
-exits 0 when the key is valid, 1 when it is not.`,
+history and shown by ps. With --permissions, the key must also hold the
+permissions of the query (names joined by AND and OR, grouped with
+parentheses), or it is INSUFFICIENT_PERMISSIONS and spends nothing, and
+the answer lists the key's effective permissions. Prints the answer as a
+table (or --json) and exits 0 when the key is valid, 1 when it is not.`,
 		Example: `  secrets keys verify --server http://127.0.0.1:8080 --namespace shop < acme.key
+  printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8080 --json
+  secrets keys verify --server http://127.0.0.1:8080 --spend requests --spend tokens=250 < acme.key
+  secrets keys verify --server http://127.0.0.1:8080 --permissions 'docs.read AND (docs.write OR admin)' < acme.key
   printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8080 --json`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "the `NAMESPACE` the key must be in")
 	cmd.Flags().Int64Var(&cost, "cost", 1, "spend `N` uses and rate-limit units")
+	var spend []string
+	cmd.Flags().StringArrayVar(&spend, "spend", nil, "check and spend only this named rate limit (`NAME[=COST]`, COST default --cost); repeat for more (default: all of the key's and its owner's, at --cost)")
+	cmd.Flags().StringVar(&perms, "permissions", "", "a permission `QUERY` the key must satisfy, such as 'docs.read AND (docs.write OR admin)'")
 	r := addRemoteFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Flags().Changed("permissions") {
+			if _, err := permquery.Parse(perms); err != nil {
+				return withHint(usagef("--permissions: %v", err), "permission names joined by AND and OR, such as 'docs.read AND (docs.write OR admin)'")
+			}
+		}
 		key, err := readKeyLine(s.In)
 		if err != nil {
 			return err
@@ -502,7 +584,10 @@ exits 0 when the key is valid, 1 when it is not.`,
 		if err != nil {
 			return err
 		}
-		req := client.VerifyKeyRequest{Key: key, Namespace: namespace}
+		req := client.VerifyKeyRequest{Key: key, Namespace: namespace, Permissions: perms}
+		if req.RateLimits, err = spendFlags(spend); err != nil {
+			return err
+		}
 		if cmd.Flags().Changed("cost") {
 			req.Cost = &cost
 		}
@@ -523,9 +608,12 @@ exits 0 when the key is valid, 1 when it is not.`,
 				rl = fmt.Sprintf("%d of %d until %s", v.RateLimit.Remaining, v.RateLimit.Limit, when(v.RateLimit.Reset))
 			}
 			tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VALID\tSTATUS\tID\tNAMESPACE\tOWNER\tNAME\tREMAINING\tRATELIMIT")
-			fmt.Fprintf(tw, "%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Valid, v.Status, dash(v.ID), dash(v.Namespace), dash(v.Owner), dash(v.Name), remaining, rl)
+			fmt.Fprintln(tw, "VALID\tSTATUS\tID\tNAMESPACE\tOWNER\tNAME\tREMAINING\tRATELIMIT\tPERMISSIONS")
+			fmt.Fprintf(tw, "%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Valid, v.Status, dash(v.ID), dash(v.Namespace), dash(v.Owner), dash(v.Name), remaining, rl, list(v.Permissions))
 			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if err := printVerifyLimits(s, v); err != nil {
 				return err
 			}
 		}

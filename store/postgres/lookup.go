@@ -14,7 +14,7 @@ import (
 // equality it is: an array parameter costs more to bind and plan. (Under
 // load, that cost is what keeps batches full.)
 func (p *Postgres) keyByHash(ctx context.Context, hash string) (store.Key, bool, error) {
-	k, err := p.ScanKey(p.pool.QueryRow(ctx, `SELECT `+sqlstore.KeyCols+` FROM api_keys WHERE hash = $1`, []byte(hash)))
+	k, err := p.ScanKeyLookup(p.pool.QueryRow(ctx, `SELECT `+sqlstore.KeyLookupCols+` FROM api_keys WHERE hash = $1`, []byte(hash)))
 	if errors.Is(err, store.ErrNotFound) {
 		return k, false, nil
 	}
@@ -48,7 +48,7 @@ func (p *Postgres) keysByHash(ctx context.Context, hashes []string) (map[string]
 	if err != nil {
 		return nil, fmt.Errorf("postgres: key lookup: %w", err)
 	}
-	keys, err := p.ScanKeys(pgxRows{rows}, "key lookup")
+	keys, err := p.ScanKeyLookups(pgxRows{rows}, "key lookup")
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ var keysByHashSQL = func() []string {
 		}
 		fmt.Fprintf(&params, "$%d::bytea", n)
 		stmts[n] = `SELECT k.* FROM unnest(ARRAY[` + params.String() + `]) AS h(hash)
-	CROSS JOIN LATERAL (SELECT ` + sqlstore.KeyCols + ` FROM api_keys WHERE api_keys.hash = h.hash OFFSET 0) AS k`
+	CROSS JOIN LATERAL (SELECT ` + sqlstore.KeyLookupCols + ` FROM api_keys WHERE api_keys.hash = h.hash OFFSET 0) AS k`
 	}
 	return stmts
 }()

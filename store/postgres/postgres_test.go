@@ -42,7 +42,7 @@ func TestConcurrencyHoldsWhenTheDatabaseDefaultsToRepeatableRead(t *testing.T) {
 func TestManyInstancesMigrateAtOnce(t *testing.T) {
 	db := backendtest.Postgres(nil).NewDB(t)
 	first := db.Open(t).(*postgres.Postgres)
-	if _, err := first.Pool().Exec(context.Background(), "DROP TABLE schema_migrations, tokens, codes, api_keys, settings, access_keys, audit_log, code_budgets, deliveries, dashboard_sessions, analytics_counts"); err != nil {
+	if _, err := first.Pool().Exec(context.Background(), "DROP TABLE schema_migrations, tokens, codes, api_keys, settings, access_keys, audit_log, code_budgets, deliveries, dashboard_sessions, analytics_counts, owner_ratelimits, roles"); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup

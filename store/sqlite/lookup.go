@@ -20,7 +20,7 @@ import (
 // lookup worker that took it), so it opens its connection without a mutex.
 type reader struct {
 	conn          *zsqlite.Conn
-	byHash        *zsqlite.Stmt // SELECT KeyCols FROM api_keys WHERE hash = $1
+	byHash        *zsqlite.Stmt // SELECT KeyLookupCols FROM api_keys WHERE hash = $1
 	begin, commit *zsqlite.Stmt
 }
 
@@ -62,7 +62,7 @@ func openReader(path string) (_ *reader, err error) {
 	for _, p := range []struct {
 		st  **zsqlite.Stmt
 		sql string
-	}{{&r.byHash, `SELECT ` + sqlstore.KeyCols + ` FROM api_keys WHERE hash = $1`}, {&r.begin, "BEGIN"}, {&r.commit, "COMMIT"}} {
+	}{{&r.byHash, `SELECT ` + sqlstore.KeyLookupCols + ` FROM api_keys WHERE hash = $1`}, {&r.begin, "BEGIN"}, {&r.commit, "COMMIT"}} {
 		if *p.st, err = conn.Prepare(p.sql); err != nil {
 			return nil, fmt.Errorf("key lookup: prepare: %w", err)
 		}
@@ -120,7 +120,7 @@ func (r *reader) key(core *sqlstore.Core, hash string) (store.Key, bool, error) 
 	if !row {
 		return store.Key{}, false, nil
 	}
-	k, err := core.ScanKey(stmtRow{st})
+	k, err := core.ScanKeyLookup(stmtRow{st})
 	return k, err == nil, err
 }
 

@@ -122,13 +122,13 @@ func testDashboard(t *testing.T, fresh func(*testing.T) store.Store) {
 			t.Errorf("an unknown status: %v", err)
 		}
 		counts := must[map[string]int64](t)(d.CountKeys(ctx, nil, now))
-		want := map[string]int64{store.KeyActive: 1, store.KeyDisabled: 1, store.KeyRevoked: 1, store.KeyExpired: 1}
+		want := map[string]int64{string(store.KeyActive): 1, string(store.KeyDisabled): 1, string(store.KeyRevoked): 1, string(store.KeyExpired): 1}
 		for st, n := range want {
 			if counts[st] != n {
 				t.Errorf("counts %v, want %v", counts, want)
 			}
 		}
-		if counts := must[map[string]int64](t)(d.CountKeys(ctx, []string{"other"}, now)); counts[store.KeyActive] != 0 || counts[store.KeyRevoked] != 1 {
+		if counts := must[map[string]int64](t)(d.CountKeys(ctx, []string{"other"}, now)); counts[string(store.KeyActive)] != 0 || counts[string(store.KeyRevoked)] != 1 {
 			t.Errorf("counts of namespace other: %v", counts)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +53,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("the audit trail", func(t *testing.T) { testAudit(t, fresh(t)) })
 	t.Run("the outbox", func(t *testing.T) { testOutbox(t, fresh) })
 	t.Run("the dashboard's sessions and key search", func(t *testing.T) { testDashboard(t, fresh) })
+	t.Run("roles and permissions", func(t *testing.T) { testRoles(t, fresh) })
 	t.Run("a second handle sees the same database", func(t *testing.T) {
 		db := b.NewDB(t)
 		a, c := db.Open(t), db.Open(t)
@@ -377,7 +379,8 @@ func sameKey(a, b store.Key) bool {
 		a.ExpiresAt.Equal(b.ExpiresAt) && a.RevokedAt.Equal(b.RevokedAt) &&
 		(a.Remaining == nil) == (b.Remaining == nil) && (a.Remaining == nil || *a.Remaining == *b.Remaining) &&
 		(a.RateLimit == nil) == (b.RateLimit == nil) && (a.RateLimit == nil || *a.RateLimit == *b.RateLimit) &&
-		a.RateStart.Equal(b.RateStart) && a.RateCount == b.RateCount && a.Successor == b.Successor
+		a.RateStart.Equal(b.RateStart) && a.RateCount == b.RateCount && a.Successor == b.Successor &&
+		slices.Equal(a.Roles, b.Roles) && slices.Equal(a.Permissions, b.Permissions)
 }
 
 func testKeys(t *testing.T, fresh func(*testing.T) store.Store) {

@@ -60,7 +60,7 @@ func (c *Core) DeleteSessions(ctx context.Context, id string, now, idleSince tim
 
 // keyStatusSQL is the condition of each status of store.KeySearch, with
 // the time as parameter $1.
-var keyStatusSQL = map[string]string{
+var keyStatusSQL = map[store.KeyStatus]string{
 	store.KeyActive:   "revoked_at IS NULL AND enabled AND (expires_at IS NULL OR expires_at > $1)",
 	store.KeyDisabled: "revoked_at IS NULL AND NOT enabled AND (expires_at IS NULL OR expires_at > $1)",
 	store.KeyRevoked:  "revoked_at IS NOT NULL AND CAST($1 AS BIGINT) IS NOT NULL",
@@ -124,7 +124,7 @@ func (c *Core) CountKeys(ctx context.Context, namespaces []string, now time.Time
 	args := []any{now.UnixMilli()}
 	where, args := namespaceIn([]string{"CAST($1 AS BIGINT) = CAST($1 AS BIGINT)"}, args, namespaces)
 	var cols []string
-	order := []string{store.KeyActive, store.KeyDisabled, store.KeyRevoked, store.KeyExpired}
+	order := []store.KeyStatus{store.KeyActive, store.KeyDisabled, store.KeyRevoked, store.KeyExpired}
 	for _, st := range order {
 		cols = append(cols, "COALESCE(SUM(CASE WHEN "+keyStatusSQL[st]+" THEN 1 ELSE 0 END), 0)")
 	}
@@ -136,7 +136,7 @@ func (c *Core) CountKeys(ctx context.Context, namespaces []string, now time.Time
 	}
 	out := map[string]int64{}
 	for i, st := range order {
-		out[st] = n[i]
+		out[string(st)] = n[i]
 	}
 	return out, nil
 }

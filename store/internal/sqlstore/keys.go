@@ -10,19 +10,63 @@ import (
 )
 
 // KeyCols are the columns of an API key, in the order [Core.ScanKey] reads.
-const KeyCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor, last_used_at"
+const KeyCols = keyStoredCols + hasLimitsCol
+
+// KeyLookupCols are the columns of an API key that a lookup by hash reads,
+// in the order [Core.ScanKeyLookup] reads: not the refill and named rate
+// limits, which only a verification's transaction needs, but whether
+// there are any.
+const KeyLookupCols = keyBaseCols + hasLimitsCol
+
+// keyBaseCols are the columns of an API key but its limits'.
+const keyBaseCols = "id, hash, prefix, start, namespace, owner, name, meta, enabled, created_at, updated_at, expires_at, revoked_at, remaining, rl_limit, rl_window, rl_start, rl_count, successor, roles, permissions"
+
+// keyStoredCols are the stored columns of an API key, as inserted.
+const keyStoredCols = keyBaseCols + ", last_used_at" + limitCols
 
 // ScanKey reads the columns of KeyCols; a row that matched nothing is
 // store.ErrNotFound.
 func (c *Core) ScanKey(row Row) (store.Key, error) {
 	var k store.Key
-	var meta, successor *string
+	var meta, successor, roles, perms *string
 	var created, updated, rlStart int64
 	var expires, revoked, remaining, rlLimit, rlWindow, lastUsed *int64
+	var lim limitScan
 	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
-		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &lastUsed); err != nil {
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &roles, &perms, &lastUsed,
+		&lim.interval, &lim.amount, &lim.day, &lim.refilledAt, &lim.ratelimits, &lim.windows, &k.HasLimits); err != nil {
 		return store.Key{}, c.row("key", err)
 	}
+	if err := lim.apply(&k); err != nil {
+		return store.Key{}, c.errorf("key", err)
+	}
+	if err := rolesOf(&k, roles, perms); err != nil {
+		return store.Key{}, c.errorf("key "+k.ID, err)
+	}
+	k.LastUsedAt = fromMillis(lastUsed)
+	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
+}
+
+// ScanKeyLookup reads the columns of KeyLookupCols; a row that matched
+// nothing is store.ErrNotFound.
+func (c *Core) ScanKeyLookup(row Row) (store.Key, error) {
+	var k store.Key
+	var meta, successor *string
+	var created, updated, rlStart int64
+	var expires, revoked, remaining, rlLimit, rlWindow *int64
+	var roles, perms *string
+	if err := row.Scan(&k.ID, &k.Hash, &k.Prefix, &k.Start, &k.Namespace, &k.Owner, &k.Name, &meta, &k.Enabled,
+		&created, &updated, &expires, &revoked, &remaining, &rlLimit, &rlWindow, &rlStart, &k.RateCount, &successor, &roles, &perms, &k.HasLimits); err != nil {
+		return store.Key{}, c.row("key", err)
+	}
+	if err := rolesOf(&k, roles, perms); err != nil {
+		return store.Key{}, c.errorf("key "+k.ID, err)
+	}
+	return c.keyOf(k, meta, successor, created, updated, rlStart, expires, revoked, remaining, rlLimit, rlWindow), nil
+}
+
+// keyOf completes a scanned key.
+func (c *Core) keyOf(k store.Key, meta, successor *string, created, updated, rlStart int64, expires, revoked, remaining, rlLimit, rlWindow *int64) store.Key {
 	k.Meta = bytesOf(meta)
 	if successor != nil {
 		k.Successor = *successor
@@ -30,20 +74,29 @@ func (c *Core) ScanKey(row Row) (store.Key, error) {
 	k.CreatedAt, k.UpdatedAt = fromMillis(&created), fromMillis(&updated)
 	k.ExpiresAt, k.RevokedAt = fromMillis(expires), fromMillis(revoked)
 	k.Remaining = remaining
-	k.LastUsedAt = fromMillis(lastUsed)
 	if rlLimit != nil && rlWindow != nil {
 		k.RateLimit = &store.RateLimit{Limit: *rlLimit, Window: time.Duration(*rlWindow) * time.Millisecond}
 		k.RateStart = fromMillis(&rlStart)
 	}
-	return k, nil
+	return k
 }
 
 // ScanKeys reads every row of rows with ScanKey and closes rows.
 func (c *Core) ScanKeys(rows Rows, op string) ([]store.Key, error) {
+	return c.scanKeys(rows, op, c.ScanKey)
+}
+
+// ScanKeyLookups reads every row of rows with ScanKeyLookup and closes
+// rows.
+func (c *Core) ScanKeyLookups(rows Rows, op string) ([]store.Key, error) {
+	return c.scanKeys(rows, op, c.ScanKeyLookup)
+}
+
+func (c *Core) scanKeys(rows Rows, op string, scan func(Row) (store.Key, error)) ([]store.Key, error) {
 	defer rows.Close()
 	var keys []store.Key
 	for rows.Next() {
-		k, err := c.ScanKey(rows)
+		k, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -70,12 +123,13 @@ func keyArgs(k store.Key) []any {
 	if k.Successor != "" {
 		successor = k.Successor
 	}
-	return []any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
+	return append([]any{k.ID, k.Hash, k.Prefix, k.Start, k.Namespace, k.Owner, k.Name, text(k.Meta), k.Enabled,
 		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli(), millis(k.ExpiresAt), millis(k.RevokedAt),
-		remaining, limit, window, rlStart, k.RateCount, successor, millis(k.LastUsedAt)}
+		remaining, limit, window, rlStart, k.RateCount, successor, optionalList(k.Roles), optionalList(k.Permissions), millis(k.LastUsedAt)}, limitArgs(k)...)
 }
 
-const insertKey = `INSERT INTO api_keys (` + KeyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
+const insertKey = `INSERT INTO api_keys (` + keyStoredCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+	$20, $21, $22, $23, $24, $25, $26, $27, $28)`
 
 // InsertKey stores k.
 func (c *Core) InsertKey(ctx context.Context, k store.Key) error {
@@ -179,23 +233,49 @@ func admits(k store.Key, cost int64, now time.Time) bool {
 
 // ListKeys returns keys matching f in id order.
 func (c *Core) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, error) {
+	status, err := statusWhere(f.Status)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := c.r.Query(ctx, `SELECT `+KeyCols+` FROM api_keys
 		WHERE (CAST($1 AS TEXT) = '' OR owner = $1) AND (CAST($2 AS TEXT) = '' OR namespace = $2) AND id > $3
-		ORDER BY id LIMIT $4`, f.Owner, f.Namespace, f.After, f.Limit)
+			AND substr(name, 1, length(CAST($5 AS TEXT))) = $5 AND `+status+`
+		ORDER BY id LIMIT $4`, f.Owner, f.Namespace, f.After, f.Limit, f.NamePrefix, f.Now.UnixMilli())
 	if err != nil {
 		return nil, c.errorf("list keys", err)
 	}
 	return c.ScanKeys(rows, "list keys")
 }
 
+// statusWhere is the condition of ListKeys on a key's status, with the
+// time as $6. Every condition names $6, which PostgreSQL must be able to
+// type even where the status does not need the time.
+func statusWhere(s store.KeyStatus) (string, error) {
+	const expired = `(expires_at IS NOT NULL AND expires_at <= CAST($6 AS BIGINT))`
+	switch s {
+	case "":
+		return `CAST($6 AS BIGINT) = CAST($6 AS BIGINT)`, nil
+	case store.KeyRevoked:
+		return `revoked_at IS NOT NULL AND CAST($6 AS BIGINT) = CAST($6 AS BIGINT)`, nil
+	case store.KeyExpired:
+		return `revoked_at IS NULL AND ` + expired, nil
+	case store.KeyDisabled:
+		return `revoked_at IS NULL AND NOT ` + expired + ` AND NOT enabled`, nil
+	case store.KeyActive:
+		return `revoked_at IS NULL AND NOT ` + expired + ` AND enabled`, nil
+	}
+	return "", fmt.Errorf("list keys: no key status %q", s)
+}
+
 // UpdateKey applies u to the key, unless it is revoked.
 func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now time.Time) (store.Key, error) {
 	set := []string{"updated_at = $2"}
 	args := []any{id, now.UnixMilli()}
-	add := func(col string, v any) {
+	assign := func(format string, v any) {
 		args = append(args, v)
-		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+		set = append(set, fmt.Sprintf(format, fmt.Sprintf("$%d", len(args))))
 	}
+	add := func(col string, v any) { assign(col+" = %s", v) }
 	if u.Enabled != nil {
 		add("enabled", *u.Enabled)
 	}
@@ -211,6 +291,19 @@ func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now 
 	}
 	if u.SetExpiry {
 		add("expires_at", millis(u.ExpiresAt))
+	}
+	limitUpdates(u, now, assign)
+	if u.Name != nil {
+		add("name", *u.Name)
+	}
+	if u.Owner != nil {
+		add("owner", *u.Owner)
+	}
+	if u.Roles != nil {
+		add("roles", optionalList(*u.Roles))
+	}
+	if u.Permissions != nil {
+		add("permissions", optionalList(*u.Permissions))
 	}
 	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
 		WHERE id = $1 AND revoked_at IS NULL RETURNING `+KeyCols, args...))
@@ -272,6 +365,8 @@ func inherit(nk, old store.Key) store.Key {
 	nk.ExpiresAt, nk.RevokedAt = old.ExpiresAt, time.Time{}
 	nk.Remaining, nk.RateLimit = old.Remaining, old.RateLimit
 	nk.RateStart, nk.RateCount, nk.Successor = old.RateStart, old.RateCount, ""
+	nk.Refill, nk.RefilledAt, nk.RateLimits = old.Refill, old.RefilledAt, old.RateLimits
+	nk.Roles, nk.Permissions = old.Roles, old.Permissions
 	return nk
 }
 
@@ -286,4 +381,16 @@ func sooner(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// rolesOf sets k's roles and permissions from their stored JSON lists.
+func rolesOf(k *store.Key, roles, perms *string) error {
+	var err error
+	if k.Roles, err = listOf(roles); err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	if k.Permissions, err = listOf(perms); err != nil {
+		return fmt.Errorf("permissions: %w", err)
+	}
+	return nil
 }
