@@ -168,8 +168,8 @@ func TestAuthorization(t *testing.T) {
 				}
 			}
 		}
-		if n != 25 {
-			t.Errorf("%d /v1 routes, want 25", n)
+		if n != 27 {
+			t.Errorf("%d /v1 routes, want 27", n)
 		}
 	})
 	t.Run("the scheme name is matched without regard to case", func(t *testing.T) {
