@@ -97,6 +97,25 @@ func (k Key) SeesNamespace(ns string) bool {
 	return slices.Contains(k.Namespaces, AllNamespaces) || slices.Contains(k.Namespaces, ns)
 }
 
+// Covers reports whether k holds every scope of scopes and sees every
+// namespace of namespaces ("*" only if k sees them all), so that a key it
+// makes can do nothing k cannot. If not, it returns the first scope or
+// namespace that k lacks, and whether that is a namespace.
+func (k Key) Covers(scopes, namespaces []string) (lacking string, namespace, ok bool) {
+	for _, s := range scopes {
+		// A scope that is none is left to Create, which refuses it as such.
+		if slices.Contains(AllScopes, s) && !k.Allows(s) {
+			return s, false, false
+		}
+	}
+	for _, ns := range namespaces {
+		if ns == AllNamespaces && !slices.Contains(k.Namespaces, AllNamespaces) || !k.SeesNamespace(ns) {
+			return ns, true, false
+		}
+	}
+	return "", false, true
+}
+
 // Root is the key of SECRETS_ADMIN_KEY and of the first start: every scope,
 // every namespace. It is not stored.
 func Root(name string) Key {

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,6 +44,20 @@ func (s *Server) createAccessKey(w http.ResponseWriter, r *http.Request) error {
 	if req.Namespaces == nil {
 		return invalid("namespaces", `namespaces is required: the namespaces whose keys this access key may touch, or ["*"] for all`)
 	}
+	// An access key makes no key that could do more than itself: a key of
+	// access:manage limited to some namespaces or scopes cannot widen them.
+	if lacking, isNamespace, ok := caller(r).Covers(req.Scopes, req.Namespaces); !ok {
+		if isNamespace {
+			e := forbiddenNamespace(lacking)
+			e.Field = "namespaces"
+			e.Message = "this access key may not make a key for the namespace " + strconv.Quote(lacking) + ", which it may not touch itself"
+			return e
+		}
+		e := forbidden(lacking)
+		e.Field = "scopes"
+		e.Message = "this access key may not make a key with the scope " + lacking + ", which it lacks itself"
+		return e
+	}
 	created, err := s.access.Create(r.Context(), req.Name, req.Scopes, req.Namespaces)
 	if err != nil {
 		return accessError(err)
@@ -65,6 +80,9 @@ func (s *Server) listAccessKeys(w http.ResponseWriter, r *http.Request) error {
 	limit, err := limitParam(q, 100, 500)
 	if err != nil {
 		return err
+	}
+	if c := q["cursor"]; c != "" && !store.IsID("ak", c) {
+		return invalid("cursor", "cursor is not a cursor of this list: pass the cursor of the previous page, or none to start again")
 	}
 	ks, err := s.access.List(r.Context(), q["cursor"], limit+1)
 	if err != nil {
@@ -152,7 +170,16 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if c := q["cursor"]; c != "" && !store.IsID("aud", c) {
+		return invalid("cursor", "cursor is not a cursor of this list: pass the cursor of the previous page, or none to start again")
+	}
 	f := store.AuditFilter{Actor: q["actor"], Action: q["action"], Target: q["target"], After: q["cursor"], Limit: limit + 1}
+	// A key limited to some namespaces reads the records of those only:
+	// not the calls on other namespaces' keys, nor those that name none
+	// (access keys, tokens, codes).
+	if ns := caller(r).Namespaces; !slices.Contains(ns, access.AllNamespaces) {
+		f.Namespaces = ns
+	}
 	for _, p := range []struct {
 		name string
 		t    *time.Time

@@ -40,7 +40,7 @@ var bodies = map[string]any{
 	"POST /v1/tokens/redeem":            map[string]any{"purpose": "reset", "token": "t"},
 	"POST /v1/codes":                    map[string]any{"purpose": "login", "subject": "u"},
 	"POST /v1/codes/verify":             map[string]any{"purpose": "login", "subject": "u", "code": "123456"},
-	"POST /v1/access-keys":              map[string]any{"name": "n", "scopes": []string{"keys:read"}, "namespaces": []string{"*"}},
+	"POST /v1/access-keys":              map[string]any{"name": "n", "scopes": []string{"access:manage"}, "namespaces": []string{"*"}},
 	"DELETE /v1/tokens":                 nil,
 	"DELETE /v1/access-keys/{id}":       nil,
 	"PUT /v1/owners/{owner}/ratelimits": map[string]any{"ratelimits": []any{}},
@@ -220,5 +220,61 @@ func TestAccessKeyEndpoints(t *testing.T) {
 	page := s.do(t, "GET", "/v1/access-keys?limit=1", nil)
 	if len(page.get("access_keys").([]any)) != 1 {
 		t.Fatalf("page %s", page.raw)
+	}
+}
+
+func TestAnAccessKeyMakesNoKeyWiderThanItself(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	manager := s.as(s.accessKey(t, []string{access.AccessManage, access.KeysRead}, []string{"billing"}))
+	t.Run("not all namespaces", func(t *testing.T) {
+		r := manager.do(t, "POST", "/v1/access-keys", map[string]any{"name": "wide", "scopes": []string{access.KeysRead}, "namespaces": []string{"*"}})
+		want(t, r, http.StatusForbidden, "forbidden", "namespaces")
+	})
+	t.Run("not another namespace", func(t *testing.T) {
+		r := manager.do(t, "POST", "/v1/access-keys", map[string]any{"name": "other", "scopes": []string{access.KeysRead}, "namespaces": []string{"shop"}})
+		want(t, r, http.StatusForbidden, "forbidden", "namespaces")
+	})
+	t.Run("not a scope it lacks", func(t *testing.T) {
+		r := manager.do(t, "POST", "/v1/access-keys", map[string]any{"name": "create", "scopes": []string{access.KeysCreate}, "namespaces": []string{"billing"}})
+		want(t, r, http.StatusForbidden, "forbidden", "scopes")
+	})
+	t.Run("what it holds itself, or less", func(t *testing.T) {
+		r := manager.do(t, "POST", "/v1/access-keys", map[string]any{"name": "reader", "scopes": []string{access.KeysRead}, "namespaces": []string{"billing"}})
+		want(t, r, http.StatusCreated)
+	})
+	t.Run("the root key makes any", func(t *testing.T) {
+		r := s.do(t, "POST", "/v1/access-keys", map[string]any{"name": "all", "scopes": access.AllScopes, "namespaces": []string{"*"}})
+		want(t, r, http.StatusCreated)
+	})
+}
+
+func TestTheAuditLogOfANamespaceLimitedKeyHoldsItsNamespacesOnly(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b.open(t))
+		want(t, s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_b_", "namespace": "billing"}), http.StatusCreated)
+		want(t, s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_o_", "namespace": "other"}), http.StatusCreated)
+		want(t, s.do(t, "POST", "/v1/tokens", map[string]any{"purpose": "reset", "subject": "u"}), http.StatusCreated)
+		limited := s.as(s.accessKey(t, []string{access.AuditRead}, []string{"billing"}))
+		r := limited.do(t, "GET", "/v1/audit", nil)
+		want(t, r, http.StatusOK)
+		recs := r.get("records").([]any)
+		if len(recs) != 1 || recs[0].(map[string]any)["namespace"] != "billing" {
+			t.Fatalf("a key of namespace billing reads %s", r.raw)
+		}
+		if all := s.do(t, "GET", "/v1/audit", nil); len(all.get("records").([]any)) < 4 {
+			t.Fatalf("the root key reads %s", all.raw)
+		}
+	})
+}
+
+func TestAGarbageCursorIsABadRequest(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	for _, path := range []string{"/v1/audit?cursor=garbage", "/v1/access-keys?cursor=key_0000000000000000000000000000", "/v1/audit?cursor=ak_0123456789abcdef0123456789ab"} {
+		want(t, s.do(t, "GET", path, nil), http.StatusBadRequest, "invalid_request", "cursor")
+	}
+	r := s.do(t, "GET", "/v1/audit?limit=1", nil)
+	want(t, r, http.StatusOK)
+	if c := r.str("cursor"); c != "" {
+		want(t, s.do(t, "GET", "/v1/audit?limit=1&cursor="+c, nil), http.StatusOK)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/unguessable/secrets"
@@ -150,9 +151,12 @@ type AuditRecord struct {
 // order, after the id After, at most Limit.
 type AuditFilter struct {
 	Actor, Action, Target string
-	From, To              time.Time
-	After                 string
-	Limit                 int
+	// Namespaces, unless nil, keeps only the records of these namespaces
+	// (and so none of a call that named no namespace).
+	Namespaces []string
+	From, To   time.Time
+	After      string
+	Limit      int
 }
 
 // Cutoffs say what Sweep deletes: tokens and codes finished, and code
@@ -450,4 +454,18 @@ func NewID(kind string, now time.Time) string {
 		ms >>= 8
 	}
 	return kind + "_" + hex.EncodeToString(b[:]) + secrets.TokenHex(8)
+}
+
+// IsID reports whether id has the form NewID gives ids of this kind.
+func IsID(kind, id string) bool {
+	rest, ok := strings.CutPrefix(id, kind+"_")
+	if !ok || len(rest) != 28 {
+		return false
+	}
+	for _, c := range []byte(rest) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/unguessable/secrets/store"
 )
@@ -24,10 +25,11 @@ func (c *Core) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Audi
 	if !f.To.IsZero() {
 		to = f.To.UnixMilli()
 	}
-	rows, err := c.r.Query(ctx, `SELECT `+auditCols+` FROM audit_log
-		WHERE (CAST($1 AS TEXT) = '' OR actor_id = $1) AND (CAST($2 AS TEXT) = '' OR action = $2)
-			AND (CAST($3 AS TEXT) = '' OR target = $3) AND at >= CAST($4 AS BIGINT) AND at < CAST($5 AS BIGINT) AND id > $6
-		ORDER BY id LIMIT $7`, f.Actor, f.Action, f.Target, from, to, f.After, f.Limit)
+	where, args := namespaceIn([]string{`(CAST($1 AS TEXT) = '' OR actor_id = $1) AND (CAST($2 AS TEXT) = '' OR action = $2)
+			AND (CAST($3 AS TEXT) = '' OR target = $3) AND at >= CAST($4 AS BIGINT) AND at < CAST($5 AS BIGINT) AND id > $6`},
+		[]any{f.Actor, f.Action, f.Target, from, to, f.After, f.Limit}, f.Namespaces)
+	rows, err := c.r.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY id LIMIT $7`, args...)
 	if err != nil {
 		return nil, c.errorf("list audit records", err)
 	}
