@@ -13,7 +13,7 @@
 //	SECRETS_ADMIN_KEY=… go run ./bench/verifyload -url http://127.0.0.1:8427 -pid $!
 //
 // The root key comes from SECRETS_ADMIN_KEY (never a flag: ps would show
-// it). Each key has an owner, as bench/serveprep's do.
+// it). Each key has an owner, as bench/serveprep's do, unless -owners=false.
 package main
 
 import (
@@ -38,19 +38,20 @@ func main() {
 	workers := flag.Int("workers", 32, "concurrent requests")
 	d := flag.Duration("duration", 8*time.Second, "each round")
 	rounds := flag.Int("rounds", 3, "rounds")
+	owners := flag.Bool("owners", true, "give each key an owner (a key with an owner is looked up with a probe of its owner's named limits)")
 	flag.Parse()
 	admin := os.Getenv("SECRETS_ADMIN_KEY")
 	if admin == "" {
 		fmt.Fprintln(os.Stderr, "verifyload: set SECRETS_ADMIN_KEY to a root key of the service")
 		os.Exit(2)
 	}
-	if err := run(*base, admin, *pid, *nkeys, *workers, *d, *rounds); err != nil {
+	if err := run(*base, admin, *pid, *nkeys, *workers, *d, *rounds, *owners); err != nil {
 		fmt.Fprintln(os.Stderr, "verifyload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, admin string, pid, nkeys, workers int, d time.Duration, rounds int) error {
+func run(base, admin string, pid, nkeys, workers int, d time.Duration, rounds int, owners bool) error {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: time.Minute}
 	post := func(path string, body any, out any) error {
 		b, _ := json.Marshal(body)
@@ -71,7 +72,11 @@ func run(base, admin string, pid, nkeys, workers int, d time.Duration, rounds in
 	keys := make([]string, nkeys)
 	for i := range keys {
 		var k struct{ Key string }
-		if err := post("/v1/keys", map[string]any{"prefix": "sk_load_", "owner": fmt.Sprint("load", i)}, &k); err != nil {
+		req := map[string]any{"prefix": "sk_load_"}
+		if owners {
+			req["owner"] = fmt.Sprint("load", i)
+		}
+		if err := post("/v1/keys", req, &k); err != nil {
 			return err
 		}
 		keys[i] = k.Key
