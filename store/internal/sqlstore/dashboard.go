@@ -58,8 +58,9 @@ func (c *Core) DeleteSessions(ctx context.Context, id string, now, idleSince tim
 	return n, nil
 }
 
-// keyStatusSQL is the condition of each status of store.KeySearch, with
-// the time as parameter $1.
+// keyStatusSQL is the condition of each key status (store.KeyStatus),
+// with the time as parameter $1, for the dashboard's search and, with
+// another parameter, for ListKeys (statusWhere).
 var keyStatusSQL = map[store.KeyStatus]string{
 	store.KeyActive:   "revoked_at IS NULL AND enabled AND (expires_at IS NULL OR expires_at > $1)",
 	store.KeyDisabled: "revoked_at IS NULL AND NOT enabled AND (expires_at IS NULL OR expires_at > $1)",

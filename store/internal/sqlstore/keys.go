@@ -248,23 +248,18 @@ func (c *Core) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, er
 }
 
 // statusWhere is the condition of ListKeys on a key's status, with the
-// time as $6. Every condition names $6, which PostgreSQL must be able to
-// type even where the status does not need the time.
+// time as $6: the condition of keyStatusSQL, the one the dashboard's search
+// uses. Every condition names $6, which PostgreSQL must be able to type
+// even where the status does not need the time.
 func statusWhere(s store.KeyStatus) (string, error) {
-	const expired = `(expires_at IS NOT NULL AND expires_at <= CAST($6 AS BIGINT))`
-	switch s {
-	case "":
+	if s == "" {
 		return `CAST($6 AS BIGINT) = CAST($6 AS BIGINT)`, nil
-	case store.KeyRevoked:
-		return `revoked_at IS NOT NULL AND CAST($6 AS BIGINT) = CAST($6 AS BIGINT)`, nil
-	case store.KeyExpired:
-		return `revoked_at IS NULL AND ` + expired, nil
-	case store.KeyDisabled:
-		return `revoked_at IS NULL AND NOT ` + expired + ` AND NOT enabled`, nil
-	case store.KeyActive:
-		return `revoked_at IS NULL AND NOT ` + expired + ` AND enabled`, nil
 	}
-	return "", fmt.Errorf("list keys: no key status %q", s)
+	cond, ok := keyStatusSQL[s]
+	if !ok {
+		return "", fmt.Errorf("list keys: no key status %q", s)
+	}
+	return strings.ReplaceAll(cond, "$1", "CAST($6 AS BIGINT)"), nil
 }
 
 // UpdateKey applies u to the key, unless it is revoked.
