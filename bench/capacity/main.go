@@ -52,30 +52,34 @@ import (
 
 // Result is one run.
 type Result struct {
-	Store         string  `json:"store"`
-	Records       int     `json:"records"` // filler keys, and as many filler tokens
-	Expired       bool    `json:"expired"`
-	FillSeconds   float64 `json:"fill_s"`
-	KeyBytes      float64 `json:"bytes_per_key"`
-	TokenBytes    float64 `json:"bytes_per_token"`
-	DBBytes       float64 `json:"db_bytes"`
-	StartSeconds  float64 `json:"start_s"` // process start to /healthz 200
-	VerifyPerSec  float64 `json:"verify_per_s"`
-	VerifyP99ms   float64 `json:"verify_p99_ms"`
-	VerifyCPUus   float64 `json:"verify_cpu_us"` // CPU of secrets serve per verification
-	RedeemCPUus   float64 `json:"redeem_cpu_us"`
-	CodeCPUus     float64 `json:"code_verify_cpu_us"`
-	RedeemPerSec  float64 `json:"redeem_per_s"`
-	CodePerSec    float64 `json:"code_verify_per_s"`
-	SweepVerifyPS float64 `json:"sweep_verify_per_s,omitempty"` // while the sweeper ran
-	SweepP99ms    float64 `json:"sweep_verify_p99_ms,omitempty"`
-	SweepSeconds  float64 `json:"sweep_s,omitempty"`
-	SweptRows     int64   `json:"swept_rows,omitempty"`
+	Store         string   `json:"store"`
+	Records       int      `json:"records"` // filler tokens
+	Keys          int      `json:"keys"`    // filler keys
+	Expired       bool     `json:"expired"`
+	FillSeconds   float64  `json:"fill_s"`
+	KeyBytes      float64  `json:"bytes_per_key"`
+	TokenBytes    float64  `json:"bytes_per_token"`
+	DBBytes       float64  `json:"db_bytes"`
+	StartSeconds  float64  `json:"start_s"` // process start to /healthz 200
+	VerifyPerSec  float64  `json:"verify_per_s"`
+	VerifyP99ms   float64  `json:"verify_p99_ms"`
+	VerifyCPUus   float64  `json:"verify_cpu_us"` // CPU of secrets serve per verification
+	RedeemCPUus   float64  `json:"redeem_cpu_us"`
+	CodeCPUus     float64  `json:"code_verify_cpu_us"`
+	RedeemPerSec  float64  `json:"redeem_per_s"`
+	CodePerSec    float64  `json:"code_verify_per_s"`
+	SweepVerifyPS float64  `json:"sweep_verify_per_s,omitempty"`  // while the sweeper ran, the mean of the windows
+	SweepP99ms    float64  `json:"sweep_verify_p99_ms,omitempty"` // the highest p99 of the windows
+	Sweep         []Window `json:"sweep,omitempty"`
+	SweepSeconds  float64  `json:"sweep_s,omitempty"`
+	SweptRows     int64    `json:"swept_rows,omitempty"`
 }
 
 func main() {
 	which := flag.String("store", "sqlite", "sqlite or postgres")
-	records := flag.Int("records", 1000, "filler keys, and as many filler tokens")
+	records := flag.Int("records", 1000, "filler tokens, and as many filler keys unless -keys")
+	nkeys := flag.Int("keys", -1, "filler keys (-1: as many as -records)")
+	gap := flag.Duration("sweep-gap", 30*time.Second, "with -expired, the pause between measurements during the sweep")
 	expired := flag.Bool("expired", false, "the filler tokens expired two days ago: measure verification during the sweep")
 	measure := flag.Duration("measure", 10*time.Second, "each measurement")
 	workers := flag.Int("workers", 32, "concurrent requests")
@@ -83,7 +87,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the SQLite file or the PostgreSQL schema")
 	out := flag.String("out", "", "append the result as a JSON line to this file")
 	flag.Parse()
-	res, err := run(*which, *records, *expired, *measure, *workers, *dir, *keep)
+	res, err := run(*which, *records, *nkeys, *expired, *measure, *gap, *workers, *dir, *keep)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "capacity:", err)
 		os.Exit(1)
@@ -103,9 +107,12 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-func run(which string, n int, expired bool, measure time.Duration, workers int, dir string, keep bool) (*Result, error) {
+func run(which string, n, nk int, expired bool, measure, gap time.Duration, workers int, dir string, keep bool) (*Result, error) {
 	ctx := context.Background()
-	res := &Result{Store: which, Records: n, Expired: expired}
+	if nk < 0 {
+		nk = n
+	}
+	res := &Result{Store: which, Records: n, Keys: nk, Expired: expired}
 	tmp, err := os.MkdirTemp(dir, "capacity-")
 	if err != nil {
 		return nil, err
@@ -183,7 +190,7 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 	}
 	start := time.Now()
 	now := time.Now()
-	if err := f.fill(ctx, "api_keys", n, keyCols, now, now); err != nil {
+	if err := f.fill(ctx, "api_keys", nk, keyCols, now, now); err != nil {
 		return nil, err
 	}
 	keyFill := time.Since(start)
@@ -230,9 +237,11 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 		return nil, err
 	}
 	res.DBBytes = size2
-	res.KeyBytes = (size1 - size0) / float64(n)
+	if nk > 0 {
+		res.KeyBytes = (size1 - size0) / float64(nk)
+	}
 	res.TokenBytes = (size2 - size1) / float64(n)
-	logf("filled %d keys and %d tokens in %.0fs: %.0f bytes per key, %.0f per token, %.0f MB in all", n, n, res.FillSeconds, res.KeyBytes, res.TokenBytes, size2/1e6)
+	logf("filled %d keys and %d tokens in %.0fs: %.0f bytes per key, %.0f per token, %.0f MB in all", nk, n, res.FillSeconds, res.KeyBytes, res.TokenBytes, size2/1e6)
 	f.close()
 
 	in, err := soak.NewInstance(bin, dsn, tmp, env, "--insecure-permissions")
@@ -264,34 +273,43 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 	}
 	defer db.Close()
 	if expired {
-		// The sweeper began at start-up; measure while it runs.
-		left0, _ := countTokens(ctx, db)
-		ops, p99, err := closedLoop(measure, workers, verify)
-		if err != nil {
-			return nil, err
-		}
-		left1, _ := countTokens(ctx, db)
-		res.SweepVerifyPS, res.SweepP99ms = ops, p99
-		logf("during the sweep (%d filler tokens left before, %d after): %.0f verifications/s, p99 %.2f ms", left0, left1, ops, p99)
-		if left1 == 0 {
-			logf("warning: the sweep ended during the measurement")
-		}
+		// The sweeper began at start-up. Measure while it runs, a window
+		// every gap until no filler token is left, then once after (below):
+		// the p99 of each window against the p99 after.
 		for {
 			if in.Exited() {
 				return nil, fmt.Errorf("secrets serve exited during the sweep")
 			}
-			left, err := countTokens(ctx, db)
+			left0, err := countTokens(ctx, db)
 			if err != nil {
 				return nil, err
 			}
-			if left == 0 {
+			if left0 == 0 {
 				break
 			}
-			time.Sleep(5 * time.Second)
+			ops, p99, err := closedLoop(measure, workers, verify)
+			if err != nil {
+				return nil, err
+			}
+			left1, err := countTokens(ctx, db)
+			if err != nil {
+				return nil, err
+			}
+			if left1 == 0 {
+				logf("the sweep ended during this window; it is not counted: %.0f verifications/s, p99 %.2f ms", ops, p99)
+				break
+			}
+			res.Sweep = append(res.Sweep, Window{At: time.Since(start).Seconds(), LeftBefore: left0, LeftAfter: left1, VerifyPerSec: ops, P99ms: p99})
+			logf("during the sweep, %.0fs after start-up (%d filler tokens left before, %d after): %.0f verifications/s, p99 %.2f ms", time.Since(start).Seconds(), left0, left1, ops, p99)
+			time.Sleep(gap)
 		}
 		res.SweepSeconds = time.Since(start).Seconds()
 		res.SweptRows = int64(n)
-		logf("the sweep deleted %d tokens %.0fs after start-up", n, res.SweepSeconds)
+		logf("the sweep deleted %d tokens within %.0fs of start-up", n, res.SweepSeconds)
+		for _, w := range res.Sweep {
+			res.SweepVerifyPS += w.VerifyPerSec / float64(len(res.Sweep))
+			res.SweepP99ms = max(res.SweepP99ms, w.P99ms)
+		}
 	}
 	// The CPU time of the service per call is measured beside the rate:
 	// on a machine that other work loads, it is the steadier figure, and
@@ -374,9 +392,19 @@ func run(which string, n int, expired bool, measure time.Duration, workers int, 
 	return res, nil
 }
 
-func countTokens(ctx context.Context, db soak.Database) (int, error) {
-	m, err := db.Tokens(ctx, "fill")
-	return len(m), err
+// countTokens counts the filler tokens left in the database (a count, not
+// a read of every row: at ten million rows a read would be the load).
+// Window is one measurement of verification while the sweeper runs.
+type Window struct {
+	At           float64 `json:"at_s"` // since the service started
+	LeftBefore   int64   `json:"left_before"`
+	LeftAfter    int64   `json:"left_after"`
+	VerifyPerSec float64 `json:"verify_per_s"`
+	P99ms        float64 `json:"p99_ms"`
+}
+
+func countTokens(ctx context.Context, db soak.Database) (int64, error) {
+	return db.CountTokens(ctx, "fill")
 }
 
 var errDone = fmt.Errorf("done")

@@ -18,6 +18,7 @@ type Database interface {
 	Codes(ctx context.Context, purpose string) (map[string]bool, error)  // id → approved
 	Remaining(ctx context.Context) (map[string]int64, error)             // id → remaining, of keys with a limit
 	Records(ctx context.Context) (float64, error)                        // rows of tokens, codes and keys
+	CountTokens(ctx context.Context, purpose string) (int64, error)      // tokens of purpose, counted in the database
 	Close() error
 }
 
@@ -114,4 +115,10 @@ func (d *sqlDB) Records(ctx context.Context) (float64, error) {
 	var n int64
 	err := d.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM codes) + (SELECT count(*) FROM api_keys)").Scan(&n)
 	return float64(n), err
+}
+
+func (d *sqlDB) CountTokens(ctx context.Context, purpose string) (int64, error) {
+	var n int64
+	err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM tokens WHERE purpose = "+d.ph, purpose).Scan(&n)
+	return n, err
 }

@@ -194,6 +194,7 @@ func (c *Core) SweepCounts(ctx context.Context, cutoffs map[string]time.Time, ba
 		}
 		for _, kind := range []string{store.KindVerifications, store.KindCodes, store.KindTokens, store.KindDeliveries} {
 			for {
+				began := time.Now()
 				n, err := c.w.Exec(ctx, `DELETE FROM analytics_counts WHERE (`+countsPK+`) IN (SELECT `+countsPK+`
 					FROM analytics_counts WHERE granularity = $1 AND kind = $2 AND bucket < $3 LIMIT $4`+c.d.SkipLocked+`)`,
 					g, kind, cut.UnixMilli(), batch)
@@ -203,6 +204,9 @@ func (c *Core) SweepCounts(ctx context.Context, cutoffs map[string]time.Time, ba
 				total += n
 				if n < int64(batch) {
 					break
+				}
+				if err := rest(ctx, time.Since(began)); err != nil {
+					return total, err
 				}
 			}
 		}

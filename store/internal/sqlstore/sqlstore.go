@@ -200,6 +200,7 @@ func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, 
 			continue
 		}
 		for {
+			began := time.Now()
 			n, err := c.w.Exec(ctx, q.sql, q.cutoff.UnixMilli(), batch)
 			if err != nil {
 				return total, c.errorf("sweep", err)
@@ -208,9 +209,28 @@ func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, 
 			if n < int64(batch) {
 				break
 			}
+			if err := rest(ctx, time.Since(began)); err != nil {
+				return total, err
+			}
 		}
 	}
 	return total, nil
+}
+
+// rest waits, between two full batches of a sweep, as long as the last
+// batch took: a sweep of millions of rows then takes at most half of one
+// core (and, on SQLite, half of the writer's time), so that verifications
+// and writes keep their latency while it runs. It returns early with
+// ctx's error.
+func rest(ctx context.Context, took time.Duration) error {
+	t := time.NewTimer(took)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Setting returns the value of setting name.

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -52,5 +53,26 @@ func TestInheritCopiesTheLimitsAndTheWindow(t *testing.T) {
 	nk.RateLimit.Limit = 9
 	if *old.Remaining != 7 || old.RateLimit.Limit != 3 {
 		t.Fatal("the new key shares the old key's limits")
+	}
+}
+
+// TestRestBetweenBatches: the sweeper's rest between two batches lasts as
+// long as the batch took, and a cancelled context ends it at once.
+func TestRestBetweenBatches(t *testing.T) {
+	start := time.Now()
+	if err := rest(t.Context(), 30*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 30*time.Millisecond {
+		t.Fatalf("rested %v after a batch of 30ms", el)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	start = time.Now()
+	if err := rest(ctx, time.Hour); err != context.Canceled {
+		t.Fatalf("rest with a cancelled context: %v", err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("rest with a cancelled context took %v", el)
 	}
 }
