@@ -15,7 +15,10 @@
 // each granularity after its own retention ([store.DefaultAnalyticsRetention]).
 //
 // The flush also records when each key was last verified (the key's
-// last_used_at), later only, one batched statement per flush.
+// last_used_at), later only, one batched statement per flush, and each key
+// at most once a minute ([LastUsedEvery]): a key verified a thousand times
+// a second costs one row write a minute, not sixty, and its last_used_at
+// is at most a minute and a flush behind.
 //
 // Counts hold ids, owners, purposes, channels and tags, never a secret.
 package analytics
@@ -45,6 +48,10 @@ const (
 	MaxBuckets = 2880
 	// DefaultFlushInterval is how often Run flushes.
 	DefaultFlushInterval = time.Second
+	// LastUsedEvery is how often one Aggregator writes a key's last use at
+	// most; a later use waits, for at most this long, for the next flush
+	// after it.
+	LastUsedEvery = time.Minute
 	// MaxPending is the most counters an Aggregator holds between flushes
 	// (about 200 MB at most): while the database is down for long, the
 	// events that would need a new counter beyond it are dropped, and
@@ -170,6 +177,11 @@ type Aggregator struct {
 	dropped  int64 // events not counted for want of room (MaxPending)
 
 	flushMu sync.Mutex // one flush at a time, so retries keep their order
+	// written holds, under flushMu, when (by the clock) each key's last
+	// use was last written, for keys written within LastUsedEvery; pruned
+	// of older entries once every LastUsedEvery, at prunedAt.
+	written  map[string]time.Time
+	prunedAt time.Time
 }
 
 // New returns an Aggregator that flushes to st.
@@ -181,7 +193,7 @@ func New(st store.Analytics, opts Options) *Aggregator {
 		opts.FlushInterval = DefaultFlushInterval
 	}
 	return &Aggregator{st: st, clock: opts.Clock, every: opts.FlushInterval, onErr: opts.OnError,
-		counts: map[counter]int64{}, lastUsed: map[string]time.Time{}}
+		counts: map[counter]int64{}, lastUsed: map[string]time.Time{}, written: map[string]time.Time{}}
 }
 
 func minuteOf(t time.Time) int64 { return t.Unix() / 60 }
@@ -265,9 +277,16 @@ func (a *Aggregator) Pending() int {
 
 // Flush writes the counts recorded since the last flush to the store,
 // adding each to its minute, hour and day counter, and the keys' last
-// uses. If the store fails, what it did not take is kept for the next
+// uses, but for keys whose last use this Aggregator wrote within
+// LastUsedEvery: theirs wait for a later flush. If the store fails, what it did not take is kept for the next
 // flush, and the error returned.
 func (a *Aggregator) Flush(ctx context.Context) error {
+	return a.flush(ctx, false)
+}
+
+// flush is Flush; with all, it writes every key's last use, including
+// those written within LastUsedEvery (the last flush, at shutdown).
+func (a *Aggregator) flush(ctx context.Context, all bool) error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 	a.mu.Lock()
@@ -280,13 +299,46 @@ func (a *Aggregator) Flush(ctx context.Context) error {
 	a.mu.Unlock()
 
 	rows := rollUp(counts)
-	if err := a.st.AddCounts(ctx, rows, nil); err != nil {
-		a.restore(counts, used)
-		return fmt.Errorf("analytics: flush: %w", err)
+	if len(rows) > 0 {
+		if err := a.st.AddCounts(ctx, rows, nil); err != nil {
+			a.restore(counts, used)
+			return fmt.Errorf("analytics: flush: %w", err)
+		}
 	}
-	if err := a.st.AddCounts(ctx, nil, used); err != nil {
-		a.restore(nil, used)
-		return fmt.Errorf("analytics: flush: %w", err)
+	// The last uses of keys written within LastUsedEvery wait for a later
+	// flush.
+	now := a.clock.Now()
+	due := make(map[string]time.Time, len(used))
+	var wait map[string]time.Time
+	for id, t := range used {
+		if w, ok := a.written[id]; ok && !all && now.Sub(w) < LastUsedEvery && !now.Before(w) {
+			if wait == nil {
+				wait = map[string]time.Time{}
+			}
+			wait[id] = t
+			continue
+		}
+		due[id] = t
+	}
+	if len(due) > 0 {
+		if err := a.st.AddCounts(ctx, nil, due); err != nil {
+			a.restore(nil, used)
+			return fmt.Errorf("analytics: flush: %w", err)
+		}
+		for id := range due {
+			a.written[id] = now
+		}
+	}
+	if len(wait) > 0 {
+		a.restore(nil, wait)
+	}
+	if now.Sub(a.prunedAt) >= LastUsedEvery || now.Before(a.prunedAt) {
+		for id, w := range a.written {
+			if now.Sub(w) >= LastUsedEvery || now.Before(w) {
+				delete(a.written, id)
+			}
+		}
+		a.prunedAt = now
 	}
 	return nil
 }
@@ -332,7 +384,8 @@ func rollUp(counts map[counter]int64) []store.Count {
 }
 
 // Run flushes every FlushInterval until ctx is done, then flushes once
-// more (with a context of its own, for at most 10 seconds) and returns
+// more, every key's last use included (with a context of its own, for at
+// most 10 seconds), and returns
 // the last flush's error. Start it in its own goroutine.
 func (a *Aggregator) Run(ctx context.Context) error {
 	t := time.NewTicker(a.every)
@@ -342,7 +395,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			err := a.Flush(fctx)
+			err := a.flush(fctx, true)
 			if err != nil && a.onErr != nil {
 				a.onErr(err)
 			}

@@ -254,7 +254,8 @@ func TestLastUseOnlyMovesForward(t *testing.T) {
 		if err := st.InsertKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
-		a := newAgg(st)
+		clock := &movingClock{t: t0}
+		a := analytics.New(st.(store.Analytics), analytics.Options{Clock: clock})
 		for _, c := range []struct {
 			at, want time.Time
 		}{
@@ -262,6 +263,7 @@ func TestLastUseOnlyMovesForward(t *testing.T) {
 			{t0.Add(time.Minute), t0.Add(2 * time.Minute)}, // an instance whose flush comes late
 			{t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
 		} {
+			clock.add(analytics.LastUsedEvery) // each flush a minute after the last
 			a.RecordKey("default", k.ID, "", "VALID", nil, c.at)
 			a.RecordKey("default", "key_gone", "", "VALID", nil, c.at) // a key deleted since: skipped
 			if err := a.Flush(ctx); err != nil {
@@ -274,6 +276,84 @@ func TestLastUseOnlyMovesForward(t *testing.T) {
 			if !got.LastUsedAt.Equal(c.want) {
 				t.Errorf("after a use at %v: last used %v, want %v", c.at, got.LastUsedAt, c.want)
 			}
+		}
+	})
+}
+
+// movingClock is a clock a test moves.
+type movingClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *movingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *movingClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestLastUseIsWrittenOnceAMinute: a key verified again within
+// LastUsedEvery of the write of its last use waits for the first flush a
+// minute after that write, and the last flush of Run writes it at once.
+func TestLastUseIsWrittenOnceAMinute(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, _ := open(t, b)
+		ctx := context.Background()
+		k := store.Key{ID: store.NewID("key", t0), Hash: make([]byte, 32), Prefix: "sk_", Start: "sk_…", Namespace: "default",
+			Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+		if err := st.InsertKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		lastUsed := func() time.Time {
+			t.Helper()
+			got, err := st.KeyByID(ctx, k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.LastUsedAt
+		}
+		clock := &movingClock{t: t0}
+		a := analytics.New(st.(store.Analytics), analytics.Options{Clock: clock})
+		use := func(at time.Time) {
+			t.Helper()
+			a.RecordKey("default", k.ID, "", "VALID", nil, at)
+			if err := a.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		use(t0)
+		if got := lastUsed(); !got.Equal(t0) {
+			t.Fatalf("after the first use and flush: last used %v, want %v", got, t0)
+		}
+		clock.add(30 * time.Second)
+		use(t0.Add(30 * time.Second))
+		if got := lastUsed(); !got.Equal(t0) {
+			t.Fatalf("a use 30s after the last write was written at once: last used %v, want %v until a minute has passed", got, t0)
+		}
+		clock.add(30 * time.Second)
+		if err := a.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := lastUsed(), t0.Add(30*time.Second); !got.Equal(want) {
+			t.Fatalf("a minute after the last write: last used %v, want %v", got, want)
+		}
+		// Within the minute again; then Run stops, and its last flush
+		// writes the use that waits.
+		clock.add(10 * time.Second)
+		a.RecordKey("default", k.ID, "", "VALID", nil, t0.Add(70*time.Second))
+		rctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := a.Run(rctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := lastUsed(), t0.Add(70*time.Second); !got.Equal(want) {
+			t.Fatalf("after Run's last flush: last used %v, want %v", got, want)
 		}
 	})
 }

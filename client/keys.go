@@ -34,7 +34,7 @@ type Key struct {
 	RevokedAt time.Time       `json:"revoked_at"` // zero: not revoked
 	Remaining *int64          `json:"remaining"`  // nil: unlimited uses
 	RateLimit *RateLimit      `json:"ratelimit"`  // nil: none
-	// LastUsedAt is when the key was last verified, up to a second late;
+	// LastUsedAt is when the key was last verified, up to a minute late;
 	// zero: never.
 	LastUsedAt time.Time `json:"last_used_at"`
 	// Refill and RateLimits: see limits.go.

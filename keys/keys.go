@@ -176,7 +176,7 @@ type Info struct {
 	Roles       []string
 	Permissions []string
 	// LastUsedAt is when the key was last verified, as the service's
-	// analytics last wrote it (up to a second late); zero: never.
+	// analytics last wrote it (up to a minute late); zero: never.
 	LastUsedAt time.Time
 }
 

@@ -47,7 +47,8 @@ type keyJSON struct {
 	RevokedAt timestamp      `json:"revoked_at"`
 	Remaining *int64         `json:"remaining"`
 	RateLimit *rateLimitJSON `json:"ratelimit"`
-	// LastUsedAt is written by the analytics flush, up to a second late.
+	// LastUsedAt is written by the analytics flush, at most once a minute
+	// per key and instance: up to a minute and a second late.
 	LastUsedAt timestamp `json:"last_used_at"`
 	// Refill and RateLimits: see limits.go.
 	Refill     *refillJSON          `json:"refill"`

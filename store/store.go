@@ -210,7 +210,8 @@ type Key struct {
 	// "" for a key that was never rerolled.
 	Successor string
 	// LastUsedAt is when the key was last verified, as the analytics flush
-	// last recorded it (up to a second late); zero: never.
+	// last recorded it (at most once a minute per key and instance: up to a
+	// minute and a second late); zero: never.
 	LastUsedAt time.Time
 	// Refill, if set, resets Remaining at every refill time; RefilledAt
 	// is the last refill time applied (or when the refill was set).
