@@ -10,9 +10,12 @@
 // increment), so that any number of instances count into the same rows
 // and the totals after a flush are exact. [Aggregator.Run] flushes every
 // second and once more when it stops, so a clean shutdown loses nothing
-// and a crash loses at most the last second of counts. Each count is added
-// to its minute, hour and day bucket at once; the store's sweeper deletes
-// each granularity after its own retention ([store.DefaultAnalyticsRetention]).
+// and a crash loses at most the last second of counts. A flush writes
+// minute counters only; a query by hour or day sums the minute counters
+// into its buckets, and the store's sweeper rolls minutes up into hours
+// and hours into days once they are past their retention
+// ([store.DefaultAnalyticsRetention]), so that each count is written once
+// a flush, not three times.
 //
 // The flush also records when each key was last verified (the key's
 // last_used_at), later only, one batched statement per flush, and each key
@@ -27,7 +30,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -276,7 +278,7 @@ func (a *Aggregator) Pending() int {
 }
 
 // Flush writes the counts recorded since the last flush to the store,
-// adding each to its minute, hour and day counter, and the keys' last
+// adding each to its minute counter, and the keys' last
 // uses, but for keys whose last use this Aggregator wrote within
 // LastUsedEvery: theirs wait for a later flush. If the store fails, what it did not take is kept for the next
 // flush, and the error returned.
@@ -298,7 +300,7 @@ func (a *Aggregator) flush(ctx context.Context, all bool) error {
 	a.counts, a.lastUsed = make(map[counter]int64, len(counts)), make(map[string]time.Time, len(used))
 	a.mu.Unlock()
 
-	rows := rollUp(counts)
+	rows := minuteCounts(counts)
 	if len(rows) > 0 {
 		if err := a.st.AddCounts(ctx, rows, nil); err != nil {
 			a.restore(counts, used)
@@ -357,28 +359,14 @@ func (a *Aggregator) restore(counts map[counter]int64, used map[string]time.Time
 	}
 }
 
-// rollUp turns minute counters into the store's counters of every
-// granularity, one per bucket and dimensions.
-func rollUp(counts map[counter]int64) []store.Count {
-	type key struct {
-		g      string
-		bucket int64 // Unix ms
-		c      counter
-	}
-	sums := make(map[key]int64, 3*len(counts))
+// minuteCounts turns the in-memory counters into the store's minute
+// counters; the store's sweeper rolls them up into hours and days.
+func minuteCounts(counts map[counter]int64) []store.Count {
+	out := make([]store.Count, 0, len(counts))
 	for c, n := range counts {
-		m := time.Unix(c.minute*60, 0).UTC()
-		c2 := c
-		c2.minute = 0
-		sums[key{store.Minute, m.UnixMilli(), c2}] += n
-		sums[key{store.Hour, m.Truncate(time.Hour).UnixMilli(), c2}] += n
-		sums[key{store.Day, m.Truncate(24 * time.Hour).UnixMilli(), c2}] += n
-	}
-	out := make([]store.Count, 0, len(sums))
-	for _, k := range slices.Collect(maps.Keys(sums)) {
-		out = append(out, store.Count{Kind: k.c.kind, Granularity: k.g, Bucket: time.UnixMilli(k.bucket).UTC(),
-			Namespace: k.c.namespace, KeyID: k.c.keyID, Owner: k.c.owner, Category: k.c.category,
-			Outcome: k.c.outcome, Tag: k.c.tag, N: sums[k]})
+		out = append(out, store.Count{Kind: c.kind, Granularity: store.Minute, Bucket: time.Unix(c.minute*60, 0).UTC(),
+			Namespace: c.namespace, KeyID: c.keyID, Owner: c.owner, Category: c.category,
+			Outcome: c.outcome, Tag: c.tag, N: n})
 	}
 	return out
 }

@@ -2,12 +2,16 @@ package analytics_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
 
 	"github.com/unguessable/secrets/analytics"
 	"github.com/unguessable/secrets/apikey"
@@ -453,4 +457,196 @@ func BenchmarkCheckTags(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestTheRollupMigrationLeavesEachCountInOneCounter: a database whose
+// flushes wrote every count to its minute, hour and day counter (before
+// migration 009), some of whose minutes and hours were already swept,
+// answers the same sums at every granularity after the migration as it
+// did before it.
+func TestTheRollupMigrationLeavesEachCountInOneCounter(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		db := b.NewDB(t)
+		st := db.Open(t)
+		ctx := context.Background()
+		driver := "sqlite"
+		if strings.HasPrefix(db.DSN, "postgres") {
+			driver = "pgx"
+		}
+		raw, err := sql.Open(driver, db.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		ph := func(q string) string {
+			if driver == "sqlite" {
+				return q
+			}
+			for i := 1; strings.Contains(q, "?"); i++ {
+				q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+			}
+			return q
+		}
+		// The old flush's rows: VALID verifications of one key at three
+		// minutes of hour h1 (one of them swept since), at one minute of
+		// hour h2, and in an hour h0 of the day before whose minutes and
+		// hour were swept (only its day counter is left), plus one in
+		// another key, tagged, to show dimensions are kept apart.
+		day := t0.Truncate(24 * time.Hour)
+		h1, h2 := day.Add(5*time.Hour), day.Add(6*time.Hour)
+		type row struct {
+			g      string
+			bucket time.Time
+			key    string
+			tag    string
+			n      int64
+		}
+		rows := []row{
+			{"minute", h1.Add(10 * time.Minute), "key_a", "", 2},
+			{"minute", h1.Add(20 * time.Minute), "key_a", "", 3},
+			// h1+0m, 4 counts, was swept: only in its hour and day.
+			{"hour", h1, "key_a", "", 9},
+			{"minute", h2.Add(time.Minute), "key_a", "", 1},
+			{"hour", h2, "key_a", "", 1},
+			{"day", day, "key_a", "", 10},
+			{"day", day.Add(-24 * time.Hour), "key_a", "", 7},
+			{"minute", h2.Add(time.Minute), "key_b", "plan=pro", 5},
+			{"hour", h2, "key_b", "plan=pro", 5},
+			{"day", day, "key_b", "plan=pro", 5},
+		}
+		for _, r := range rows {
+			if _, err := raw.ExecContext(ctx, ph(`INSERT INTO analytics_counts (granularity, kind, bucket, namespace, key_id, owner, category, outcome, tag, n)
+				VALUES (?, 'verifications', ?, 'default', ?, '', '', 'VALID', ?, ?)`), r.g, r.bucket.UnixMilli(), r.key, r.tag, r.n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := raw.ExecContext(ctx, "DELETE FROM schema_migrations WHERE version = 9"); err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := st.(interface{ Close() error }); ok {
+			s.Close()
+		}
+		raw.Close()
+		st = db.Open(t) // migrates to 009 again
+		a := newAgg(st)
+		sum := func(g, key, tag string, from, to time.Time) map[time.Time]int64 {
+			t.Helper()
+			bs, err := a.Query(ctx, analytics.Query{Kind: analytics.KindVerifications, Granularity: g, KeyID: key, Tag: tag, From: from, To: to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[time.Time]int64{}
+			for _, bk := range bs {
+				if n := bk.Counts["VALID"]; n != 0 {
+					m[bk.Start] = n
+				}
+			}
+			return m
+		}
+		for _, c := range []struct {
+			g, key, tag string
+			from, to    time.Time
+			want        map[time.Time]int64
+		}{
+			{"day", "key_a", "", day.Add(-24 * time.Hour), day.Add(24 * time.Hour), map[time.Time]int64{day.Add(-24 * time.Hour): 7, day: 10}},
+			{"hour", "key_a", "", day, day.Add(24 * time.Hour), map[time.Time]int64{h1: 9, h2: 1}},
+			{"minute", "key_a", "", h1, h1.Add(2 * time.Hour), map[time.Time]int64{h1.Add(10 * time.Minute): 2, h1.Add(20 * time.Minute): 3, h2.Add(time.Minute): 1}},
+			{"day", "key_b", "plan=pro", day, day.Add(24 * time.Hour), map[time.Time]int64{day: 5}},
+			{"hour", "key_b", "plan=pro", day, day.Add(24 * time.Hour), map[time.Time]int64{h2: 5}},
+		} {
+			if got := sum(c.g, c.key, c.tag, c.from, c.to); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("%s sums of %s %s after the migration: %v, want %v", c.g, c.key, c.tag, got, c.want)
+			}
+		}
+	})
+}
+
+// TestRollupsDuringFlushesLoseNoCount: two instances flush counts into
+// minutes that the sweeper is rolling up into hours, and hours into days,
+// at the same time; the day total is every count, once.
+func TestRollupsDuringFlushesLoseNoCount(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, _ := open(t, b)
+		ctx := context.Background()
+		aggs := []*analytics.Aggregator{newAgg(st), newAgg(st)}
+		// Minutes before t0+1h roll up into hours; hours before t0+30m
+		// (the hour of t0) into days.
+		sw := &store.Sweeper{Store: st, Batch: 3, Clock: fixedClock{t0.Add(2 * time.Hour)},
+			AnalyticsRetention: map[string]time.Duration{store.Minute: time.Hour, store.Hour: 90 * time.Minute}}
+		const perWorker, workers = 300, 4
+		var wg sync.WaitGroup
+		done := make(chan struct{})
+		errs := make(chan error, workers+1)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a := aggs[w%len(aggs)]
+				for i := range perWorker {
+					a.RecordCode("login", "APPROVED", t0.Add(time.Duration((i*7+w)%120)*time.Minute))
+					if i%10 == 9 {
+						if err := a.Flush(ctx); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+			}()
+		}
+		var sweeps sync.WaitGroup
+		sweeps.Add(1)
+		go func() {
+			defer sweeps.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := sw.Once(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		wg.Wait()
+		close(done)
+		sweeps.Wait()
+		for _, a := range aggs {
+			if err := a.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := sw.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		bs, err := aggs[0].Query(ctx, analytics.Query{Kind: analytics.KindCodes, Granularity: store.Day, From: t0.Truncate(24 * time.Hour), To: t0.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, bk := range bs {
+			n += bk.Counts["APPROVED"]
+		}
+		if n != perWorker*workers {
+			t.Fatalf("the day counts %d after rollups during flushes, want %d", n, perWorker*workers)
+		}
+		// The minutes of the first hour are rolled up, and that hour (before
+		// its cutoff) into its day: neither answers for it any more.
+		for _, g := range []string{store.Minute, store.Hour} {
+			bs, err := aggs[0].Query(ctx, analytics.Query{Kind: analytics.KindCodes, Granularity: g, From: t0, To: t0.Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, bk := range bs {
+				if bk.Counts["APPROVED"] != 0 {
+					t.Fatalf("after the last sweep, the %s at %v still counts %d", g, bk.Start, bk.Counts["APPROVED"])
+				}
+			}
+		}
+	})
 }

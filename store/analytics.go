@@ -17,6 +17,10 @@ const (
 // Granularities lists the granularities, finest first.
 var Granularities = []string{Minute, Hour, Day}
 
+// GranularityMillis is the length of each granularity's buckets in
+// milliseconds; buckets start at multiples of it since the Unix epoch (UTC).
+var GranularityMillis = map[string]int64{Minute: 60_000, Hour: 3_600_000, Day: 86_400_000}
+
 // The kinds of events that analytics counts.
 const (
 	KindVerifications = "verifications" // API key verifications
@@ -83,10 +87,17 @@ type Analytics interface {
 	// skipped.
 	AddCounts(ctx context.Context, counts []Count, used map[string]time.Time) error
 	// SumCounts sums the counters f selects by bucket and group, in order
-	// of bucket and group.
+	// of bucket and group. A sum at a granularity counts the counters of
+	// that granularity and of every finer one, each in the bucket of f's
+	// granularity that holds its own: the counts are written as minute
+	// counters, and SweepCounts rolls them up.
 	SumCounts(ctx context.Context, f CountFilter) ([]CountSum, error)
-	// SweepCounts deletes, in batches of at most batch rows, the counters
-	// of each granularity in cutoffs whose bucket started before its
-	// cutoff, and returns how many it deleted.
+	// SweepCounts rolls up, in batches of at most batch rows, each minute
+	// counter whose bucket started before cutoffs[Minute] into its hour
+	// counter, and each hour counter before cutoffs[Hour] into its day
+	// counter, and deletes the day counters before cutoffs[Day]; a
+	// granularity missing from cutoffs is left alone. Each batch moves its
+	// counts in one transaction, so every count is in exactly one counter
+	// at any time. It returns how many counters it rolled up or deleted.
 	SweepCounts(ctx context.Context, cutoffs map[string]time.Time, batch int) (int64, error)
 }

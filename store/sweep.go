@@ -41,7 +41,10 @@ type Sweeper struct {
 	Clock          Clock         // default SystemClock
 	// AnalyticsRetention is how long the analytics counters of each
 	// granularity (Minute, Hour, Day) are kept, if Store is an Analytics;
-	// a granularity it leaves out keeps DefaultAnalyticsRetention's.
+	// a granularity it leaves out keeps DefaultAnalyticsRetention's. When
+	// it ends, minute counters are rolled up into hours and hour counters
+	// into days (day counters are deleted), so a granularity is kept at
+	// least as long as the finer one.
 	AnalyticsRetention map[string]time.Duration
 	// OnError, if set, is called with each failed sweep's error; Run goes
 	// on and tries again after Interval.
@@ -72,11 +75,16 @@ func (s *Sweeper) Once(ctx context.Context) (int64, error) {
 	}
 	if a, ok := s.Store.(Analytics); ok {
 		cutoffs := make(map[string]time.Time, len(Granularities))
+		var finer time.Duration
 		for _, g := range Granularities {
 			keep, ok := s.AnalyticsRetention[g]
 			if !ok || keep <= 0 {
 				keep = DefaultAnalyticsRetention[g]
 			}
+			// A granularity keeps its counters at least as long as the
+			// finer one that rolls up into it.
+			keep = max(keep, finer)
+			finer = keep
 			cutoffs[g] = now.Add(-keep)
 		}
 		m, err := a.SweepCounts(ctx, cutoffs, batch)

@@ -56,6 +56,8 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"a minute retention shorter than a minute is a usage error", []string{"serve", "--analytics-minute-retention", "30s"}, "--analytics-minute-retention"},
 		{"an hour retention shorter than an hour is a usage error", []string{"serve", "--analytics-hour-retention", "0s"}, "--analytics-hour-retention"},
 		{"a day retention shorter than a day is a usage error", []string{"serve", "--analytics-day-retention", "23h"}, "--analytics-day-retention"},
+		{"hours kept shorter than minutes is a usage error", []string{"serve", "--analytics-minute-retention", "100h", "--analytics-hour-retention", "50h"}, "--analytics-hour-retention 50h0m0s is shorter than --analytics-minute-retention"},
+		{"days kept shorter than hours is a usage error", []string{"serve", "--analytics-hour-retention", "2000h", "--analytics-day-retention", "1000h"}, "--analytics-day-retention 1000h0m0s is shorter than --analytics-hour-retention"},
 		{"analytics that are not a boolean are a usage error", []string{"serve", "--analytics=maybe"}, "--analytics"},
 		{"a dashboard idle timeout under a minute is a usage error", []string{"serve", "--dashboard-idle-timeout", "30s"}, "--dashboard-idle-timeout"},
 		{"a dashboard session shorter than its idle timeout is a usage error", []string{"serve", "--dashboard-session-timeout", "10m"}, "--dashboard-session-timeout"},

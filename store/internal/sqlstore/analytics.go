@@ -142,8 +142,24 @@ func (c *Core) SumCounts(ctx context.Context, f store.CountFilter) ([]store.Coun
 	if !ok {
 		return nil, fmt.Errorf("%s: sum counts: no grouping %q", c.d.Name, f.GroupBy)
 	}
-	where := []string{"granularity = $1", "kind = $2", "bucket >= $3", "bucket < $4"}
-	args := []any{f.Granularity, f.Kind, f.From.UnixMilli(), f.To.UnixMilli()}
+	size, ok := store.GranularityMillis[f.Granularity]
+	if !ok {
+		return nil, fmt.Errorf("%s: sum counts: no granularity %q", c.d.Name, f.Granularity)
+	}
+	// The counters of this granularity and the finer ones, each summed
+	// into the bucket of this granularity that holds its own (buckets of
+	// a finer granularity divide those of a coarser one). A counter's
+	// bucket b lies in [From, To) once truncated if and only if b lies in
+	// [From, To) rounded up to whole buckets.
+	var grans []string
+	for _, g := range store.Granularities {
+		grans = append(grans, "'"+g+"'")
+		if g == f.Granularity {
+			break
+		}
+	}
+	where := []string{"granularity IN (" + strings.Join(grans, ", ") + ")", "kind = $1", "bucket >= $2", "bucket < $3"}
+	args := []any{f.Kind, ceilTo(f.From.UnixMilli(), size), ceilTo(f.To.UnixMilli(), size)}
 	for _, d := range []struct{ col, v string }{
 		{"namespace", f.Namespace}, {"key_id", f.KeyID}, {"owner", f.Owner}, {"category", f.Category},
 	} {
@@ -161,8 +177,9 @@ func (c *Core) SumCounts(ctx context.Context, f store.CountFilter) ([]store.Coun
 	default:
 		where = append(where, "tag = ''")
 	}
-	rows, err := c.r.Query(ctx, `SELECT bucket, `+col+`, CAST(SUM(n) AS BIGINT) FROM analytics_counts WHERE `+
-		strings.Join(where, " AND ")+` GROUP BY bucket, `+col+` ORDER BY bucket, `+col, args...)
+	b := fmt.Sprintf("bucket - bucket %% %d", size)
+	rows, err := c.r.Query(ctx, `SELECT `+b+`, `+col+`, CAST(SUM(n) AS BIGINT) FROM analytics_counts WHERE `+
+		strings.Join(where, " AND ")+` GROUP BY `+b+`, `+col+` ORDER BY 1, 2`, args...)
 	if err != nil {
 		return nil, c.errorf("sum counts", err)
 	}
@@ -183,11 +200,27 @@ func (c *Core) SumCounts(ctx context.Context, f store.CountFilter) ([]store.Coun
 	return out, nil
 }
 
-// SweepCounts deletes the counters older than their granularity's cutoff,
-// at most batch rows a statement.
+// ceilTo rounds ms up to a multiple of size.
+func ceilTo(ms, size int64) int64 {
+	if r := ms % size; r != 0 {
+		if ms > 0 {
+			return ms - r + size
+		}
+		return ms - r
+	}
+	return ms
+}
+
+// countDims are the columns of a counter's identity but its granularity
+// and bucket, in the order of countsPK.
+const countDims = "namespace, key_id, owner, category, outcome, tag"
+
+// SweepCounts rolls minute counters up into hours and hour counters into
+// days once they are older than their granularity's cutoff, and deletes
+// the day counters older than theirs, at most batch counters a statement.
 func (c *Core) SweepCounts(ctx context.Context, cutoffs map[string]time.Time, batch int) (int64, error) {
 	var total int64
-	for _, g := range store.Granularities {
+	for i, g := range store.Granularities {
 		cut, ok := cutoffs[g]
 		if !ok || cut.IsZero() {
 			continue
@@ -195,9 +228,15 @@ func (c *Core) SweepCounts(ctx context.Context, cutoffs map[string]time.Time, ba
 		for _, kind := range []string{store.KindVerifications, store.KindCodes, store.KindTokens, store.KindDeliveries} {
 			for {
 				began := time.Now()
-				n, err := c.w.Exec(ctx, `DELETE FROM analytics_counts WHERE (`+countsPK+`) IN (SELECT `+countsPK+`
-					FROM analytics_counts WHERE granularity = $1 AND kind = $2 AND bucket < $3 LIMIT $4`+c.d.SkipLocked+`)`,
-					g, kind, cut.UnixMilli(), batch)
+				var n int64
+				var err error
+				if i+1 < len(store.Granularities) {
+					n, err = c.rollUp(ctx, g, store.Granularities[i+1], kind, cut, batch)
+				} else {
+					n, err = c.w.Exec(ctx, `DELETE FROM analytics_counts WHERE (`+countsPK+`) IN (SELECT `+countsPK+`
+						FROM analytics_counts WHERE granularity = $1 AND kind = $2 AND bucket < $3 LIMIT $4`+c.d.SkipLocked+`)`,
+						g, kind, cut.UnixMilli(), batch)
+				}
 				if err != nil {
 					return total, c.errorf("sweep counts", err)
 				}
@@ -212,4 +251,52 @@ func (c *Core) SweepCounts(ctx context.Context, cutoffs map[string]time.Time, ba
 		}
 	}
 	return total, nil
+}
+
+// rollUp moves at most batch counters of granularity from and kind whose
+// bucket started before cut into the counters of granularity to that hold
+// their buckets, in one transaction, and returns how many it moved.
+//
+// On PostgreSQL one statement deletes the counters and adds what it
+// deleted, so an increment that a flush makes meanwhile either comes
+// before the delete (which then waits for it and moves it) or finds the
+// counter gone and makes a new one, which a later sweep moves; counters
+// that a flush holds locked are left for the next batch. Two sweeps add
+// to the coarser counters in the order of their key, so they never
+// deadlock. On SQLite the transaction holds the one writer, so the add
+// and the delete see the same counters.
+func (c *Core) rollUp(ctx context.Context, from, to, kind string, cut time.Time, batch int) (int64, error) {
+	size := store.GranularityMillis[to]
+	target := fmt.Sprintf("'%s', kind, bucket - bucket %% %d, "+countDims, to, size)
+	group := fmt.Sprintf("kind, bucket - bucket %% %d, "+countDims, size)
+	upsert := ` ON CONFLICT (` + countsPK + `) DO UPDATE SET n = analytics_counts.n + excluded.n`
+	if c.d.Name == "postgres" {
+		var n int64
+		err := c.w.QueryRow(ctx, `WITH moved AS (
+			DELETE FROM analytics_counts WHERE (`+countsPK+`) IN (SELECT `+countsPK+` FROM analytics_counts
+				WHERE granularity = $1 AND kind = $2 AND bucket < $3 LIMIT $4 FOR UPDATE SKIP LOCKED)
+			RETURNING kind, bucket, `+countDims+`, n),
+		added AS (
+			INSERT INTO analytics_counts (`+countsPK+`, n)
+			SELECT `+target+`, SUM(n) FROM moved GROUP BY `+group+` ORDER BY `+group+upsert+`
+			RETURNING 1)
+		SELECT (SELECT count(*) FROM moved) + 0 * (SELECT count(*) FROM added)`, from, kind, cut.UnixMilli(), batch).Scan(&n)
+		return n, err
+	}
+	var n int64
+	err := c.b.Tx(ctx, func(q Querier) error {
+		// The same counters for both statements: the first batch of them
+		// in the order of the primary key.
+		sel := `SELECT ` + countsPK + ` FROM analytics_counts WHERE granularity = $1 AND kind = $2 AND bucket < $3
+			ORDER BY ` + countsPK + ` LIMIT $4`
+		if _, err := q.Exec(ctx, `INSERT INTO analytics_counts (`+countsPK+`, n)
+			SELECT `+target+`, SUM(n) FROM analytics_counts WHERE (`+countsPK+`) IN (`+sel+`)
+			GROUP BY `+group+upsert, from, kind, cut.UnixMilli(), batch); err != nil {
+			return err
+		}
+		var err error
+		n, err = q.Exec(ctx, `DELETE FROM analytics_counts WHERE (`+countsPK+`) IN (`+sel+`)`, from, kind, cut.UnixMilli(), batch)
+		return err
+	})
+	return n, err
 }
