@@ -78,9 +78,12 @@ func checkLedger(t *testing.T, res *soak.Result, cl *soak.Cluster) {
 // statuses. Once the load has stopped, each instance's goroutines and open
 // files must come back to within 10 of what they were at rest after the
 // peak, when the database connection pools had filled (a leak keeps them
-// up; under load they rise and fall with the connections in flight), and after 20 s of warm-up its RSS may not grow by trend more
+// up; under load they rise and fall with the connections in flight), and after 30 s of warm-up its RSS may not grow by trend more
 // than 25% over the rest of the minute (the 10-minute runs in
-// docs/SOAK.md hold 5% over ten minutes).
+// docs/SOAK.md hold 5% over ten minutes). The heap grows towards its
+// size under the soak's load for the first half minute or more on a
+// loaded 2-core machine (one run: 53, 58, 63, 63 MB at 20, 30, 40 and
+// 50 s), which a warm-up of 20 s read as 28% growth.
 func TestSoakOneMinute(t *testing.T) {
 	duration := time.Minute
 	if testing.Short() {
@@ -107,7 +110,7 @@ func TestSoakOneMinute(t *testing.T) {
 				t.Errorf("%d answers %q in a run without faults", v, k)
 			}
 		}
-		warm := 20.0
+		warm := 30.0
 		if testing.Short() {
 			warm = 5
 		}
