@@ -22,8 +22,8 @@ var DefaultAnalyticsRetention = map[string]time.Duration{
 // Retention. It deletes in small batches, each its own statement, so it
 // never holds a lock long enough to stall a verification; on both backends
 // reads of live records do not wait for it at all. Between two full batches
-// it rests as long as the last one took, so that a sweep of millions of
-// rows takes at most half of one core, and half of SQLite's one writer.
+// it rests twice as long as the last one took, so that a sweep of millions
+// of rows takes at most a third of one core, and of SQLite's one writer.
 type Sweeper struct {
 	Store Store
 	// Retention is how long finished records are kept; default 24h. Keep
