@@ -249,16 +249,30 @@ func TestSweepKeepsEachGranularityForItsRetention(t *testing.T) {
 	})
 }
 
+// insertKey stores a plain key made at t0.
+func insertKey(t *testing.T, st store.Store) store.Key {
+	t.Helper()
+	k := store.Key{ID: store.NewID("key", t0), Hash: make([]byte, 32), Prefix: "sk_", Start: "sk_…", Namespace: "default",
+		Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+	if err := st.InsertKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// clockAt is a clock that a test moves, set to at.
+func clockAt(at time.Time) *backendtest.Clock {
+	c := backendtest.NewClock()
+	c.Advance(at.Sub(c.Now()))
+	return c
+}
+
 func TestLastUseOnlyMovesForward(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
 		st, _ := open(t, b)
 		ctx := context.Background()
-		k := store.Key{ID: store.NewID("key", t0), Hash: make([]byte, 32), Prefix: "sk_", Start: "sk_…", Namespace: "default",
-			Enabled: true, CreatedAt: t0, UpdatedAt: t0}
-		if err := st.InsertKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
-		clock := &movingClock{t: t0}
+		k := insertKey(t, st)
+		clock := clockAt(t0)
 		a := analytics.New(st.(store.Analytics), analytics.Options{Clock: clock})
 		for _, c := range []struct {
 			at, want time.Time
@@ -267,7 +281,7 @@ func TestLastUseOnlyMovesForward(t *testing.T) {
 			{t0.Add(time.Minute), t0.Add(2 * time.Minute)}, // an instance whose flush comes late
 			{t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
 		} {
-			clock.add(analytics.LastUsedEvery) // each flush a minute after the last
+			clock.Advance(analytics.LastUsedEvery) // each flush a minute after the last
 			a.RecordKey("default", k.ID, "", "VALID", nil, c.at)
 			a.RecordKey("default", "key_gone", "", "VALID", nil, c.at) // a key deleted since: skipped
 			if err := a.Flush(ctx); err != nil {
@@ -284,24 +298,6 @@ func TestLastUseOnlyMovesForward(t *testing.T) {
 	})
 }
 
-// movingClock is a clock a test moves.
-type movingClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *movingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *movingClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestLastUseIsWrittenOnceAMinute: a key verified again within
 // LastUsedEvery of the write of its last use waits for the first flush a
 // minute after that write, and the last flush of Run writes it at once.
@@ -309,11 +305,7 @@ func TestLastUseIsWrittenOnceAMinute(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
 		st, _ := open(t, b)
 		ctx := context.Background()
-		k := store.Key{ID: store.NewID("key", t0), Hash: make([]byte, 32), Prefix: "sk_", Start: "sk_…", Namespace: "default",
-			Enabled: true, CreatedAt: t0, UpdatedAt: t0}
-		if err := st.InsertKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
+		k := insertKey(t, st)
 		lastUsed := func() time.Time {
 			t.Helper()
 			got, err := st.KeyByID(ctx, k.ID)
@@ -322,7 +314,7 @@ func TestLastUseIsWrittenOnceAMinute(t *testing.T) {
 			}
 			return got.LastUsedAt
 		}
-		clock := &movingClock{t: t0}
+		clock := clockAt(t0)
 		a := analytics.New(st.(store.Analytics), analytics.Options{Clock: clock})
 		use := func(at time.Time) {
 			t.Helper()
@@ -335,12 +327,12 @@ func TestLastUseIsWrittenOnceAMinute(t *testing.T) {
 		if got := lastUsed(); !got.Equal(t0) {
 			t.Fatalf("after the first use and flush: last used %v, want %v", got, t0)
 		}
-		clock.add(30 * time.Second)
+		clock.Advance(30 * time.Second)
 		use(t0.Add(30 * time.Second))
 		if got := lastUsed(); !got.Equal(t0) {
 			t.Fatalf("a use 30s after the last write was written at once: last used %v, want %v until a minute has passed", got, t0)
 		}
-		clock.add(30 * time.Second)
+		clock.Advance(30 * time.Second)
 		if err := a.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +341,7 @@ func TestLastUseIsWrittenOnceAMinute(t *testing.T) {
 		}
 		// Within the minute again; then Run stops, and its last flush
 		// writes the use that waits.
-		clock.add(10 * time.Second)
+		clock.Advance(10 * time.Second)
 		a.RecordKey("default", k.ID, "", "VALID", nil, t0.Add(70*time.Second))
 		rctx, cancel := context.WithCancel(ctx)
 		cancel()
