@@ -7,7 +7,7 @@
 #
 # DB is a SQLite file full of expired filler tokens (purpose "fill"), such
 # as the one `go run ./bench/capacity -store sqlite -records 10000000
-# -expired -keep` leaves in its directory. The file is changed: the sweep
+# -expired -fill-only` makes and names. The file is changed: the sweep
 # deletes what it reaches, and 1,000 keys and an access key are added.
 #
 # First `secrets serve` runs on DB with --retention 1000000h, so that its

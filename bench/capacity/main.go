@@ -85,9 +85,10 @@ func main() {
 	workers := flag.Int("workers", 32, "concurrent requests")
 	dir := flag.String("dir", os.TempDir(), "where the SQLite file is made")
 	keep := flag.Bool("keep", false, "keep the SQLite file or the PostgreSQL schema")
+	fillOnly := flag.Bool("fill-only", false, "fill the database, keep it, print where, and stop (for bench/sweep-load.sh with -expired)")
 	out := flag.String("out", "", "append the result as a JSON line to this file")
 	flag.Parse()
-	res, err := run(*which, *records, *nkeys, *expired, *measure, *gap, *workers, *dir, *keep)
+	res, err := run(*which, *records, *nkeys, *expired, *measure, *gap, *workers, *dir, *keep || *fillOnly, *fillOnly)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "capacity:", err)
 		os.Exit(1)
@@ -107,7 +108,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-func run(which string, n, nk int, expired bool, measure, gap time.Duration, workers int, dir string, keep bool) (*Result, error) {
+func run(which string, n, nk int, expired bool, measure, gap time.Duration, workers int, dir string, keep, fillOnly bool) (*Result, error) {
 	ctx := context.Background()
 	if nk < 0 {
 		nk = n
@@ -243,6 +244,10 @@ func run(which string, n, nk int, expired bool, measure, gap time.Duration, work
 	res.TokenBytes = (size2 - size1) / float64(n)
 	logf("filled %d keys and %d tokens in %.0fs: %.0f bytes per key, %.0f per token, %.0f MB in all", nk, n, res.FillSeconds, res.KeyBytes, res.TokenBytes, size2/1e6)
 	f.close()
+	if fillOnly {
+		logf("filled, and kept: %s", dsn)
+		return res, nil
+	}
 
 	in, err := soak.NewInstance(bin, dsn, tmp, env, "--insecure-permissions")
 	if err != nil {
