@@ -3,7 +3,8 @@
 # backlog of expired tokens from a SQLite file, against the same file with
 # the sweeper finding nothing.
 #
-#   bench/sweep-load.sh DB [MINUTES]      (default 6 minutes of sweeping)
+#   bench/sweep-load.sh DB [MINUTES]      (default 6 minutes of sweeping;
+#                                          "all": until no filler token is left)
 #
 # DB is a SQLite file full of expired filler tokens (purpose "fill"), such
 # as the one `go run ./bench/capacity -store sqlite -records 10000000
@@ -13,16 +14,20 @@
 # First `secrets serve` runs on DB with --retention 1000000h, so that its
 # sweeper finds nothing to delete, and wrk verifies plain keys for three
 # windows of 10 s (the baseline); then a second service starts on DB with
-# the default retention, whose sweeper deletes the expired tokens from its
 # start, and wrk verifies for a window of 10 s every 30 s for MINUTES,
-# each window with the number of filler tokens left when it began. Windows
-# of verification, p99 from wrk; 2 threads and 64 connections. Listens on
+# each window with the number of filler tokens left when it began. After
+# each verification window (baseline and sweeping alike) wrk issues tokens
+# (POST /v1/tokens, a new subject each) for 5 s: on SQLite the writes share
+# the one writer connection with the sweeper's deletes. p99 from wrk; 2
+# threads and 64 connections for verification, 16 for issues. Listens on
 # 127.0.0.1:$PORT (8427) only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DB=${1:?usage: bench/sweep-load.sh DB [MINUTES]}
 MINUTES=${2:-6}
+[ "$MINUTES" = all ] && MINUTES=100000
+case $MINUTES in '' | *[!0-9]*) echo "sweep-load: MINUTES must be a whole number or all, not $MINUTES" >&2; exit 2 ;; esac
 PORT=${PORT:-8427}
 [ -f "$DB" ] || { echo "sweep-load: no file $DB" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "sweep-load: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
@@ -72,6 +77,21 @@ function request()
 end
 LUA
 
+cat > "$tmp/issue.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local counter = 0
+function setup(thread) thread:set("id", counter); counter = counter + 1 end
+function init(args)
+	wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_ISSUE_KEY")
+	i, stamp = 0, os.time()
+end
+function request()
+	i = i + 1
+	return wrk.format(nil, "/v1/tokens", nil, '{"purpose":"probe","subject":"p' .. id .. '-' .. stamp .. '-' .. i .. '"}')
+end
+LUA
+
 left() {
 	python3 - "$DB" <<'PY'
 import sqlite3, sys
@@ -82,7 +102,10 @@ PY
 window() { # LABEL
 	wrk -t2 -c64 -d10s -s "$tmp/verify.lua" --latency "http://127.0.0.1:$PORT" >"$tmp/wrk.out" 2>&1
 	awk -v label="$1" -v at="$(date -u +%T)" '/Requests\/sec/ { r = $2 } / 99%/ { p = $2 } /Non-2xx/ { e = " (" $0 ")" }
-		END { printf "| %s | %s | %s | %s%s |\n", at, label, r, p, e }' "$tmp/wrk.out"
+		END { printf "| %s | %s | %s | %s%s |", at, label, r, p, e }' "$tmp/wrk.out"
+	wrk -t2 -c16 -d5s -s "$tmp/issue.lua" --latency "http://127.0.0.1:$PORT" >"$tmp/wrk.out" 2>&1
+	awk '/Requests\/sec/ { r = $2 } / 99%/ { p = $2 } /Non-2xx/ { e = " (" $0 ")" }
+		END { printf " %s | %s%s |\n", r, p, e }' "$tmp/wrk.out"
 }
 serve() { # FLAGS...
 	(cd "$tmp" && exec "$tmp/secrets" serve --db "$DB" --addr "127.0.0.1:$PORT" --no-auth-throttle --quiet-requests "$@" 2>"$tmp/serve.log") &
@@ -102,10 +125,14 @@ BENCH_VERIFY_KEY=$(curl -fs -H "Authorization: Bearer $SECRETS_ADMIN_KEY" -H 'Co
 	-d '{"name":"bench","scopes":["keys:verify"],"namespaces":["*"]}' "http://127.0.0.1:$PORT/v1/access-keys" |
 	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
 export BENCH_VERIFY_KEY
+BENCH_ISSUE_KEY=$(curl -fs -H "Authorization: Bearer $SECRETS_ADMIN_KEY" -H 'Content-Type: application/json' \
+	-d '{"name":"bench-issue","scopes":["tokens:issue"],"namespaces":["*"]}' "http://127.0.0.1:$PORT/v1/access-keys" |
+	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+export BENCH_ISSUE_KEY
 echo "filler tokens in $DB: $(left)"
 echo
-echo "| time (UTC) | window | verifications/s | p99 |"
-echo "| --- | --- | ---: | ---: |"
+echo "| time (UTC) | window | verifications/s | verify p99 | token issues/s | issue p99 |"
+echo "| --- | --- | ---: | ---: | ---: | ---: |"
 for _ in 1 2 3; do
 	window "no sweep (--retention 1000000h)"
 	sleep 5
@@ -115,8 +142,13 @@ kill "$spid"; wait "$spid" 2>/dev/null || true; spid=
 serve
 start=$(date +%s)
 while [ $(($(date +%s) - start)) -lt $((MINUTES * 60)) ]; do
-	window "sweeping, $(left) filler tokens left"
-	sleep 20
+	n=$(left)
+	if [ "$n" = 0 ]; then
+		window "swept, 0 filler tokens left"
+		break
+	fi
+	window "sweeping, $n filler tokens left"
+	sleep 15
 done
 echo
 echo "filler tokens left: $(left), $(($(date +%s) - start)) s after the sweeping service started"

@@ -24,3 +24,6 @@ func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
 func (p *Postgres) KeysByHash(ctx context.Context, hashes []string) (map[string]store.Key, error) {
 	return p.keysByHash(ctx, hashes)
 }
+
+// SweepStatements are the sweeper's statements as this store runs them.
+func SweepStatements() []string { return sqlstore.SweepStatements(dialect) }

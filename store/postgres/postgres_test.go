@@ -261,3 +261,50 @@ func TestRevokingASubjectsTokensReadsItsLiveTokensAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepsReadIndexesNotTables asks PostgreSQL how it would run each of
+// the sweeper's statements with sequential scans made as dear as they go:
+// a plan that still reads a table of records whole has no index for one
+// of its terms, and on ten million live tokens would read them all once a
+// minute. Access keys, which an operator makes one by one, are the
+// exception.
+func TestSweepsReadIndexesNotTables(t *testing.T) {
+	ctx := context.Background()
+	p := newStore(t)
+	stmts := postgres.SweepStatements()
+	if len(stmts) < 7 {
+		t.Fatalf("%d sweep statements, want at least 7", len(stmts))
+	}
+	conn, err := p.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	defer conn.Exec(ctx, "RESET enable_seqscan")
+	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range stmts {
+		rows, err := conn.Query(ctx, "EXPLAIN "+q, 0, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan strings.Builder
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(line + "\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(plan.String(), "\n") {
+			if strings.Contains(line, "Seq Scan on") && !strings.Contains(line, "Seq Scan on access_keys") {
+				t.Errorf("%s\nreads a whole table; plan:\n%s", q, plan.String())
+				break
+			}
+		}
+	}
+}

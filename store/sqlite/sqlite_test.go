@@ -276,3 +276,45 @@ func TestKeyLookupsReadThroughAMemoryMap(t *testing.T) {
 		t.Fatalf("a key lookup connection maps %d bytes, want at least 1 GiB", got)
 	}
 }
+
+// TestSweepsReadIndexesNotTables asks SQLite how it would run each of the
+// sweeper's statements: none may read a table of records whole (SCAN), or
+// a sweep of a database of ten million live tokens would read them all
+// once a minute while holding the one writer. Access keys, which an
+// operator makes one by one, are the exception.
+func TestSweepsReadIndexesNotTables(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stmts := sqlstore.SweepStatements(dialect)
+	if len(stmts) < 7 {
+		t.Fatalf("%d sweep statements, want at least 7", len(stmts))
+	}
+	for _, q := range stmts {
+		rows, err := st.w.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, 0, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		for _, d := range plan {
+			if strings.HasPrefix(d, "SCAN ") && d != "SCAN access_keys" {
+				t.Errorf("%s\nreads a whole table (%s); plan:\n%s", q, d, strings.Join(plan, "\n"))
+			}
+		}
+	}
+}

@@ -177,31 +177,14 @@ func bytesOf(s *string) []byte {
 // rows, each its own statement.
 func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, error) {
 	var total int64
-	for _, q := range []struct {
-		sql    string
-		cutoff time.Time
-	}{
-		{`DELETE FROM tokens WHERE id IN (SELECT id FROM tokens
-			WHERE expires_at < $1 OR used_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
-		// Never a live code; created_at <= expires_at, so its term only
-		// lets the codes_created index narrow the scan.
-		{`DELETE FROM codes WHERE id IN (SELECT id FROM codes WHERE created_at < $1 AND expires_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
-		{`DELETE FROM code_budgets WHERE (purpose, subject) IN (SELECT purpose, subject FROM code_budgets
-			WHERE window_end < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
-		{`DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys
-			WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},
-		{`DELETE FROM access_keys WHERE id IN (SELECT id FROM access_keys WHERE revoked_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Tombstones},
-		{`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Audit},
-		// A delivery is kept as long as its secret: its status is an answer
-		// about that secret.
-		{`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE expires_at < $1 LIMIT $2` + c.d.SkipLocked + `)`, cut.Records},
-	} {
-		if q.cutoff.IsZero() {
+	for _, q := range sweeps(c.d) {
+		cutoff := q.cutoff(cut)
+		if cutoff.IsZero() {
 			continue
 		}
 		for {
 			began := time.Now()
-			n, err := c.w.Exec(ctx, q.sql, q.cutoff.UnixMilli(), batch)
+			n, err := c.w.Exec(ctx, q.sql, cutoff.UnixMilli(), batch)
 			if err != nil {
 				return total, c.errorf("sweep", err)
 			}
@@ -215,6 +198,51 @@ func (c *Core) Sweep(ctx context.Context, cut store.Cutoffs, batch int) (int64, 
 		}
 	}
 	return total, nil
+}
+
+// sweep is one of the sweeper's delete statements, $1 the cutoff in Unix
+// milliseconds and $2 the most rows it deletes, with the cutoff it takes.
+type sweep struct {
+	sql    string
+	cutoff func(store.Cutoffs) time.Time
+}
+
+// sweeps are the sweeper's statements as d runs them. Every term of their
+// conditions is indexed (migration 010), so that a sweep reads the rows it
+// deletes and not the table: a table of ten million live tokens is not
+// read whole once a minute.
+func sweeps(d Dialect) []sweep {
+	records := func(c store.Cutoffs) time.Time { return c.Records }
+	tombstones := func(c store.Cutoffs) time.Time { return c.Tombstones }
+	audit := func(c store.Cutoffs) time.Time { return c.Audit }
+	return []sweep{
+		{`DELETE FROM tokens WHERE id IN (SELECT id FROM tokens
+			WHERE expires_at < $1 OR used_at < $1 OR revoked_at < $1 LIMIT $2` + d.SkipLocked + `)`, records},
+		// Never a live code; created_at <= expires_at, so its term only
+		// lets the codes_created index narrow the scan.
+		{`DELETE FROM codes WHERE id IN (SELECT id FROM codes WHERE created_at < $1 AND expires_at < $1 LIMIT $2` + d.SkipLocked + `)`, records},
+		{`DELETE FROM code_budgets WHERE (purpose, subject) IN (SELECT purpose, subject FROM code_budgets
+			WHERE window_end < $1 LIMIT $2` + d.SkipLocked + `)`, records},
+		{`DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys
+			WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2` + d.SkipLocked + `)`, tombstones},
+		// Access keys are few (an operator makes each): no index.
+		{`DELETE FROM access_keys WHERE id IN (SELECT id FROM access_keys WHERE revoked_at < $1 LIMIT $2` + d.SkipLocked + `)`, tombstones},
+		{`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2` + d.SkipLocked + `)`, audit},
+		// A delivery is kept as long as its secret: its status is an answer
+		// about that secret.
+		{`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE expires_at < $1 LIMIT $2` + d.SkipLocked + `)`, records},
+	}
+}
+
+// SweepStatements returns the sweeper's delete statements as d runs them,
+// each with $1 the cutoff (Unix milliseconds) and $2 the batch size, for a
+// test that asks the database how it would run them.
+func SweepStatements(d Dialect) []string {
+	var out []string
+	for _, q := range sweeps(d) {
+		out = append(out, q.sql)
+	}
+	return out
 }
 
 // sweepRest is how long a sweep rests between two full batches, in
