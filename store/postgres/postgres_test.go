@@ -120,22 +120,7 @@ func TestKeyBatchLookupProbesTheIndex(t *testing.T) {
 		if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE batch_lookup("+strings.Join(args, ", ")+")", pgx.QueryExecModeSimpleProtocol)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan strings.Builder
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan.WriteString(line + "\n")
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if got := plan.String(); !strings.Contains(got, "Index Scan using api_keys_hash_key") || strings.Contains(got, "Seq Scan") {
+		if got := explain(t, conn, "EXPLAIN EXECUTE batch_lookup("+strings.Join(args, ", ")+")", pgx.QueryExecModeSimpleProtocol); !strings.Contains(got, "Index Scan using api_keys_hash_key") || strings.Contains(got, "Seq Scan") {
 			t.Errorf("%s: the batched lookup does not probe the index on hash:\n%s", mode, got)
 		}
 	}
@@ -285,26 +270,34 @@ func TestSweepsReadIndexesNotTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range stmts {
-		rows, err := conn.Query(ctx, "EXPLAIN "+q, 0, 500)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan strings.Builder
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan.WriteString(line + "\n")
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(plan.String(), "\n") {
+		plan := explain(t, conn, "EXPLAIN "+q, 0, 500)
+		for _, line := range strings.Split(plan, "\n") {
 			if strings.Contains(line, "Seq Scan on") && !strings.Contains(line, "Seq Scan on access_keys") {
-				t.Errorf("%s\nreads a whole table; plan:\n%s", q, plan.String())
+				t.Errorf("%s\nreads a whole table; plan:\n%s", q, plan)
 				break
 			}
 		}
 	}
+}
+
+// explain runs an EXPLAIN on conn and returns its plan, a line a row.
+func explain(t *testing.T, conn *pgxpool.Conn, query string, args ...any) string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
 }
