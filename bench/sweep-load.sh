@@ -24,7 +24,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DB=${1:?usage: bench/sweep-load.sh DB [MINUTES]}
+[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: bench/sweep-load.sh DB [MINUTES|all]" >&2; exit 2; }
+DB=$1
 MINUTES=${2:-6}
 [ "$MINUTES" = all ] && MINUTES=100000
 case $MINUTES in '' | *[!0-9]*) echo "sweep-load: MINUTES must be a whole number or all, not $MINUTES" >&2; exit 2 ;; esac
