@@ -630,7 +630,7 @@ func (h *harness) codeRound(obj int) {
 				presented = known[k]
 				mu.Unlock()
 			} else {
-				presented = wrongCode(&mu, known)
+				presented = wrongCode(&mu, &known)
 			}
 			a, ok, sp := h.do(h.pick(), adminKey, "POST", "/v1/codes/verify", map[string]any{"purpose": purpose, "subject": subject, "code": presented})
 			if ok && a.status != http.StatusOK {
@@ -644,13 +644,13 @@ func (h *harness) codeRound(obj int) {
 }
 
 // wrongCode is 10 digits that are none of the known codes.
-func wrongCode(mu *sync.Mutex, known []string) string {
-	mu.Lock()
+func wrongCode(mu *sync.Mutex, known *[]string) string {
+	mu.Lock() // known is appended to by other clients: read it under mu too
 	defer mu.Unlock()
 	for {
 		c := fmt.Sprintf("%010d", rand.Int64N(10_000_000_000))
 		taken := false
-		for _, k := range known {
+		for _, k := range *known {
 			taken = taken || k == c
 		}
 		if !taken {
