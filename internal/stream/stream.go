@@ -209,6 +209,9 @@ func run(ctx context.Context, w io.Writer, jobs func(func(job) bool), work func(
 		}()
 	}
 
+	// stopped is set by the producer before it closes order, so the writer
+	// reads it only after the range over order ends.
+	var stopped bool
 	go func() {
 		defer close(order)
 		defer close(todo)
@@ -218,12 +221,14 @@ func run(ctx context.Context, w io.Writer, jobs func(func(job) bool), work func(
 			select {
 			case order <- r:
 			case <-ctx.Done():
+				stopped = true
 				return false
 			}
 			select {
 			case todo <- r:
 				return true
 			case <-ctx.Done():
+				stopped = true
 				return false
 			}
 		})
@@ -257,6 +262,11 @@ func run(ctx context.Context, w io.Writer, jobs func(func(job) bool), work func(
 		case free <- r.out[:0]:
 		default:
 		}
+	}
+	// A cancellation can stop the producer before the writer sees another
+	// result; the output is then short, and that must be an error.
+	if err == nil && stopped {
+		err = ctx.Err()
 	}
 	cancel()
 	wg.Wait()
