@@ -43,14 +43,27 @@ func main() {
 	instances := flag.Int("instances", 0, "instances (default 1 on SQLite, 2 on PostgreSQL)")
 	workers := flag.Int("workers", 64, "concurrent requests")
 	out := flag.String("out", "", "directory for STORE.csv, STORE.json and STORE.svg (none if empty)")
+	retention := flag.Duration("retention", 0, "the service's --retention (at least 10m; default the service's own, a day): shorter than the run, the sweeper deletes used records during it and the tables level off")
 	flag.Parse()
-	if err := run(*which, *duration, *peak, *interval, *warmup, *bound, *instances, *workers, *out); err != nil {
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "soak: unexpected argument %q\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	if *retention != 0 && *retention < 10*time.Minute {
+		fmt.Fprintf(os.Stderr, "soak: -retention %v: the service takes no less than 10m (its code send window)\n", *retention)
+		os.Exit(2)
+	}
+	if *warmup >= *duration {
+		fmt.Fprintf(os.Stderr, "soak: -warmup %v leaves nothing of -duration %v to fit a trend to\n", *warmup, *duration)
+		os.Exit(2)
+	}
+	if err := run(*which, *duration, *peak, *interval, *warmup, *bound, *instances, *workers, *retention, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
 }
 
-func run(which string, duration, peak, interval, warmup time.Duration, bound float64, instances, workers int, out string) error {
+func run(which string, duration, peak, interval, warmup time.Duration, bound float64, instances, workers int, retention time.Duration, out string) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "soak-")
 	if err != nil {
@@ -97,7 +110,11 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 	default:
 		return fmt.Errorf("-store %q: want sqlite or postgres", which)
 	}
-	cl, err := soak.StartCluster(bin, dsn, tmp, instances)
+	var extra []string
+	if retention > 0 {
+		extra = append(extra, "--retention", retention.String())
+	}
+	cl, err := soak.StartCluster(bin, dsn, tmp, instances, extra...)
 	if err != nil {
 		return err
 	}
@@ -111,7 +128,7 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 		fmt.Printf("%s %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
 	res, err := soak.Run(ctx, soak.Config{Instances: cl.Instances, DB: db, AdminKey: cl.AdminKey, RunID: time.Now().UTC().Format("150405"),
-		PeakFor: peak, Duration: duration, Interval: interval, Workers: workers, Logf: logf})
+		PeakFor: peak, Duration: duration, Interval: interval, Workers: workers, Retention: retention, Logf: logf})
 	if err != nil {
 		fmt.Print(cl.Logs())
 		return err
@@ -128,6 +145,9 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 	}
 	if out != "" {
 		title := fmt.Sprintf("secrets serve on %s, %d instance(s), %.0f ops/s (half the peak of %.0f) for %v", which, instances, res.Rate, res.Peak, duration)
+		if retention > 0 {
+			title += fmt.Sprintf(", retention %v", retention)
+		}
 		if err := soak.Write(out, which, res, title); err != nil {
 			return err
 		}

@@ -24,7 +24,11 @@ type Config struct {
 	Duration  time.Duration // the fixed-rate phase, at half the peak
 	Interval  time.Duration // between samples (10 s)
 	Workers   int           // concurrent requests (64)
-	PlainKeys int           // keys the verifications cycle through (200)
+	// Retention is the instances' --retention if it is shorter than the
+	// run, so that the sweeper deletes records during it: the ledger check
+	// then does not look for records older than it. Zero: nothing is swept.
+	Retention time.Duration
+	PlainKeys int // keys the verifications cycle through (200)
 	// LimitedKeys are keys with a limit of uses, a twentieth of the
 	// verifications, limited so that they run out about half-way.
 	LimitedKeys int
@@ -198,8 +202,9 @@ func (r *run) verifyOp(ctx context.Context, n int64) {
 func (r *run) tokenOp(ctx context.Context, n int64) {
 	var issued struct{ ID, Token string }
 	subject := r.cfg.RunID + "-t" + strconv.FormatInt(n, 10)
+	sent := time.Now()
 	ok := r.post(ctx, r.inst(), "/v1/tokens", map[string]any{"purpose": "soak", "subject": subject}, 201, &issued)
-	r.ledger.tokenIssued(issued.ID, ok)
+	r.ledger.tokenIssued(issued.ID, ok, sent)
 	if !ok {
 		return
 	}
@@ -218,8 +223,9 @@ func (r *run) tokenOp(ctx context.Context, n int64) {
 func (r *run) codeOp(ctx context.Context, n int64) {
 	var issued struct{ ID, Code string }
 	subject := r.cfg.RunID + "-c" + strconv.FormatInt(n, 10)
+	sent := time.Now()
 	ok := r.post(ctx, r.inst(), "/v1/codes", map[string]any{"purpose": "soak", "subject": subject}, 201, &issued)
-	r.ledger.codeIssued(issued.ID, ok)
+	r.ledger.codeIssued(issued.ID, ok, sent)
 	if !ok {
 		return
 	}
@@ -374,7 +380,11 @@ loop:
 	r.mu.Unlock()
 	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer ccancel()
-	if err := r.ledger.Check(cctx, cfg.DB); err != nil {
+	var sweptBefore time.Time
+	if cfg.Retention > 0 {
+		sweptBefore = time.Now().Add(-cfg.Retention)
+	}
+	if err := r.ledger.Check(cctx, cfg.DB, sweptBefore); err != nil {
 		return res, err
 	}
 	return res, nil
