@@ -43,6 +43,7 @@ func main() {
 	instances := flag.Int("instances", 0, "instances (default 1 on SQLite, 2 on PostgreSQL)")
 	workers := flag.Int("workers", 64, "concurrent requests")
 	out := flag.String("out", "", "directory for STORE.csv, STORE.json and STORE.svg (none if empty)")
+	refit := flag.String("refit", "", "STORE.json of a finished run: fit its trends again with this -warmup and -bound, and run nothing")
 	retention := flag.Duration("retention", 0, "the service's --retention (at least 10m; default the service's own, a day): shorter than the run, the sweeper deletes used records during it and the tables level off")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -52,6 +53,22 @@ func main() {
 	if *retention != 0 && *retention < 10*time.Minute {
 		fmt.Fprintf(os.Stderr, "soak: -retention %v: the service takes no less than 10m (its code send window)\n", *retention)
 		os.Exit(2)
+	}
+	if *refit != "" {
+		samples, err := soak.ReadSamples(*refit)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(2)
+		}
+		if last := samples[len(samples)-1].T; warmup.Seconds() >= last {
+			fmt.Fprintf(os.Stderr, "soak: -warmup %v leaves no sample of %s to fit (the last is at %.0f s)\n", *warmup, *refit, last)
+			os.Exit(2)
+		}
+		if grows := printVerdicts(samples, *warmup, *bound); grows > 0 {
+			fmt.Fprintf(os.Stderr, "soak: %d series grow\n", grows)
+			os.Exit(1)
+		}
+		return
 	}
 	if *warmup >= *duration {
 		fmt.Fprintf(os.Stderr, "soak: -warmup %v leaves nothing of -duration %v to fit a trend to\n", *warmup, *duration)
@@ -135,14 +152,7 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 	}
 	fmt.Println(res.Ledger.Summary())
 	fmt.Printf("peak %.0f ops/s, rate %.0f ops/s, %d operations the scheduler could not hand out at once\n", res.Peak, res.Rate, res.Behind)
-	fmt.Printf("\ntrend after %v, fitted, per 10 minutes (bound %.0f%%):\n\n| series | mean | growth per 10 min | |\n| --- | --- | --- | --- |\n", warmup, 100*bound)
-	grows := 0
-	for _, v := range soak.Verdicts(res.Samples, warmup.Seconds(), 600, bound) {
-		fmt.Println(v)
-		if !v.OK() {
-			grows++
-		}
-	}
+	grows := printVerdicts(res.Samples, warmup, bound)
 	if out != "" {
 		title := fmt.Sprintf("secrets serve on %s, %d instance(s), %.0f ops/s (half the peak of %.0f) for %v", which, instances, res.Rate, res.Peak, duration)
 		if retention > 0 {
@@ -161,6 +171,20 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 	}
 	fmt.Println("ledger check: ok")
 	return nil
+}
+
+// printVerdicts prints the table of trends after warmup and returns how
+// many series grow beyond bound.
+func printVerdicts(samples []soak.Sample, warmup time.Duration, bound float64) int {
+	fmt.Printf("\ntrend after %v, fitted, per 10 minutes, ± its standard error (bound %.0f%%):\n\n| series | mean | growth per 10 min | |\n| --- | --- | --- | --- |\n", warmup, 100*bound)
+	grows := 0
+	for _, v := range soak.Verdicts(samples, warmup.Seconds(), 600, bound) {
+		fmt.Println(v)
+		if !v.OK() {
+			grows++
+		}
+	}
+	return grows
 }
 
 func pgExec(ctx context.Context, u, stmt string) error {

@@ -1,11 +1,15 @@
 package soak
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -84,6 +88,95 @@ func Growth(s Series, per float64) float64 {
 		return 0
 	}
 	return b * per / base
+}
+
+// GrowthStdErr is the standard error of Growth: that of the fitted slope,
+// over per seconds, relative to the same fitted value. A growth within two
+// of them of zero does not tell a trend from the series' own scatter.
+func GrowthStdErr(s Series, per float64) float64 {
+	n := len(s.T)
+	if n < 3 {
+		return 0
+	}
+	a, b := Fit(s.T, s.V)
+	base := a + b*s.T[0]
+	if base <= 0 {
+		return 0
+	}
+	var mt float64
+	for _, t := range s.T {
+		mt += t
+	}
+	mt /= float64(n)
+	var rss, stt float64
+	for i, t := range s.T {
+		r := s.V[i] - (a + b*t)
+		rss += r * r
+		stt += (t - mt) * (t - mt)
+	}
+	if stt == 0 {
+		return 0
+	}
+	return math.Sqrt(rss/float64(n-2)/stt) * per / base
+}
+
+// ReadSamples reads the samples of a run from the STORE.json or STORE.csv
+// that Write wrote.
+func ReadSamples(path string) ([]Sample, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var samples []Sample
+	if strings.HasSuffix(path, ".csv") {
+		samples, err = samplesFromCSV(data)
+	} else {
+		var v struct {
+			Samples []Sample `json:"samples"`
+		}
+		err = json.Unmarshal(data, &v)
+		samples = v.Samples
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(samples) == 0 {
+		return nil, fmt.Errorf("%s: no samples", path)
+	}
+	return samples, nil
+}
+
+// samplesFromCSV reads the columns Write writes: t_s, three for each
+// instance, then seven for the database, the latencies and the counts.
+func samplesFromCSV(data []byte) ([]Sample, error) {
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 || len(rows[0]) < 8 || (len(rows[0])-8)%3 != 0 || rows[0][0] != "t_s" {
+		return nil, errors.New("not the samples of a soak run (the header should be t_s, rss_bytes_0, …)")
+	}
+	n := (len(rows[0]) - 8) / 3
+	var out []Sample
+	for i, row := range rows[1:] {
+		v := make([]float64, len(row))
+		for j, f := range row {
+			if v[j], err = strconv.ParseFloat(f, 64); err != nil {
+				return nil, fmt.Errorf("line %d, column %d: %q is not a number", i+2, j+1, f)
+			}
+		}
+		s := Sample{T: v[0]}
+		for k := range n {
+			s.RSS = append(s.RSS, v[1+3*k])
+			s.Goroutines = append(s.Goroutines, v[2+3*k])
+			s.OpenFiles = append(s.OpenFiles, v[3+3*k])
+		}
+		rest := v[1+3*n:]
+		s.DBBytes, s.Records, s.P50, s.P99 = rest[0], rest[1], rest[2], rest[3]
+		s.Requests, s.Refused, s.Failed = int(rest[4]), int(rest[5]), int(rest[6])
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // Write writes the samples as samples.csv and samples.json, and the plot

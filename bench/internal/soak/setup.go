@@ -91,6 +91,7 @@ func tail(s string, n int) string {
 type Verdict struct {
 	Series
 	Growth float64 // fitted, relative, per Per seconds
+	StdErr float64 // the standard error of Growth
 	Per    float64
 	Bound  float64
 }
@@ -105,7 +106,7 @@ func (v Verdict) OK() bool { return v.Name == "database size" || v.Growth < v.Bo
 func Verdicts(samples []Sample, warmup, per, bound float64) []Verdict {
 	var out []Verdict
 	for _, s := range AllSeries(samples, warmup) {
-		out = append(out, Verdict{Series: s, Growth: Growth(s, per), Per: per, Bound: bound})
+		out = append(out, Verdict{Series: s, Growth: Growth(s, per), StdErr: GrowthStdErr(s, per), Per: per, Bound: bound})
 	}
 	return out
 }
@@ -127,5 +128,5 @@ func (v Verdict) String() string {
 	if !v.OK() {
 		ok = "GROWS"
 	}
-	return fmt.Sprintf("| %s | %.3g %s | %+.1f%% | %s |", name, mean, v.Unit, 100*v.Growth, ok)
+	return fmt.Sprintf("| %s | %.3g %s | %+.1f%% ± %.1f%% | %s |", name, mean, v.Unit, 100*v.Growth, 100*v.StdErr, ok)
 }
