@@ -9,7 +9,7 @@
 // measures the peak of the mix (of each ten operations, eight key
 // verifications, one token issue and redeem, one code issue and verify)
 // with every worker calling as fast as it is answered, and then runs the
-// mix at half that peak for -duration, sampling RSS, goroutines and open
+// mix at half that peak (or at -rate) for -duration, sampling RSS, goroutines and open
 // files of each instance, the database's size and the p50 and p99 latency
 // every -interval. At the end it checks the database against its ledger of
 // acknowledged writes, fits a line through each series after -warmup, and
@@ -43,6 +43,7 @@ func main() {
 	instances := flag.Int("instances", 0, "instances (default 1 on SQLite, 2 on PostgreSQL)")
 	workers := flag.Int("workers", 64, "concurrent requests")
 	out := flag.String("out", "", "directory for STORE.csv, STORE.json and STORE.svg (none if empty)")
+	rate := flag.Float64("rate", 0, "operations/s of the fixed-rate phase, to compare runs at one rate (default half the peak measured)")
 	refit := flag.String("refit", "", "STORE.json of a finished run: fit its trends again with this -warmup and -bound, and run nothing")
 	retention := flag.Duration("retention", 0, "the service's --retention (at least 10m; default the service's own, a day): shorter than the run, the sweeper deletes used records during it and the tables level off")
 	flag.Parse()
@@ -52,6 +53,10 @@ func main() {
 	}
 	if *retention != 0 && *retention < 10*time.Minute {
 		fmt.Fprintf(os.Stderr, "soak: -retention %v: the service takes no less than 10m (its code send window)\n", *retention)
+		os.Exit(2)
+	}
+	if *rate < 0 {
+		fmt.Fprintf(os.Stderr, "soak: -rate %v is negative\n", *rate)
 		os.Exit(2)
 	}
 	if *refit != "" {
@@ -74,13 +79,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "soak: -warmup %v leaves nothing of -duration %v to fit a trend to\n", *warmup, *duration)
 		os.Exit(2)
 	}
-	if err := run(*which, *duration, *peak, *interval, *warmup, *bound, *instances, *workers, *retention, *out); err != nil {
+	if err := run(*which, *duration, *peak, *interval, *warmup, *bound, *instances, *workers, *rate, *retention, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
 }
 
-func run(which string, duration, peak, interval, warmup time.Duration, bound float64, instances, workers int, retention time.Duration, out string) error {
+func run(which string, duration, peak, interval, warmup time.Duration, bound float64, instances, workers int, rate float64, retention time.Duration, out string) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "soak-")
 	if err != nil {
@@ -145,7 +150,7 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 		fmt.Printf("%s %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
 	res, err := soak.Run(ctx, soak.Config{Instances: cl.Instances, DB: db, AdminKey: cl.AdminKey, RunID: time.Now().UTC().Format("150405"),
-		PeakFor: peak, Duration: duration, Interval: interval, Workers: workers, Retention: retention, Logf: logf})
+		PeakFor: peak, Duration: duration, Interval: interval, Workers: workers, Rate: rate, Retention: retention, Logf: logf})
 	if err != nil {
 		fmt.Print(cl.Logs())
 		return err
@@ -155,6 +160,9 @@ func run(which string, duration, peak, interval, warmup time.Duration, bound flo
 	grows := printVerdicts(res.Samples, warmup, bound)
 	if out != "" {
 		title := fmt.Sprintf("secrets serve on %s, %d instance(s), %.0f ops/s (half the peak of %.0f) for %v", which, instances, res.Rate, res.Peak, duration)
+		if rate > 0 {
+			title = fmt.Sprintf("secrets serve on %s, %d instance(s), %.0f ops/s (the peak: %.0f) for %v", which, instances, res.Rate, res.Peak, duration)
+		}
 		if retention > 0 {
 			title += fmt.Sprintf(", retention %v", retention)
 		}

@@ -21,9 +21,10 @@ type Config struct {
 	AdminKey  string
 	RunID     string        // a prefix that makes this run's subjects unique
 	PeakFor   time.Duration // the closed-loop phase that measures the peak
-	Duration  time.Duration // the fixed-rate phase, at half the peak
+	Duration  time.Duration // the fixed-rate phase, at half the peak or Rate
 	Interval  time.Duration // between samples (10 s)
 	Workers   int           // concurrent requests (64)
+	Rate      float64       // operations/s of the fixed-rate phase; 0: half the peak
 	// Retention is the instances' --retention if it is shorter than the
 	// run, so that the sweeper deletes records during it: the ledger check
 	// then does not look for records older than it. Zero: nothing is swept.
@@ -44,7 +45,7 @@ type Config struct {
 // Result is what a run measured and found.
 type Result struct {
 	Peak    float64 // operations per second, closed loop
-	Rate    float64 // the fixed rate, half the peak
+	Rate    float64 // the fixed rate, half the peak or Config.Rate
 	Samples []Sample
 	Ledger  *Ledger
 	Behind  int64 // operations the scheduler could not hand to a worker at once
@@ -301,6 +302,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cancel()
 	res := &Result{Peak: float64(peakOps.Load()) / time.Since(start).Seconds()}
 	res.Rate = res.Peak / 2
+	if cfg.Rate > 0 {
+		res.Rate = cfg.Rate
+	}
 	cfg.Logf("peak %.0f operations/s over %v; the soak runs at %.0f/s for %v", res.Peak, cfg.PeakFor, res.Rate, cfg.Duration)
 
 	if cfg.AfterPeak != nil {
