@@ -35,6 +35,7 @@ const (
 	logAttempt = "attempt"
 	logIn      = "in"
 	logErr     = "err" // an error's message, which never holds a secret
+	logWhy     = "why"
 )
 
 // Defaults of secrets serve.
@@ -319,6 +320,7 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	warnWithoutVacuum(ctx, log, st)
 	ln, err := listen(c.addr, tlsConfig)
 	if err != nil {
 		return err
@@ -453,6 +455,27 @@ func openStore(ctx context.Context, db string, create bool) (store.Store, string
 		return nil, "", fmt.Errorf("open the database: %w", err)
 	}
 	return st, "sqlite", nil
+}
+
+// warnWithoutVacuum warns when PostgreSQL will not vacuum the service's
+// tables: the sweeper's deletes leave dead rows that only VACUUM makes
+// reusable, so without it the tables grow, and verification slows, while
+// the records kept stay level (docs/SOAK.md).
+func warnWithoutVacuum(ctx context.Context, log *slog.Logger, st store.Store) {
+	v, ok := st.(interface {
+		VacuumProblem(context.Context) (string, error)
+	})
+	if !ok {
+		return
+	}
+	why, err := v.VacuumProblem(ctx)
+	switch {
+	case err != nil:
+		log.Warn("could not read whether PostgreSQL vacuums the service's tables", logErr, flat(err))
+	case why != "":
+		log.Warn("PostgreSQL will not vacuum the service's tables: the sweeper's deletes leave dead rows behind, and the tables grow and verification slows; turn autovacuum on, or VACUUM the service's schema regularly",
+			logWhy, why)
+	}
 }
 
 // newLogger returns the service's logger on w.

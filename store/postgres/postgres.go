@@ -223,3 +223,32 @@ func (coreBackend) LockSubject(ctx context.Context, q sqlstore.Querier, kind sql
 	return q.QueryRow(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(length($1)::text || ':' || $1 || $2, $3))`,
 		purpose, subject, seed).Scan(&one)
 }
+
+// VacuumProblem says why PostgreSQL will not vacuum the service's tables by
+// itself (each reason, joined by "; "), or "" if it will. The sweeper deletes used and expired records;
+// only VACUUM makes their space reusable, so without autovacuum the tables
+// and indexes grow, and verification slows, while the records held stay
+// level (docs/SOAK.md measured it).
+func (p *Postgres) VacuumProblem(ctx context.Context) (string, error) {
+	var autovacuum, trackCounts string
+	var tables []string
+	err := p.pool.QueryRow(ctx, `SELECT current_setting('autovacuum'), current_setting('track_counts'),
+	ARRAY(SELECT c.relname::text FROM pg_class c
+		WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+		AND EXISTS (SELECT 1 FROM unnest(c.reloptions) o WHERE o ~* '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$')
+		ORDER BY c.relname)`).Scan(&autovacuum, &trackCounts, &tables)
+	if err != nil {
+		return "", fmt.Errorf("postgres: reading the autovacuum settings: %w", err)
+	}
+	var why []string
+	if autovacuum != "on" {
+		why = append(why, "the server's autovacuum setting is off")
+	}
+	if trackCounts != "on" {
+		why = append(why, "the server's track_counts setting is off, which autovacuum needs")
+	}
+	if len(tables) > 0 {
+		why = append(why, "autovacuum_enabled is off for the table(s) "+strings.Join(tables, ", "))
+	}
+	return strings.Join(why, "; "), nil
+}

@@ -301,3 +301,34 @@ func explain(t *testing.T, conn *pgxpool.Conn, query string, args ...any) string
 	}
 	return plan.String()
 }
+
+// VacuumProblem reads the server's settings as they are (the test server
+// may run with autovacuum off) and the tables' own autovacuum_enabled.
+func TestVacuumProblemReadsTheSettings(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	var autovacuum, trackCounts string
+	if err := st.Pool().QueryRow(ctx, "SELECT current_setting('autovacuum'), current_setting('track_counts')").Scan(&autovacuum, &trackCounts); err != nil {
+		t.Fatal(err)
+	}
+	var server []string
+	if autovacuum != "on" {
+		server = append(server, "the server's autovacuum setting is off")
+	}
+	if trackCounts != "on" {
+		server = append(server, "the server's track_counts setting is off, which autovacuum needs")
+	}
+	got, err := st.VacuumProblem(ctx)
+	if want := strings.Join(server, "; "); err != nil || got != want {
+		t.Errorf("autovacuum = %s, track_counts = %s: VacuumProblem says %q, %v; want %q", autovacuum, trackCounts, got, err, want)
+	}
+	for _, stmt := range []string{"ALTER TABLE tokens SET (autovacuum_enabled = off)", "ALTER TABLE codes SET (autovacuum_enabled = 'no')", "ALTER TABLE api_keys SET (autovacuum_enabled = on)"} {
+		if _, err := st.Pool().Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err = st.VacuumProblem(ctx)
+	if want := strings.Join(append(server, "autovacuum_enabled is off for the table(s) codes, tokens"), "; "); err != nil || got != want {
+		t.Errorf("with two tables' autovacuum_enabled off: VacuumProblem says %q, %v; want %q", got, err, want)
+	}
+}
