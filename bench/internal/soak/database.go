@@ -17,7 +17,7 @@ type Database interface {
 	Tokens(ctx context.Context, purpose string) (map[string]bool, error) // id → used
 	Codes(ctx context.Context, purpose string) (map[string]bool, error)  // id → approved
 	Remaining(ctx context.Context) (map[string]int64, error)             // id → remaining, of keys with a limit
-	Records(ctx context.Context) (float64, error)                        // rows of tokens, codes and keys
+	Records(ctx context.Context) (float64, error)                        // rows of tokens, codes, keys and the audit trail
 	CountTokens(ctx context.Context, purpose string) (int64, error)      // tokens of purpose, counted in the database
 	Close() error
 }
@@ -113,7 +113,7 @@ func (d *sqlDB) Remaining(ctx context.Context) (map[string]int64, error) {
 
 func (d *sqlDB) Records(ctx context.Context) (float64, error) {
 	var n int64
-	err := d.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM codes) + (SELECT count(*) FROM api_keys)").Scan(&n)
+	err := d.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM codes) + (SELECT count(*) FROM api_keys) + (SELECT count(*) FROM audit_log)").Scan(&n)
 	return float64(n), err
 }
 

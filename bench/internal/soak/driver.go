@@ -61,7 +61,7 @@ type Sample struct {
 	Goroutines []float64 `json:"goroutines"`
 	OpenFiles  []float64 `json:"open_files"`
 	DBBytes    float64   `json:"db_bytes"`
-	Records    float64   `json:"records"` // rows of tokens, codes and keys
+	Records    float64   `json:"records"` // rows of tokens, codes, keys and the audit trail
 	P50        float64   `json:"p50_ms"`
 	P99        float64   `json:"p99_ms"`
 	Requests   int       `json:"requests"`
