@@ -225,10 +225,10 @@ func (coreBackend) LockSubject(ctx context.Context, q sqlstore.Querier, kind sql
 }
 
 // VacuumProblem says why PostgreSQL will not vacuum the service's tables by
-// itself (each reason, joined by "; "), or "" if it will. The sweeper deletes used and expired records;
-// only VACUUM makes their space reusable, so without autovacuum the tables
-// and indexes grow, and verification slows, while the records held stay
-// level (docs/SOAK.md measured it).
+// itself, each reason joined by "; ", or "" if it will. The sweeper deletes
+// used and expired records; only VACUUM makes their space reusable, so
+// without autovacuum the tables and indexes grow, and verification slows,
+// while the records held stay level (docs/SOAK.md measured it).
 func (p *Postgres) VacuumProblem(ctx context.Context) (string, error) {
 	var autovacuum, trackCounts string
 	var tables []string
