@@ -63,7 +63,7 @@ var ErrConfig = errors.New("secrets client: bad configuration")
 func New(baseURL, accessKey string, opts *Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: the server URL must be http:// or https:// with a host, such as http://127.0.0.1:8080", ErrConfig)
+		return nil, fmt.Errorf("%w: the server URL must be http:// or https:// with a host, such as http://127.0.0.1:8427", ErrConfig)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: the server URL must have no user, query or fragment", ErrConfig)

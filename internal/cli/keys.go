@@ -38,11 +38,11 @@ The answers are a table, or with --json the service's JSON. A refusal of
 the service is shown with its status, code and field, and exits 1; bad
 input on the command line exits 2.`,
 		Example: `  export ` + accessKeyEnv + `=sak_…
-  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop > checkout.key
-  secrets keys list --server http://127.0.0.1:8080 --namespace shop
-  secrets keys verify --server http://127.0.0.1:8080 --namespace shop < checkout.key
-  secrets keys roles put editor --server http://127.0.0.1:8080 --namespace shop --permission docs.read --permission docs.write
-  secrets keys verify --server http://127.0.0.1:8080 --namespace shop --permissions 'docs.read AND (docs.write OR admin)' < checkout.key`,
+  secrets keys create --server http://127.0.0.1:8427 --prefix sk_live_ --namespace shop > checkout.key
+  secrets keys list --server http://127.0.0.1:8427 --namespace shop
+  secrets keys verify --server http://127.0.0.1:8427 --namespace shop < checkout.key
+  secrets keys roles put editor --server http://127.0.0.1:8427 --namespace shop --permission docs.read --permission docs.write
+  secrets keys verify --server http://127.0.0.1:8427 --namespace shop --permissions 'docs.read AND (docs.write OR admin)' < checkout.key`,
 	}
 	cmd.AddCommand(newKeysCreateCmd(s), newKeysListCmd(s), newKeysGetCmd(s), newKeysUpdateCmd(s),
 		newKeysRevokeCmd(s), newKeysRerollCmd(s), newKeysVerifyCmd(s), newKeysOwnerLimitsCmd(s), newKeysRolesCmd(s))
@@ -57,7 +57,7 @@ type remote struct {
 
 func addRemoteFlags(cmd *cobra.Command, withJSON bool) *remote {
 	r := &remote{}
-	cmd.Flags().StringVar(&r.server, "server", os.Getenv("SECRETS_SERVER"), "the `URL` of secrets serve, such as http://127.0.0.1:8080 ($SECRETS_SERVER)")
+	cmd.Flags().StringVar(&r.server, "server", os.Getenv("SECRETS_SERVER"), "the `URL` of secrets serve, such as http://127.0.0.1:8427 ($SECRETS_SERVER)")
 	if withJSON {
 		cmd.Flags().BoolVar(&r.json, "json", false, "print the service's JSON answer instead of a table")
 	}
@@ -68,7 +68,7 @@ func addRemoteFlags(cmd *cobra.Command, withJSON bool) *remote {
 // is missing.
 func (r *remote) client() (*client.Client, error) {
 	if r.server == "" {
-		return nil, withHint(usagef("--server is required: the URL of secrets serve"), "or set SECRETS_SERVER, such as http://127.0.0.1:8080")
+		return nil, withHint(usagef("--server is required: the URL of secrets serve"), "or set SECRETS_SERVER, such as http://127.0.0.1:8427")
 	}
 	key := os.Getenv(accessKeyEnv)
 	if key == "" {
@@ -196,11 +196,11 @@ func newKeysCreateCmd(s Streams) *cobra.Command {
 what it is (its id and namespace) goes to standard error. With --json, the
 service's whole answer goes to standard output, the key in it. The service
 keeps only the key's hash.`,
-		Example: `  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop --owner acme > acme.key
-  secrets keys create --server http://127.0.0.1:8080 --prefix sk_test_ --expires-in 720h --remaining 1000 --ratelimit 100/1m
-  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --meta '{"plan":"pro"}' --json
-  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --owner acme --refill monthly:10000:1 --named-ratelimit requests=100/1m --named-ratelimit tokens=50000/24h
-  secrets keys create --server http://127.0.0.1:8080 --prefix sk_live_ --namespace shop --role editor --permission billing.read`,
+		Example: `  secrets keys create --server http://127.0.0.1:8427 --prefix sk_live_ --namespace shop --owner acme > acme.key
+  secrets keys create --server http://127.0.0.1:8427 --prefix sk_test_ --expires-in 720h --remaining 1000 --ratelimit 100/1m
+  secrets keys create --server http://127.0.0.1:8427 --prefix sk_live_ --meta '{"plan":"pro"}' --json
+  secrets keys create --server http://127.0.0.1:8427 --prefix sk_live_ --owner acme --refill monthly:10000:1 --named-ratelimit requests=100/1m --named-ratelimit tokens=50000/24h
+  secrets keys create --server http://127.0.0.1:8427 --prefix sk_live_ --namespace shop --role editor --permission billing.read`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
@@ -294,9 +294,9 @@ hash is kept), uses left, rate limit, times, roles and permissions. The
 filters combine: --status is active, expired, revoked or disabled, as the
 key stands now; --name-prefix matches the start of the name, case-sensitive.
 An access key limited to some namespaces must name one with --namespace.`,
-		Example: `  secrets keys list --server http://127.0.0.1:8080 --namespace shop
-  secrets keys list --server http://127.0.0.1:8080 --owner acme --json
-  secrets keys list --server http://127.0.0.1:8080 --namespace shop --status active --name-prefix ci-`,
+		Example: `  secrets keys list --server http://127.0.0.1:8427 --namespace shop
+  secrets keys list --server http://127.0.0.1:8427 --owner acme --json
+  secrets keys list --server http://127.0.0.1:8427 --namespace shop --status active --name-prefix ci-`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "only keys of this `NAMESPACE`")
@@ -353,7 +353,7 @@ func newKeysGetCmd(s Streams) *cobra.Command {
 		Use:     "get ID --server URL",
 		Short:   "Show one API key",
 		Long:    `Show the API key with this id (never the key itself: only its hash is kept).`,
-		Example: `  secrets keys get key_… --server http://127.0.0.1:8080`,
+		Example: `  secrets keys get key_… --server http://127.0.0.1:8427`,
 		Args:    exactArgs(1, "ID"),
 	}
 	r := addRemoteFlags(cmd, true)
@@ -384,13 +384,13 @@ clears it), --remaining (a number of uses, or unlimited), --expires-at (an
 RFC 3339 time, or never), --name, --owner, --role (the key's roles become
 those given; --clear-roles removes them all) and --permission (the key's
 own permissions become those given; --clear-permissions removes them all).`,
-		Example: `  secrets keys update key_… --server http://127.0.0.1:8080 --disable
-  secrets keys update key_… --server http://127.0.0.1:8080 --remaining 500 --expires-at 2030-01-01T00:00:00Z
-  secrets keys update key_… --server http://127.0.0.1:8080 --remaining unlimited --expires-at never
-  secrets keys update key_… --server http://127.0.0.1:8080 --refill daily:500 --named-ratelimit requests=20/1s
-  secrets keys update key_… --server http://127.0.0.1:8080 --refill none --no-named-ratelimits
-  secrets keys update key_… --server http://127.0.0.1:8080 --name ci-2 --owner acme --role editor --permission billing.read
-  secrets keys update key_… --server http://127.0.0.1:8080 --clear-roles --clear-permissions`,
+		Example: `  secrets keys update key_… --server http://127.0.0.1:8427 --disable
+  secrets keys update key_… --server http://127.0.0.1:8427 --remaining 500 --expires-at 2030-01-01T00:00:00Z
+  secrets keys update key_… --server http://127.0.0.1:8427 --remaining unlimited --expires-at never
+  secrets keys update key_… --server http://127.0.0.1:8427 --refill daily:500 --named-ratelimit requests=20/1s
+  secrets keys update key_… --server http://127.0.0.1:8427 --refill none --no-named-ratelimits
+  secrets keys update key_… --server http://127.0.0.1:8427 --name ci-2 --owner acme --role editor --permission billing.read
+  secrets keys update key_… --server http://127.0.0.1:8427 --clear-roles --clear-permissions`,
 		Args: exactArgs(1, "ID"),
 	}
 	f := cmd.Flags()
@@ -490,7 +490,7 @@ func newKeysRevokeCmd(s Streams) *cobra.Command {
 		Short: "Revoke an API key",
 		Long: `Revoke the API key with this id: from now on it verifies as REVOKED.
 Revoking a revoked key changes nothing.`,
-		Example: `  secrets keys revoke key_… --server http://127.0.0.1:8080`,
+		Example: `  secrets keys revoke key_… --server http://127.0.0.1:8427`,
 		Args:    exactArgs(1, "ID"),
 	}
 	r := addRemoteFlags(cmd, false)
@@ -516,7 +516,7 @@ func newKeysRerollCmd(s Streams) *cobra.Command {
 		Long: `Replace the API key with this id by a new key with the same settings,
 and print the new key once on standard output (with --json, the service's
 answer). The old key stops working now, or after --overlap.`,
-		Example: `  secrets keys reroll key_… --server http://127.0.0.1:8080 --overlap 24h > new.key`,
+		Example: `  secrets keys reroll key_… --server http://127.0.0.1:8427 --overlap 24h > new.key`,
 		Args:    exactArgs(1, "ID"),
 	}
 	cmd.Flags().StringVar(&overlap, "overlap", "", "how long the old key keeps working (`DURATION`, such as 24h; default 0)")
@@ -557,11 +557,11 @@ permissions of the query (names joined by AND and OR, grouped with
 parentheses), or it is INSUFFICIENT_PERMISSIONS and spends nothing, and
 the answer lists the key's effective permissions. Prints the answer as a
 table (or --json) and exits 0 when the key is valid, 1 when it is not.`,
-		Example: `  secrets keys verify --server http://127.0.0.1:8080 --namespace shop < acme.key
-  printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8080 --json
-  secrets keys verify --server http://127.0.0.1:8080 --spend requests --spend tokens=250 < acme.key
-  secrets keys verify --server http://127.0.0.1:8080 --permissions 'docs.read AND (docs.write OR admin)' < acme.key
-  printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8080 --json`,
+		Example: `  secrets keys verify --server http://127.0.0.1:8427 --namespace shop < acme.key
+  printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8427 --json
+  secrets keys verify --server http://127.0.0.1:8427 --spend requests --spend tokens=250 < acme.key
+  secrets keys verify --server http://127.0.0.1:8427 --permissions 'docs.read AND (docs.write OR admin)' < acme.key
+  printf '%s\n' "$KEY" | secrets keys verify --server http://127.0.0.1:8427 --json`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "the `NAMESPACE` the key must be in")

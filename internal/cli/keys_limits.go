@@ -173,8 +173,8 @@ func newKeysOwnerLimitsCmd(s Streams) *cobra.Command {
 		Long: `An owner's named rate limits are shared by all its keys in one namespace:
 every verification of any of them is checked against the owner's limits and
 the key's own, and spends from all of them or from none.`,
-		Example: `  secrets keys owner-ratelimits set acme --server http://127.0.0.1:8080 --namespace shop --named-ratelimit requests=1000/1m
-  secrets keys owner-ratelimits get acme --server http://127.0.0.1:8080 --namespace shop`,
+		Example: `  secrets keys owner-ratelimits set acme --server http://127.0.0.1:8427 --namespace shop --named-ratelimit requests=1000/1m
+  secrets keys owner-ratelimits get acme --server http://127.0.0.1:8427 --namespace shop`,
 	}
 	cmd.AddCommand(newOwnerLimitsSetCmd(s), newOwnerLimitsGetCmd(s))
 	return cmd
@@ -190,8 +190,8 @@ func newOwnerLimitsSetCmd(s Streams) *cobra.Command {
 		Long: `Replace the named rate limits shared by the keys of OWNER in the namespace
 (scope keys:update). A limit whose name stays keeps its current window;
 --none removes them all.`,
-		Example: `  secrets keys owner-ratelimits set acme --server http://127.0.0.1:8080 --named-ratelimit requests=1000/1m --named-ratelimit tokens=50000/24h
-  secrets keys owner-ratelimits set acme --server http://127.0.0.1:8080 --none`,
+		Example: `  secrets keys owner-ratelimits set acme --server http://127.0.0.1:8427 --named-ratelimit requests=1000/1m --named-ratelimit tokens=50000/24h
+  secrets keys owner-ratelimits set acme --server http://127.0.0.1:8427 --none`,
 		Args: exactArgs(1, "OWNER"),
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "the owner's `NAMESPACE` (default: the service's default namespace)")
@@ -224,7 +224,7 @@ func newOwnerLimitsGetCmd(s Streams) *cobra.Command {
 		Use:     "get OWNER --server URL [--namespace NS]",
 		Short:   "Show the named rate limits of an owner",
 		Long:    `Show the named rate limits shared by the keys of OWNER in the namespace, with their current windows (scope keys:read).`,
-		Example: `  secrets keys owner-ratelimits get acme --server http://127.0.0.1:8080 --namespace shop --json`,
+		Example: `  secrets keys owner-ratelimits get acme --server http://127.0.0.1:8427 --namespace shop --json`,
 		Args:    exactArgs(1, "OWNER"),
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "the owner's `NAMESPACE` (default: the service's default namespace)")

@@ -20,8 +20,8 @@ namespace that names the role (secrets keys create --role) holds its
 permissions as the role stands at each verification: putting the role
 again with other permissions changes what its keys may do at once.
 Putting a role needs the scope keys:update, listing them keys:read.`,
-		Example: `  secrets keys roles put editor --server http://127.0.0.1:8080 --namespace shop --permission docs.read --permission docs.write
-  secrets keys roles list --server http://127.0.0.1:8080 --namespace shop`,
+		Example: `  secrets keys roles put editor --server http://127.0.0.1:8427 --namespace shop --permission docs.read --permission docs.write
+  secrets keys roles list --server http://127.0.0.1:8427 --namespace shop`,
 	}
 	cmd.AddCommand(newKeysRolesPutCmd(s), newKeysRolesListCmd(s))
 	return cmd
@@ -56,8 +56,8 @@ func newKeysRolesPutCmd(s Streams) *cobra.Command {
 		Short: "Create a role, or replace its permissions",
 		Long: `Create the role NAME in the namespace, or replace its permissions with
 those given (none: the role grants nothing). Prints the role as it is now.`,
-		Example: `  secrets keys roles put editor --server http://127.0.0.1:8080 --namespace shop --permission docs.read,docs.write
-  secrets keys roles put auditor --server http://127.0.0.1:8080 --permission audit.read --json`,
+		Example: `  secrets keys roles put editor --server http://127.0.0.1:8427 --namespace shop --permission docs.read,docs.write
+  secrets keys roles put auditor --server http://127.0.0.1:8427 --permission audit.read --json`,
 		Args: exactArgs(1, "NAME"),
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "the `NAMESPACE` of the role (default: the service's default namespace)")
@@ -95,8 +95,8 @@ func newKeysRolesListCmd(s Streams) *cobra.Command {
 		Use:   "list --server URL [--namespace NS]",
 		Short: "List the roles of a namespace",
 		Long:  `List the roles of a namespace, every page of them, in name order, with their permissions.`,
-		Example: `  secrets keys roles list --server http://127.0.0.1:8080 --namespace shop
-  secrets keys roles list --server http://127.0.0.1:8080 --json`,
+		Example: `  secrets keys roles list --server http://127.0.0.1:8427 --namespace shop
+  secrets keys roles list --server http://127.0.0.1:8427 --json`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "the `NAMESPACE` (default: the service's default namespace)")
