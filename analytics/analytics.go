@@ -34,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/unguessable/secrets/apikey"
 	"github.com/unguessable/secrets/store"
@@ -94,21 +95,21 @@ func CheckTags(tags []string) error {
 			return invalid("tags", "[%d] holds a control character or invalid UTF-8", i)
 		case slices.Contains(tags[:i], t):
 			return invalid("tags", "[%d] repeats %q", i, t)
-		case holdsAPIKey(t):
+		case HoldsAPIKey(t):
 			return invalid("tags", "[%d] holds a well-formed API or access key; tags are stored and answered as they are, so they must not carry one", i)
 		}
 	}
 	return nil
 }
 
-// holdsAPIKey reports whether t contains a key of package apikey's format
+// HoldsAPIKey reports whether t contains a key of package apikey's format
 // (a prefix, then a base62 body and checksum that match it), such as an
 // API key or an access key: the checksum makes a chance match of ordinary
 // text about one in 62^6. The prefixes tried are the whole run of letters,
 // digits and '_' before the body, and each of its tails after a '_' ("sk_"
 // in "my_sk_"), as a key pasted into text stands: a few parses at most,
 // on the verification's path.
-func holdsAPIKey(t string) bool {
+func HoldsAPIKey(t string) bool {
 	const tail = apikey.BodyLen + apikey.ChecksumLen
 	for i := 0; i+1+tail <= len(t); i++ {
 		// A body and checksum: tail base62 characters after a '_'. Such
@@ -211,6 +212,11 @@ func (a *Aggregator) RecordKey(namespace, keyID, owner, outcome string, tags []s
 	}
 	c := counter{kind: store.KindVerifications, minute: minuteOf(at), namespace: namespace, keyID: keyID, owner: owner, outcome: outcome}
 	a.mu.Lock()
+	if !storable(namespace, keyID, owner, outcome) || !storableTags(tags) {
+		a.dropped++
+		a.mu.Unlock()
+		return
+	}
 	a.add(c)
 	for i, t := range tags {
 		if slices.Contains(tags[:i], t) {
@@ -249,8 +255,35 @@ func (a *Aggregator) record(kind, category, outcome string, at time.Time) {
 	}
 	c := counter{kind: kind, minute: minuteOf(at), category: category, outcome: outcome}
 	a.mu.Lock()
-	a.add(c)
+	if storable(category, outcome) {
+		a.add(c)
+	} else {
+		a.dropped++
+	}
 	a.mu.Unlock()
+}
+
+// storable reports whether every name can be written as it is: UTF-8 text
+// without NUL characters, at most store.MaxNameBytes long. The callers
+// check their input first; this keeps one event that slipped past them
+// from failing every later flush, since a failed flush keeps its counts
+// for the next.
+func storable(names ...string) bool {
+	for _, v := range names {
+		if len(v) > store.MaxNameBytes || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func storableTags(tags []string) bool {
+	for _, t := range tags {
+		if len(t) > MaxTagBytes || !storable(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // add counts one event of c; a.mu is held.
@@ -262,8 +295,9 @@ func (a *Aggregator) add(c counter) {
 	a.dropped++
 }
 
-// Dropped returns how many events were not counted because MaxPending
-// counters were waiting for a flush.
+// Dropped returns how many events were not counted: because MaxPending
+// counters were waiting for a flush, or because a name or tag could not
+// be stored (not UTF-8, a NUL, too long).
 func (a *Aggregator) Dropped() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -642,3 +642,54 @@ func TestRollupsDuringFlushesLoseNoCount(t *testing.T) {
 		}
 	})
 }
+
+// An event whose names the store cannot keep (a NUL, invalid UTF-8, too
+// long) is dropped when it is recorded. Once counted, it failed every
+// later flush on PostgreSQL, which keeps a failed flush's counts for the
+// next, and so stopped every count after it.
+func TestUnstorableNamesAreDroppedNotFlushed(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, b backendtest.Backend) {
+		st, _ := open(t, b)
+		a := newAgg(st)
+		ctx := context.Background()
+		long := strings.Repeat("n", store.MaxNameBytes+1)
+		a.RecordKey("evil\x00", "", "", "NOT_FOUND", nil, t0)
+		a.RecordKey(long, "", "", "NOT_FOUND", nil, t0)
+		a.RecordKey("default", "key_1", "own\xff", "VALID", nil, t0)
+		a.RecordKey("default", "key_1", "acme", "VALID", []string{"ok=1", "bad=\x00"}, t0)
+		a.RecordToken("reset\x00", "NOT_FOUND", t0)
+		a.RecordCode(long, "NOT_FOUND", t0)
+		a.RecordKey("default", "key_1", "acme", "VALID", []string{"ok=1"}, t0)
+		a.RecordToken("reset", "VALID", t0)
+		if err := a.Flush(ctx); err != nil {
+			t.Fatalf("flush: %v", err)
+		}
+		if a.Dropped() != 6 {
+			t.Errorf("dropped %d events, want the 6 with unstorable names", a.Dropped())
+		}
+		for _, c := range []struct {
+			q    analytics.Query
+			want string
+		}{
+			{analytics.Query{Kind: analytics.KindVerifications, GroupBy: analytics.GroupTag}, "map[ok=1:1]"},
+			{analytics.Query{Kind: analytics.KindVerifications}, "map[VALID:1]"},
+			{analytics.Query{Kind: analytics.KindTokens}, "map[VALID:1]"},
+			{analytics.Query{Kind: analytics.KindCodes}, "map[]"},
+		} {
+			c.q.Granularity, c.q.From, c.q.To = analytics.Day, t0.Add(-24*time.Hour), t0.Add(48*time.Hour)
+			buckets, err := a.Query(ctx, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int64{}
+			for _, bk := range buckets {
+				for g, n := range bk.Counts {
+					got[g] += n
+				}
+			}
+			if fmt.Sprint(got) != c.want {
+				t.Errorf("%s by %s: %v, want %s", c.q.Kind, c.q.GroupBy, got, c.want)
+			}
+		}
+	})
+}

@@ -318,3 +318,59 @@ func TestAnalyticsZeroTimeIsRefused(t *testing.T) {
 	// A range far apart but not at the zero time is refused for its span.
 	want(t, s.do(t, "GET", "/v1/analytics/verifications?from=0001-01-01T00:00:01Z&to=9999-12-31T23:59:59Z", nil), http.StatusBadRequest, "invalid_request", "from")
 }
+
+// What a verification counts is in a namespace its caller sees, under
+// names the store can keep: a namespace or purpose that is not a name (a
+// NUL, too long) or that holds an API key is a 400, and a verifier of one
+// namespace cannot count into another's analytics. One unstorable name
+// once stopped every later flush on PostgreSQL.
+func TestAnalyticsCountOnlyStorableNamesOfTheCallersNamespaces(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b.open(t))
+		k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_live_", "namespace": "team-a"})
+		want(t, k, http.StatusCreated)
+		key := k.str("key")
+		verifier := s.as(s.accessKey(t, []string{access.KeysVerify}, []string{"team-a"}))
+		for _, ns := range []any{"default", nil, "team-b"} {
+			body := map[string]any{"key": key, "tags": []string{"injected=yes"}}
+			if ns != nil {
+				body["namespace"] = ns
+			}
+			r := verifier.do(t, "POST", "/v1/keys/verify", body)
+			want(t, r, http.StatusOK)
+			if r.str("status") != "NOT_FOUND" {
+				t.Errorf("a team-a verifier verifying in namespace %v: %s, want NOT_FOUND", ns, r.raw)
+			}
+		}
+		for _, c := range []struct {
+			name, path string
+			body       map[string]any
+			field      string
+		}{
+			{"a NUL in the namespace", "/v1/keys/verify", map[string]any{"key": key, "namespace": "team-a\x00"}, "namespace"},
+			{"a namespace too long", "/v1/keys/verify", map[string]any{"key": key, "namespace": strings.Repeat("n", 300)}, "namespace"},
+			{"the key as the namespace", "/v1/keys/verify", map[string]any{"key": key, "namespace": key}, "namespace"},
+			{"a NUL in a redemption's purpose", "/v1/tokens/redeem", map[string]any{"purpose": "reset\x00", "token": "x"}, "purpose"},
+			{"a purpose too long", "/v1/tokens/redeem", map[string]any{"purpose": strings.Repeat("p", 300), "token": "x"}, "purpose"},
+			{"a NUL in a code check's purpose", "/v1/codes/verify", map[string]any{"purpose": "login\x00", "subject": "u1", "code": "123456"}, "purpose"},
+		} {
+			r := s.do(t, "POST", c.path, c.body)
+			want(t, r, http.StatusBadRequest, "invalid_request", c.field)
+			if strings.Contains(fmt.Sprint(r.raw), key[strings.LastIndexByte(key, '_')+1:]) {
+				t.Errorf("%s: the 400 repeats the key: %s", c.name, r.raw)
+			}
+		}
+		r := verifier.do(t, "POST", "/v1/keys/verify", map[string]any{"key": key, "namespace": "team-a", "tags": []string{"good=1"}})
+		want(t, r, http.StatusOK)
+		if r.str("status") != "VALID" {
+			t.Fatalf("verify in its own namespace: %s", r.raw)
+		}
+		s.flush(t) // fails if anything unstorable was counted
+		if got := totals(t, s.do(t, "GET", "/v1/analytics/verifications?group_by=tag", nil)); !equalCounts(got, map[string]float64{"good=1": 1}) {
+			t.Errorf("tags counted in every namespace: %v, want only good=1", got)
+		}
+		if got := totals(t, s.do(t, "GET", "/v1/analytics/verifications?group_by=key", nil)); !equalCounts(got, map[string]float64{k.str("id"): 1}) {
+			t.Errorf("verifications counted by key: %v, want only the one in team-a", got)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/unguessable/secrets/code"
 	"github.com/unguessable/secrets/deliver"
+	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/otp"
 	"github.com/unguessable/secrets/store"
 )
@@ -123,6 +124,11 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := required("purpose", req.Purpose, "subject", req.Subject, "code", req.Code); err != nil {
 		return err
+	}
+	// A check is counted by its purpose as given: it must be a name the
+	// store keeps.
+	if err := argcheck.First(argcheck.Name("code", "purpose", req.Purpose, true), argcheck.Name("code", "subject", req.Subject, true)); err != nil {
+		return codeError(err)
 	}
 	res, err := s.codes.Check(r.Context(), req.Purpose, req.Subject, req.Code)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/unguessable/secrets/access"
 	"github.com/unguessable/secrets/analytics"
+	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
 )
@@ -201,6 +202,16 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 	if i := tagHoldingKey(req.Tags, *req.Key); i >= 0 {
 		return invalid("tags", "tags[%d] holds the key being verified: tags are stored and shown as they are, so they must not carry it", i)
 	}
+	// The namespace is counted by the analytics as it is given, so it must
+	// be a name the store keeps and must not carry a key.
+	if req.Namespace != "" {
+		if err := argcheck.Name("keys", "namespace", req.Namespace, true); err != nil {
+			return keysError(err)
+		}
+		if analytics.HoldsAPIKey(req.Namespace) || tagHoldingKey([]string{req.Namespace}, *req.Key) >= 0 {
+			return invalid("namespace", "namespace holds a well-formed API or access key: give the name of the key's namespace")
+		}
+	}
 	cost := int64(1)
 	if req.Cost != nil {
 		cost = *req.Cost
@@ -212,12 +223,14 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 			RateLimits: limitCosts(req.RateLimits, cost), Permissions: req.Permissions}); err != nil {
 			return keysError(err)
 		}
+		s.recordKey(req.Namespace, res, req.Tags)
 	} else {
-		// Indistinguishable from a key that does not exist.
+		// Indistinguishable from a key that does not exist, and not
+		// counted: the caller may not write into another namespace's
+		// analytics.
 		res = keys.Result{Status: keys.NotFound}
 	}
 	s.metrics.outcome("keys.verify", res.Status.String())
-	s.recordKey(req.Namespace, res, req.Tags)
 	out := verifyKeyResponse{Valid: res.Valid(), Status: res.Status, ID: res.ID, Namespace: res.Namespace, Owner: res.Owner,
 		Name: res.Name, Meta: rawJSON(res.Meta), Remaining: res.Remaining}
 	out.Permissions = res.Permissions // set when the verification asked permissions

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/unguessable/secrets/deliver"
+	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/store"
 
 	"github.com/unguessable/secrets/token"
@@ -110,6 +111,11 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, op string, c
 	}
 	if err := required("purpose", req.Purpose); err != nil {
 		return err
+	}
+	// A redemption is counted by its purpose as given: it must be a name
+	// the store keeps.
+	if err := argcheck.Name("token", "purpose", req.Purpose, true); err != nil {
+		return tokenError(err)
 	}
 	if req.Token == nil {
 		return invalid("token", "token is required")
