@@ -93,23 +93,51 @@ func (s *Server) listAccessKeys(w http.ResponseWriter, r *http.Request) error {
 		ks = ks[:limit]
 		out.Cursor = &ks[limit-1].ID
 	}
+	// The page holds the keys the caller manages; the cursor follows the
+	// keys read, so a page may hold fewer than limit.
 	for _, k := range ks {
-		out.AccessKeys = append(out.AccessKeys, accessJSON(k, ""))
+		if manages(r, k) {
+			out.AccessKeys = append(out.AccessKeys, accessJSON(k, ""))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) getAccessKey(w http.ResponseWriter, r *http.Request) error {
+// manages reports whether the caller may see and revoke k: only a key it
+// could have made itself, no wider in scopes or namespaces, as a limited
+// key of access:manage makes. The root key manages every key.
+func manages(r *http.Request, k access.Key) bool {
+	_, _, ok := caller(r).Covers(k.Scopes, k.Namespaces)
+	return ok
+}
+
+// managedAccessKey is the access key of the path's id, or a 404, as for an
+// id that does not exist, if the caller does not manage it.
+func (s *Server) managedAccessKey(r *http.Request) (access.Key, error) {
 	k, err := s.access.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return accessError(err)
+		return access.Key{}, accessError(err)
+	}
+	if !manages(r, k) {
+		return access.Key{}, accessError(access.ErrNotFound)
+	}
+	return k, nil
+}
+
+func (s *Server) getAccessKey(w http.ResponseWriter, r *http.Request) error {
+	k, err := s.managedAccessKey(r)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, accessJSON(k, ""))
 	return nil
 }
 
 func (s *Server) revokeAccessKey(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.managedAccessKey(r); err != nil {
+		return err
+	}
 	if _, err := s.access.Revoke(r.Context(), r.PathValue("id")); err != nil {
 		return accessError(err)
 	}

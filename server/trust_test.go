@@ -248,6 +248,69 @@ func TestAnAccessKeyMakesNoKeyWiderThanItself(t *testing.T) {
 	})
 }
 
+// A limited key of access:manage sees and revokes only the access keys it
+// could have made: none of all namespaces, of another namespace, or with a
+// scope it lacks. The others answer 404, as an id that does not exist.
+func TestAnAccessKeyManagesOnlyKeysNoWiderThanItself(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	manager := s.do(t, "POST", "/v1/access-keys", map[string]any{"name": "manager", "scopes": []string{access.AccessManage, access.KeysRead}, "namespaces": []string{"billing"}})
+	want(t, manager, http.StatusCreated)
+	m := s.as(manager.str("key"))
+	mine := m.do(t, "POST", "/v1/access-keys", map[string]any{"name": "reader", "scopes": []string{access.KeysRead}, "namespaces": []string{"billing"}})
+	want(t, mine, http.StatusCreated)
+	var wider []string
+	for _, k := range []map[string]any{
+		{"name": "global-ops", "scopes": access.AllScopes, "namespaces": []string{"*"}},
+		{"name": "shop", "scopes": []string{access.KeysRead}, "namespaces": []string{"shop"}},
+		{"name": "creator", "scopes": []string{access.KeysCreate}, "namespaces": []string{"billing"}},
+		{"name": "both", "scopes": []string{access.KeysRead}, "namespaces": []string{"billing", "shop"}},
+	} {
+		r := s.do(t, "POST", "/v1/access-keys", k)
+		want(t, r, http.StatusCreated)
+		wider = append(wider, r.str("id"))
+	}
+	listed := func(c *client, limit string) []string {
+		var ids []string
+		cursor := ""
+		for range 20 {
+			r := c.do(t, "GET", "/v1/access-keys?limit="+limit+cursor, nil)
+			want(t, r, http.StatusOK)
+			for _, k := range r.get("access_keys").([]any) {
+				ids = append(ids, k.(map[string]any)["id"].(string))
+			}
+			next, _ := r.get("cursor").(string)
+			if next == "" {
+				return ids
+			}
+			cursor = "&cursor=" + next
+		}
+		t.Fatal("the listing did not end")
+		return nil
+	}
+	for _, limit := range []string{"1", "2", "100"} {
+		got := listed(m, limit)
+		slices.Sort(got)
+		wantIDs := []string{manager.str("id"), mine.str("id")}
+		slices.Sort(wantIDs)
+		if !slices.Equal(got, wantIDs) {
+			t.Errorf("the manager lists (limit %s) %v, want only itself and the key it made %v", limit, got, wantIDs)
+		}
+	}
+	if all := listed(s.client, "100"); len(all) != 6 {
+		t.Errorf("the root key lists %d access keys, want 6", len(all))
+	}
+	for _, id := range wider {
+		want(t, m.do(t, "GET", "/v1/access-keys/"+id, nil), http.StatusNotFound, "not_found")
+		want(t, m.do(t, "DELETE", "/v1/access-keys/"+id, nil), http.StatusNotFound, "not_found")
+		if r := s.do(t, "GET", "/v1/access-keys/"+id, nil); r.get("revoked_at") != nil {
+			t.Errorf("the manager revoked %s, which is wider than itself: %s", id, r.raw)
+		}
+	}
+	want(t, m.do(t, "GET", "/v1/access-keys/"+mine.str("id"), nil), http.StatusOK)
+	want(t, m.do(t, "DELETE", "/v1/access-keys/"+mine.str("id"), nil), http.StatusNoContent)
+	want(t, s.do(t, "DELETE", "/v1/access-keys/"+wider[0], nil), http.StatusNoContent) // the root key revokes any
+}
+
 func TestTheAuditLogOfANamespaceLimitedKeyHoldsItsNamespacesOnly(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		s := start(t, b.open(t))
