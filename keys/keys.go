@@ -95,7 +95,9 @@ var (
 	// ErrRevoked is returned by Reroll and Update for a revoked key.
 	ErrRevoked = errors.New("keys: the key is revoked")
 	// ErrRerolled is returned by Reroll for a key that was rerolled
-	// already: reroll the key that replaced it.
+	// already, and by Update of the remaining uses, refill or named rate
+	// limits of one (whose uses are spent from the key that replaced it):
+	// reroll or update the key that replaced it.
 	ErrRerolled = errors.New("keys: the key was rerolled already")
 	// ErrExpired is returned by Reroll for a key past its expiry.
 	ErrExpired = errors.New("keys: the key has expired")
@@ -406,6 +408,19 @@ func (m *Manager) verify(ctx context.Context, key string, opts VerifyOptions, al
 	if subtle.ConstantTimeCompare(k.Hash, sum[:]) != 1 || k.Namespace != namespace {
 		return Result{Status: NotFound}, nil
 	}
+	if k.Successor != "" {
+		// A key in its overlap after a reroll works only while the key
+		// that replaced it does (read here for a key with no limits,
+		// whose verification writes nothing; UseKey checks it again).
+		succ, err := m.st.KeyByID(ctx, k.Successor)
+		if errors.Is(err, store.ErrNotFound) {
+			return Result{Status: NotFound}, nil // the successor is gone
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("keys: verify: %w", err)
+		}
+		k = k.UnderSuccessor(succ)
+	}
 	now := m.clock.Now()
 	if allowed != nil {
 		ok, err := allowed(k, now)
@@ -613,7 +628,8 @@ type Update struct {
 }
 
 // Update changes a key's enabled flag, metadata, remaining uses, expiry,
-// name, owner, roles or permissions.
+// name, owner, roles or permissions. A change of the remaining uses,
+// refill or named rate limits of a rerolled key returns ErrRerolled.
 // A revoked key stays as it was revoked: Update returns ErrRevoked.
 func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error) {
 	now := m.clock.Now().Truncate(time.Millisecond)
@@ -642,6 +658,17 @@ func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error)
 		SetRefill: u.SetRefill, Refill: refill, SetRateLimits: u.SetRateLimits, RateLimits: storeLimits(u.RateLimits)}
 	if err := m.updateAccess(ctx, id, u, &su); err != nil {
 		return Info{}, err
+	}
+	if u.SetRemaining || u.SetRefill || u.SetRateLimits {
+		// A rerolled key spends from the key that replaced it: its own
+		// counts are no longer read, so a change of them would do nothing.
+		old, err := m.st.KeyByID(ctx, id)
+		if err != nil {
+			return Info{}, m.wrap("update", err)
+		}
+		if old.Successor != "" && old.RevokedAt.IsZero() {
+			return Info{}, ErrRerolled
+		}
 	}
 	k, err := m.st.UpdateKey(ctx, id, su, now)
 	if err != nil {

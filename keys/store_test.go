@@ -392,6 +392,46 @@ func testKeys(t *testing.T, fresh func(*testing.T) *env) {
 			t.Fatalf("a reroll of an expired key: %v", err)
 		}
 	})
+	t.Run("an old key in its overlap works only while the key that replaced it does", func(t *testing.T) {
+		for _, c := range []struct {
+			name string
+			opts keys.CreateOptions
+		}{
+			{"unlimited", keys.CreateOptions{Namespace: "n"}},
+			{"with remaining uses", keys.CreateOptions{Namespace: "n", Remaining: i64(10)}},
+			{"with a named limit", keys.CreateOptions{Namespace: "n", RateLimits: []keys.NamedRateLimit{{Name: "req", Limit: 10, Window: time.Hour}}}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				e := fresh(t)
+				old := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, c.opts))
+				nw := backendtest.Must[keys.Created](t)(e.keys.Reroll(ctx, old.ID, 24*time.Hour))
+				verify(t, e, old.Key, "n", 1, keys.Valid)
+				off, on := false, true
+				backendtest.Must[keys.Info](t)(e.keys.Update(ctx, nw.ID, keys.Update{Enabled: &off}))
+				verify(t, e, old.Key, "n", 1, keys.Disabled)
+				backendtest.Must[keys.Info](t)(e.keys.Update(ctx, nw.ID, keys.Update{Enabled: &on}))
+				verify(t, e, old.Key, "n", 1, keys.Valid)
+				if c.opts.Remaining != nil {
+					if i := backendtest.Must[keys.Info](t)(e.keys.Get(ctx, nw.ID)); *i.Remaining != 8 {
+						t.Fatalf("remaining %d after two uses, want 8: the disabled verification spent", *i.Remaining)
+					}
+					// The old key's counts are the new key's: an update of
+					// them on the old key would change nothing.
+					if _, err := e.keys.Update(ctx, old.ID, keys.Update{SetRemaining: true, Remaining: i64(0)}); !errors.Is(err, keys.ErrRerolled) {
+						t.Fatalf("setting the remaining uses of the old key: %v, want ErrRerolled", err)
+					}
+				}
+				backendtest.Must[keys.Info](t)(e.keys.Update(ctx, nw.ID, keys.Update{SetExpiry: true, ExpiresAt: e.clock.Now().Add(time.Minute)}))
+				e.clock.Advance(time.Minute)
+				verify(t, e, old.Key, "n", 1, keys.Expired)
+				backendtest.Must[keys.Info](t)(e.keys.Update(ctx, nw.ID, keys.Update{SetExpiry: true}))
+				verify(t, e, old.Key, "n", 1, keys.Valid)
+				backendtest.Must[keys.Info](t)(e.keys.Revoke(ctx, nw.ID))
+				verify(t, e, old.Key, "n", 1, keys.Revoked)
+				verify(t, e, nw.Key, "n", 1, keys.Revoked)
+			})
+		}
+	})
 	t.Run("four rerolls of a key with 3 uses give 3 uses in all, through the old keys and the new", func(t *testing.T) {
 		e := fresh(t)
 		k := backendtest.Must[keys.Created](t)(e.keys.Create(ctx, keys.CreateOptions{Remaining: i64(3)}))

@@ -127,3 +127,30 @@ func TestBudgetsAndRerollsAcrossInstances(t *testing.T) {
 		})
 	})
 }
+
+// Through the API: revoking a rerolled key's replacement stops the old key
+// in its overlap, and the old key's remaining uses cannot be set (they are
+// no longer the ones spent).
+func TestRevokingTheReplacementStopsTheOldKey(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b.open(t))
+		old := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "rr_", "remaining": 10})
+		want(t, old, http.StatusCreated)
+		nw := s.do(t, "POST", "/v1/keys/"+old.str("id")+"/reroll", map[string]any{"overlap": 3600})
+		want(t, nw, http.StatusCreated)
+		r := s.do(t, "PATCH", "/v1/keys/"+old.str("id"), map[string]any{"remaining": 0})
+		want(t, r, http.StatusConflict, "conflict")
+		if !strings.Contains(r.str("error.message"), "replaced it") {
+			t.Errorf("PATCH of the old key's remaining uses: %s", r.raw)
+		}
+		want(t, s.do(t, "PATCH", "/v1/keys/"+old.str("id"), map[string]any{"name": "old"}), http.StatusOK)
+		want(t, s.do(t, "DELETE", "/v1/keys/"+nw.str("id"), nil), http.StatusNoContent)
+		for _, k := range []response{old, nw} {
+			r := s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key")})
+			want(t, r, http.StatusOK)
+			if r.str("status") != "REVOKED" {
+				t.Errorf("verify after the replacement was revoked: %s, want REVOKED", r.raw)
+			}
+		}
+	})
+}

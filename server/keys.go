@@ -432,8 +432,9 @@ func forbiddenNamespace(ns string) *apiError {
 }
 
 // keysError maps the errors of package keys: bad arguments to 400, an
-// unknown id to 404, a revoked key (or, for a reroll, an expired one or one
-// rerolled already) to 409; anything else is internal.
+// unknown id to 404, a revoked key (or, for a reroll, an expired one; for a
+// reroll or an update of its uses and limits, one rerolled already) to 409;
+// anything else is internal.
 func keysError(err error) error {
 	var ie *store.InvalidError
 	switch {
@@ -444,7 +445,7 @@ func keysError(err error) error {
 	case errors.Is(err, keys.ErrRevoked):
 		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key is revoked"}
 	case errors.Is(err, keys.ErrRerolled):
-		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key was rerolled already; reroll the key that replaced it"}
+		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key was rerolled already: its uses and limits are those of the key that replaced it, so reroll or update that key"}
 	case errors.Is(err, keys.ErrExpired):
 		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "the key has expired"}
 	}

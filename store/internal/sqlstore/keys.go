@@ -171,6 +171,7 @@ func (c *Core) UseKey(ctx context.Context, id string, cost int64, now time.Time)
 		WHERE id = (SELECT COALESCE(successor, id) FROM api_keys
 				WHERE id = $1 AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > CAST($3 AS BIGINT)))
 			AND successor IS NULL
+			AND enabled AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > CAST($3 AS BIGINT))
 			AND (remaining IS NULL OR remaining >= CAST($2 AS BIGINT))
 			AND (rl_limit IS NULL OR (CASE WHEN `+active+` THEN rl_count ELSE 0 END) + CAST($2 AS BIGINT) <= rl_limit)
 		RETURNING `+KeyCols, id, cost, now.UnixMilli()))
@@ -203,8 +204,9 @@ func (c *Core) UseKey(ctx context.Context, id string, cost int64, now time.Time)
 }
 
 // withCounts returns k with the uses and rate-limit window of ctr, the key
-// it spends from.
+// it spends from, and under ctr's state (see store.Key.UnderSuccessor).
 func withCounts(k, ctr store.Key) store.Key {
+	k = k.UnderSuccessor(ctr)
 	ctr = ctr.Clone()
 	k.Remaining, k.RateLimit, k.RateStart, k.RateCount = ctr.Remaining, ctr.RateLimit, ctr.RateStart, ctr.RateCount
 	return k
