@@ -36,7 +36,8 @@ for update and roles put, keys:revoke, keys:verify.
 
 The answers are a table, or with --json the service's JSON. A refusal of
 the service is shown with its status, code and field, and exits 1; bad
-input on the command line exits 2.`,
+input on the command line exits 2, whether this command or the service
+(a 400, naming the field) finds it.`,
 		Example: `  export ` + accessKeyEnv + `=sak_…
   secrets keys create --server http://127.0.0.1:8427 --prefix sk_live_ --namespace shop > checkout.key
   secrets keys list --server http://127.0.0.1:8427 --namespace shop
@@ -95,6 +96,8 @@ func remoteError(err error) error {
 			msg += ": " + e.Message
 		}
 		switch e.Status {
+		case 400: // what the command line gave, refused by the service
+			return &usageError{err: errors.New(msg)}
 		case 401:
 			return withFailureHint(errors.New(msg), "check "+accessKeyEnv+": it must be an access key of this service, not revoked")
 		case 403:

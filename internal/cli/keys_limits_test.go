@@ -27,7 +27,7 @@ func TestKeysLimitFlags(t *testing.T) {
 			t.Fatalf("keys verify --spend: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
 		}
 		r = run(t, k.Key+"\n", "keys", "verify", srv, "--namespace", "shop", "--spend", "nope")
-		if r.code != 1 || !strings.Contains(r.err, "ratelimits[0].name") {
+		if r.code != exitUsage || !strings.Contains(r.err, "ratelimits[0].name") {
 			t.Fatalf("keys verify --spend nope: exit %d, stderr %q", r.code, r.err)
 		}
 		out = mustRun(t, "keys", "update", k.ID, srv, "--refill", "none", "--no-named-ratelimits", "--json")

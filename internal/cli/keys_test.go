@@ -108,12 +108,17 @@ func TestKeysCommands(t *testing.T) {
 }
 
 // wantServiceError checks the contract for a refusal of the service: exit
-// 1, nothing on stdout, one error line with its status, code and field
-// (and at most a hint), and no secret.
+// 1 (2 for a 400, which names input the command line gave), nothing on
+// stdout, one error line with its status, code and field (and at most a
+// hint), and no secret.
 func wantServiceError(t *testing.T, r result, secrets []string, wants ...string) {
 	t.Helper()
-	if r.code != exitFailure || r.out != "" {
-		t.Errorf("exit %d, stdout %q; want 1 and nothing", r.code, r.out)
+	code := exitFailure
+	if len(wants) > 0 && strings.HasPrefix(wants[0], "400 ") {
+		code = exitUsage
+	}
+	if r.code != code || r.out != "" {
+		t.Errorf("exit %d, stdout %q; want %d and nothing", r.code, r.out, code)
 	}
 	lines := strings.Split(strings.TrimSuffix(r.err, "\n"), "\n")
 	if !strings.HasPrefix(lines[0], "secrets: error: the service answered ") || len(lines) > 2 {
