@@ -102,47 +102,11 @@ func CheckTags(tags []string) error {
 	return nil
 }
 
-// HoldsAPIKey reports whether t contains a key of package apikey's format
-// (a prefix, then a base62 body and checksum that match it), such as an
-// API key or an access key: the checksum makes a chance match of ordinary
-// text about one in 62^6. The prefixes tried are the whole run of letters,
-// digits and '_' before the body, and each of its tails after a '_' ("sk_"
-// in "my_sk_"), as a key pasted into text stands: a few parses at most,
-// on the verification's path.
+// HoldsAPIKey reports whether t contains a key of package apikey's format,
+// such as an API key or an access key (see apikey.Find).
 func HoldsAPIKey(t string) bool {
-	const tail = apikey.BodyLen + apikey.ChecksumLen
-	for i := 0; i+1+tail <= len(t); i++ {
-		// A body and checksum: tail base62 characters after a '_'. Such
-		// runs are at least tail apart, so a tag holds few.
-		if t[i] != '_' || !allBase62(t[i+1:i+1+tail]) {
-			continue
-		}
-		start := i
-		for start > 0 && (t[start-1] == '_' || isBase62(t[start-1])) {
-			start--
-		}
-		for j := start; j < i; j++ {
-			if (j == start || t[j-1] == '_') && i-j < apikey.MaxPrefixLen {
-				if _, err := apikey.Parse(t[j : i+1+tail]); err == nil {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func isBase62(c byte) bool {
-	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
-}
-
-func allBase62(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isBase62(s[i]) {
-			return false
-		}
-	}
-	return true
+	i, _ := apikey.Find(t)
+	return i >= 0
 }
 
 // Options configure an Aggregator.

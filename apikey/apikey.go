@@ -208,3 +208,63 @@ func appendChecksum(dst []byte, sum uint32) []byte {
 	}
 	return append(dst, d[:]...)
 }
+
+// Find returns the start and end of the first well-formed key in text (a
+// prefix, then a base62 body and checksum that match it), such as a key of
+// this package pasted into other text, or -1, -1 if it holds none: the
+// checksum makes a chance match of ordinary text about one in 62^6. The
+// prefixes tried are each tail of the run of letters, digits and '_'
+// before the body that is short enough to be a prefix ("sk_" in "my_sk_…"
+// and in "bogussk_…"): a few dozen parses at most, and only where a '_' is
+// followed by a body's length of base62, so it is cheap enough for a
+// request's path.
+func Find(text string) (start, end int) {
+	const tail = BodyLen + ChecksumLen
+	for i := 0; i+1+tail <= len(text); i++ {
+		// A body and checksum: tail base62 characters after a '_'.
+		if text[i] != '_' || !allBase62(text[i+1:i+1+tail]) {
+			continue
+		}
+		first := i
+		for first > 0 && (text[first-1] == '_' || isBase62(text[first-1])) {
+			first--
+		}
+		for j := first; j < i; j++ {
+			if i-j < MaxPrefixLen {
+				if _, err := Parse(text[j : i+1+tail]); err == nil {
+					return j, i + 1 + tail
+				}
+			}
+		}
+	}
+	return -1, -1
+}
+
+// RedactIn returns text with every well-formed key in it (see Find)
+// replaced by its Redact form, for text that repeats what a caller sent,
+// such as an error message.
+func RedactIn(text string) string {
+	var b strings.Builder
+	for {
+		i, j := Find(text)
+		if i < 0 {
+			if b.Len() == 0 {
+				return text
+			}
+			b.WriteString(text)
+			return b.String()
+		}
+		b.WriteString(text[:i])
+		b.WriteString(Redact(text[i:j]))
+		text = text[j:]
+	}
+}
+
+func allBase62(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isBase62(s[i]) {
+			return false
+		}
+	}
+	return true
+}

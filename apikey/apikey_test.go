@@ -253,3 +253,26 @@ func TestParseErrorsNeverQuoteAMalformedPrefix(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactInHidesEveryKeyInText(t *testing.T) {
+	a, b := New("sk_live_"), New("sak_")
+	other := byte('Q')
+	if a[len(a)-1] == other {
+		other = 'R'
+	}
+	bad := a[:len(a)-1] + string(other)
+	for _, c := range []struct{ in, want string }{
+		{"no key here", "no key here"},
+		{`unknown field "bogus` + a + `"`, `unknown field "bogus` + Redact(a) + `"`},
+		{a + " and " + b, Redact(a) + " and " + Redact(b)},
+		{"x_" + bad, "x_" + bad}, // a wrong checksum is no key
+		{"", ""},
+	} {
+		if got := RedactIn(c.in); got != c.want {
+			t.Errorf("RedactIn(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if i, j := Find("name " + a + "!"); i != 5 || j != 5+len(a) {
+		t.Errorf("Find: %d, %d, want 5, %d", i, j, 5+len(a))
+	}
+}

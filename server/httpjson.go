@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/unguessable/secrets/apikey"
 )
 
 // apiError is a failure the client can act on, written as
@@ -81,8 +83,12 @@ func notFound(msg string) *apiError {
 	return &apiError{Status: http.StatusNotFound, Code: codeNotFound, Message: msg}
 }
 
-// writeError writes e as the JSON error response.
+// writeError writes e as the JSON error response. A message or field that
+// repeats what the caller sent (an unknown field's name, a rate limit's
+// name) shows any key in it redacted, as a key pasted into the wrong field
+// would otherwise come back in an error that clients log.
 func writeError(w http.ResponseWriter, e *apiError) {
+	e.Message, e.Field = apikey.RedactIn(e.Message), apikey.RedactIn(e.Field)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(e.RetryAfter, 10))
 	}

@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/unguessable/secrets/apikey"
 )
 
 // TestNoSecretInLogsOrMetrics issues and verifies a key, a token and a code
@@ -55,4 +59,29 @@ func TestNoSecretInLogsOrMetrics(t *testing.T) {
 			t.Errorf("%d request lines logged, want one per request", n)
 		}
 	})
+}
+
+// An error that repeats what the caller sent shows any key in it redacted:
+// a key pasted into the wrong field does not come back whole in the
+// message or the field, which clients log.
+func TestErrorsRedactKeysTheyRepeat(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	k := s.do(t, "POST", "/v1/keys", map[string]any{"prefix": "sk_live_", "ratelimits": []map[string]any{{"name": "req", "limit": 5, "window": 60}}})
+	want(t, k, http.StatusCreated)
+	key := k.str("key")
+	body := key[strings.LastIndexByte(key, '_')+1:]
+	for _, c := range []struct {
+		name  string
+		req   map[string]any
+		field string
+	}{
+		{"the key as a rate limit's name", map[string]any{"key": key, "ratelimits": []map[string]any{{"name": key, "cost": 1}}}, "ratelimits[0].name"},
+		{"the key in an unknown field's name", map[string]any{"key": key, "bogus" + key: 1}, "bogus" + apikey.Redact(key)},
+	} {
+		r := s.do(t, "POST", "/v1/keys/verify", c.req)
+		want(t, r, http.StatusBadRequest, "invalid_request", c.field)
+		if strings.Contains(fmt.Sprint(r.raw), body) {
+			t.Errorf("%s: the 400 repeats the key: %s", c.name, r.raw)
+		}
+	}
 }
