@@ -188,6 +188,27 @@ func decodeBytes(body []byte, dst any) error {
 	return nil
 }
 
+// nestedJSONError is jsonError for a field decoded on its own after the
+// body (a PATCH's refill or ratelimits): an error inside it names its path
+// from the body ("ratelimits[1].limit"), and one of the whole field is
+// whole, which says what the field takes.
+func nestedJSONError(field string, err error, whole *apiError) *apiError {
+	prefix := jsontext.Pointer("/" + field)
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
+	switch {
+	case errors.As(err, &syn) && syn.JSONPointer != "":
+		e := *syn
+		e.JSONPointer = prefix + e.JSONPointer
+		return jsonError(&e)
+	case errors.As(err, &sem) && sem.JSONPointer != "":
+		e := *sem
+		e.JSONPointer = prefix + e.JSONPointer
+		return jsonError(&e)
+	}
+	return whole
+}
+
 // jsonError turns an error of json.Unmarshal into a 400 naming the field,
 // from the error's JSON pointer. The message is made here, never taken
 // from the error, whose text may quote the value (a secret sent in the
@@ -242,13 +263,23 @@ func jsonError(err error) *apiError {
 // maxFieldName is the most of a field's path that an error repeats.
 const maxFieldName = 64
 
-// fieldName is the dotted path ("ratelimit.limit") of a JSON pointer
-// ("/ratelimit/limit"), cut to at most maxFieldName bytes of whole
-// characters.
+// fieldName is the path ("ratelimit.limit", "ratelimits[0].name") of a
+// JSON pointer ("/ratelimit/limit", "/ratelimits/0/name"), as the checks
+// after decoding name fields, cut to at most maxFieldName bytes of whole
+// characters. No field of a request is named by digits alone, so such a
+// token is an array's index, but in meta, whose names are the caller's.
 func fieldName(p jsontext.Pointer) string {
 	var b strings.Builder
+	meta := false
 	for tok := range p.Tokens() {
-		if b.Len() > 0 {
+		if b.Len() == 0 {
+			meta = tok == "meta"
+		}
+		switch {
+		case b.Len() > 0 && !meta && tok != "" && strings.Trim(tok, "0123456789") == "":
+			b.WriteString("[" + tok + "]")
+			continue
+		case b.Len() > 0:
 			b.WriteByte('.')
 		}
 		b.WriteString(tok)

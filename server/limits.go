@@ -207,7 +207,8 @@ func decodeRefill(raw jsontext.Value) (*keys.Refill, error) {
 	}
 	var r refillJSON
 	if err := json.Unmarshal(raw, &r, decodeOptions); err != nil {
-		return nil, invalid("refill", "refill must be an object such as {\"interval\": \"monthly\", \"amount\": 1000, \"day\": 1}, or null to remove it")
+		return nil, nestedJSONError("refill", err,
+			invalid("refill", "refill must be an object such as {\"interval\": \"monthly\", \"amount\": 1000, \"day\": 1}, or null to remove it"))
 	}
 	return r.refill("refill")
 }
@@ -225,7 +226,8 @@ func updateLimits(u *keys.Update, req updateKeyRequest) error {
 		var ls []namedRateLimitJSON
 		if !isNull(req.RateLimits) {
 			if err := json.Unmarshal(req.RateLimits, &ls, decodeOptions); err != nil {
-				return invalid("ratelimits", "ratelimits must be an array of {\"name\", \"limit\", \"window\"}; [] or null removes them")
+				return nestedJSONError("ratelimits", err,
+					invalid("ratelimits", "ratelimits must be an array of {\"name\", \"limit\", \"window\"}; [] or null removes them"))
 			}
 		}
 		named, err := namedRateLimits("ratelimits", ls)
