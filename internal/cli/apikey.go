@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -83,19 +81,28 @@ standard input. Messages show the key only redacted.`,
 	}
 }
 
-// readKey reads one key from r: the first line, surrounding spaces trimmed.
+// readKey reads the one key on r: blank lines and the spaces around the
+// key are dropped (a key holds none), and input with two keys or more than
+// maxKeyInput bytes is refused rather than cut.
 func readKey(r io.Reader) (string, error) {
-	br := bufio.NewReader(io.LimitReader(r, maxKeyInput+1))
-	line, err := br.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	b, err := io.ReadAll(io.LimitReader(r, maxKeyInput+1))
+	if err != nil {
 		return "", fmt.Errorf("reading the key from standard input: %w", err)
 	}
-	if len(line) > maxKeyInput {
-		return "", usagef("standard input holds more than %d bytes before a newline: not a key", maxKeyInput)
+	if len(b) > maxKeyInput {
+		return "", usagef("standard input holds more than %d bytes: not a key", maxKeyInput)
 	}
-	key := strings.TrimSpace(line)
-	if key == "" {
+	var lines []string
+	for line := range strings.Lines(string(b)) {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	switch len(lines) {
+	case 0:
 		return "", usagef("standard input holds no key")
+	case 1:
+		return lines[0], nil
 	}
-	return key, nil
+	return "", withHint(usagef("standard input holds %d lines: give one key", len(lines)), "check or verify each key with its own call")
 }

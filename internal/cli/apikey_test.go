@@ -39,9 +39,12 @@ func TestAPIKeyCheck(t *testing.T) {
 		}
 	})
 	t.Run("a key on standard input is read with -", func(t *testing.T) {
-		r := run(t, key+"\n", "apikey", "check", "-")
-		if r.code != 0 || !strings.Contains(r.out, "well formed") {
-			t.Fatalf("exit %d, out %q, err %q", r.code, r.out, r.err)
+		// Blank lines, spaces around the key and CRLF are not the key.
+		for _, in := range []string{key + "\n", key, "\n\n  " + key + " \r\n\n"} {
+			r := run(t, in, "apikey", "check", "-")
+			if r.code != 0 || !strings.Contains(r.out, "well formed") {
+				t.Fatalf("input %q: exit %d, out %q, err %q", in, r.code, r.out, r.err)
+			}
 		}
 	})
 	for _, tt := range []struct{ name, key, reason string }{
@@ -85,6 +88,8 @@ func TestAPIKeyBadInput(t *testing.T) {
 		{"check without a key is refused", "", []string{"apikey", "check"}, "one KEY"},
 		{"check with empty standard input is refused", "", []string{"apikey", "check", "-"}, "no key"},
 		{"check with too much standard input is refused", strings.Repeat("a", 5000), []string{"apikey", "check", "-"}, "more than"},
+		{"check with blank standard input is refused", "\n  \n", []string{"apikey", "check", "-"}, "no key"},
+		{"check with two keys on standard input is refused", "sk_a\nsk_b\n", []string{"apikey", "check", "-"}, "2 lines"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

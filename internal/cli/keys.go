@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -579,7 +577,7 @@ table (or --json) and exits 0 when the key is valid, 1 when it is not.`,
 				return withHint(usagef("--permissions: %v", err), "permission names joined by AND and OR, such as 'docs.read AND (docs.write OR admin)'")
 			}
 		}
-		key, err := readKeyLine(s.In)
+		key, err := readKey(s.In)
 		if err != nil {
 			return err
 		}
@@ -626,17 +624,4 @@ table (or --json) and exits 0 when the key is valid, 1 when it is not.`,
 		return nil
 	}
 	return cmd
-}
-
-// readKeyLine reads the key on the first line of r.
-func readKeyLine(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", err
-	}
-	key := strings.TrimRight(line, "\r\n")
-	if strings.TrimSpace(key) == "" {
-		return "", withHint(usagef("no key on standard input"), "secrets keys verify --server URL < KEYFILE")
-	}
-	return key, nil
 }

@@ -195,6 +195,8 @@ func TestKeysCommandsBadInput(t *testing.T) {
 		{"update with a bad --expires-at", "", []string{"keys", "update", "key_x", srv, "--expires-at", "tomorrow"}, []string{"--expires-at"}},
 		{"reroll with a bad --overlap", "", []string{"keys", "reroll", "key_x", srv, "--overlap", "-1h"}, []string{"--overlap"}},
 		{"verify with no key on stdin", "", []string{"keys", "verify", srv}, []string{"no key"}},
+		{"verify with only blank lines on stdin", "\n \n", []string{"keys", "verify", srv}, []string{"no key"}},
+		{"verify with two keys on stdin", "sk_a\nsk_b\n", []string{"keys", "verify", srv}, []string{"2 lines"}},
 		{"verify with a key as an argument", "", []string{"keys", "verify", srv, "sk_live_abc"}, nil},
 		{"an access key flag", "", []string{"keys", "list", srv, "--access-key", "ak_x"}, []string{"--access-key"}},
 	} {
