@@ -100,7 +100,7 @@ func New(baseURL, accessKey string, opts *Options) (*Client, error) {
 type Error struct {
 	// Status is the HTTP status, such as 400 or 404.
 	Status int
-	// Code is the API's error code, such as "INVALID_REQUEST"; empty when
+	// Code is the API's error code, such as "invalid_request"; empty when
 	// the answer held no API error (from a proxy, say).
 	Code string
 	// Field names the request member or query parameter that was wrong,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -85,6 +86,10 @@ func (r *remote) client() (*client.Client, error) {
 func remoteError(err error) error {
 	var e *client.Error
 	switch {
+	case errors.As(err, &e) && e.Code == "":
+		// No error object of the API: a proxy, or another server.
+		return withFailureHint(fmt.Errorf("the server answered %d %s, not an error of the secrets API", e.Status, http.StatusText(e.Status)),
+			"check that --server is the URL of secrets serve, such as http://127.0.0.1:8427")
 	case errors.As(err, &e):
 		msg := fmt.Sprintf("the service answered %d %s", e.Status, e.Code)
 		if e.Field != "" {

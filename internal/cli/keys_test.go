@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -208,4 +209,19 @@ func TestKeysCommandsBadInput(t *testing.T) {
 		t.Setenv(accessKeyEnv, "")
 		wantUsageError(t, run(t, "", "keys", "list", srv), accessKeyEnv)
 	})
+}
+
+// A --server that is some other web server (a metrics port, a proxy's
+// page) is said to be one, not shown as an error of the API with no code.
+func TestKeysCommandsAtAServerThatIsNotTheService(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+	}))
+	defer other.Close()
+	t.Setenv(accessKeyEnv, keysTestAdmin)
+	r := run(t, "", "keys", "list", "--server", other.URL)
+	if r.code != exitFailure || r.out != "" || !strings.Contains(r.err, "answered 404 Not Found, not an error of the secrets API") ||
+		!strings.Contains(r.err, "hint: check that --server is the URL of secrets serve") {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
 }
