@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -46,7 +45,7 @@ func (o ListOptions) decodeCursor() (string, error) {
 		return "", bad
 	}
 	parts := strings.Split(string(raw), ".")
-	if len(parts) != 3 || parts[0] != cursorVersion || parts[2] != o.filterTag() || !strings.HasPrefix(parts[1], "key_") || argcheck.Name("keys", "cursor", parts[1], true) != nil {
+	if len(parts) != 3 || parts[0] != cursorVersion || parts[2] != o.filterTag() || !store.IsID("key", parts[1]) {
 		return "", bad
 	}
 	return parts[1], nil

@@ -2,6 +2,7 @@ package keys_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
@@ -192,11 +193,23 @@ func testRolesAndListing(t *testing.T, fresh func(*testing.T) *env) {
 		if names(first) != "svc-a" || names(next) != "svc-b" {
 			t.Fatalf("pages: %s then %s", names(first), names(next))
 		}
-		for _, cursor := range []string{"garbage", ids[0], first.Cursor + "x", "a2V5XzE"} {
+		// A cursor of this filter around an id that no key can have.
+		raw, err := base64.RawURLEncoding.DecodeString(first.Cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(string(raw), ".")
+		forged := func(id string) string {
+			return base64.RawURLEncoding.EncodeToString([]byte(parts[0] + "." + id + "." + parts[2]))
+		}
+		if _, err := e.keys.List(ctx, keys.ListOptions{NamePrefix: "svc-", Limit: 1, Cursor: forged(parts[1])}); err != nil {
+			t.Fatalf("the page's own cursor, re-encoded: %v", err)
+		}
+		for _, cursor := range []string{"garbage", ids[0], first.Cursor + "x", "a2V5XzE", forged("key_'; DROP"), forged("key_" + strings.Repeat("0", 5000))} {
 			_, err := e.keys.List(ctx, keys.ListOptions{NamePrefix: "svc-", Limit: 1, Cursor: cursor})
 			invalidField(t, err, "cursor")
 		}
-		_, err := e.keys.List(ctx, keys.ListOptions{NamePrefix: "web-", Limit: 1, Cursor: first.Cursor})
+		_, err = e.keys.List(ctx, keys.ListOptions{NamePrefix: "web-", Limit: 1, Cursor: first.Cursor})
 		invalidField(t, err, "cursor") // a cursor of another filter
 		_, err = e.keys.List(ctx, keys.ListOptions{Status: "gone"})
 		invalidField(t, err, "status")
