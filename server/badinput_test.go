@@ -59,6 +59,8 @@ var badInputs = []badInput{
 	{"a JSON string instead of an object is 400", "POST", "/v1/keys/verify", `"sk_x"`, nil, 400, "invalid_request", ""},
 	// Content types and sizes.
 	{"a form body is 415", "POST", "/v1/tokens", `purpose=p&subject=s`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", ""},
+	{"a gzip Content-Encoding is 415", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s"}`, []string{"Content-Encoding", "gzip"}, 415, "unsupported_media_type", ""},
+	{"a charset other than UTF-8 is 415", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s"}`, []string{"Content-Type", "application/json; charset=iso-8859-1"}, 415, "unsupported_media_type", ""},
 	{"a body without a Content-Type is 415", "POST", "/v1/tokens", `{"purpose": "p", "subject": "s"}`, []string{"Content-Type", ""}, 415, "unsupported_media_type", ""},
 	{"a body over 1 MiB is 413", "POST", "/v1/keys/verify", `{"key": "` + strings.Repeat("a", 1<<20) + `"}`, nil, 413, "request_too_large", ""},
 	{"a body over 1 MiB sent chunked is 413", "POST", "/v1/keys/verify", strings.NewReader(`{"key": "` + strings.Repeat("a", 1<<20) + `"}`), nil, 413, "request_too_large", ""},
@@ -188,4 +190,17 @@ func TestAuthorization(t *testing.T) {
 		want(t, s.do(t, "GET", "/metrics", nil, "Authorization", ""), http.StatusUnauthorized, "unauthorized")
 		want(t, s.do(t, "GET", "/metrics", nil, "Authorization", "Bearer "+testAdminKey), http.StatusOK)
 	})
+}
+
+// JSON, with a UTF-8 charset or none, and an identity
+// Content-Encoding are taken.
+func TestJSONMediaTypesAreTaken(t *testing.T) {
+	s := start(t, newSQLite(t).open(t))
+	for _, hdr := range [][]string{
+		{"Content-Type", "application/json; charset=utf-8"},
+		{"Content-Type", "application/json; charset=UTF-8"},
+		{"Content-Type", "application/json", "Content-Encoding", "identity"},
+	} {
+		want(t, s.do(t, "POST", "/v1/tokens", `{"purpose": "p", "subject": "s"}`, hdr...), http.StatusCreated)
+	}
 }

@@ -55,7 +55,9 @@ var (
 	errTooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge,
 		Message: fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)}
 	errMediaType = &apiError{Status: http.StatusUnsupportedMediaType, Code: codeMediaType,
-		Message: "the request body must be JSON, with Content-Type: application/json"}
+		Message: "the request body must be JSON in UTF-8, with Content-Type: application/json"}
+	errContentEncoding = &apiError{Status: http.StatusUnsupportedMediaType, Code: codeMediaType,
+		Message: "the request body must be sent as it is, without a Content-Encoding such as gzip"}
 	// errUnavailable answers a call that the database failed: it may
 	// succeed if retried once the database answers again.
 	errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailableStore, RetryAfter: RetryAfterUnavailable,
@@ -111,6 +113,12 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct != "application/json" && !isJSON(ct) {
 		return errMediaType
 	}
+	// The body is read as it is sent: one compressed (or otherwise
+	// encoded) would be read as JSON it is not (RFC 9110: 415).
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		w.Header().Set("Accept-Encoding", "identity")
+		return errContentEncoding
+	}
 	if r.ContentLength > MaxBodyBytes {
 		return tooLarge(r)
 	}
@@ -151,8 +159,13 @@ func tooLarge(r *http.Request) error {
 // isJSON reports whether a Content-Type is JSON: application/json or a
 // +json type, with any parameters.
 func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
+		return false
+	}
+	// JSON is UTF-8 (RFC 8259): a body said to be in another charset would
+	// be read as what it is not.
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return false
 	}
 	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
