@@ -408,19 +408,6 @@ func (m *Manager) verify(ctx context.Context, key string, opts VerifyOptions, al
 	if subtle.ConstantTimeCompare(k.Hash, sum[:]) != 1 || k.Namespace != namespace {
 		return Result{Status: NotFound}, nil
 	}
-	if k.Successor != "" {
-		// A key in its overlap after a reroll works only while the key
-		// that replaced it does (read here for a key with no limits,
-		// whose verification writes nothing; UseKey checks it again).
-		succ, err := m.st.KeyByID(ctx, k.Successor)
-		if errors.Is(err, store.ErrNotFound) {
-			return Result{Status: NotFound}, nil // the successor is gone
-		}
-		if err != nil {
-			return Result{}, fmt.Errorf("keys: verify: %w", err)
-		}
-		k = k.UnderSuccessor(succ)
-	}
 	now := m.clock.Now()
 	if allowed != nil {
 		ok, err := allowed(k, now)

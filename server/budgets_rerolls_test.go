@@ -144,12 +144,17 @@ func TestRevokingTheReplacementStopsTheOldKey(t *testing.T) {
 			t.Errorf("PATCH of the old key's remaining uses: %s", r.raw)
 		}
 		want(t, s.do(t, "PATCH", "/v1/keys/"+old.str("id"), map[string]any{"name": "old"}), http.StatusOK)
+		for _, k := range []response{old, nw} { // two of the ten uses, one through each key
+			want(t, s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key")}), http.StatusOK)
+		}
 		want(t, s.do(t, "DELETE", "/v1/keys/"+nw.str("id"), nil), http.StatusNoContent)
 		for _, k := range []response{old, nw} {
 			r := s.do(t, "POST", "/v1/keys/verify", map[string]any{"key": k.str("key")})
 			want(t, r, http.StatusOK)
-			if r.str("status") != "REVOKED" {
-				t.Errorf("verify after the replacement was revoked: %s, want REVOKED", r.raw)
+			// The answer shows the uses left of the line, not the old
+			// key's own, which stopped counting at the reroll.
+			if r.str("status") != "REVOKED" || r.num("remaining") != 8 {
+				t.Errorf("verify after the replacement was revoked: %s, want REVOKED with 8 remaining", r.raw)
 			}
 		}
 	})
