@@ -34,9 +34,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/unguessable/secrets/apikey"
+	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/store"
 )
 
@@ -227,14 +227,13 @@ func (a *Aggregator) record(kind, category, outcome string, at time.Time) {
 	a.mu.Unlock()
 }
 
-// storable reports whether every name can be written as it is: UTF-8 text
-// without NUL characters, at most store.MaxNameBytes long. The callers
-// check their input first; this keeps one event that slipped past them
-// from failing every later flush, since a failed flush keeps its counts
-// for the next.
+// storable reports whether every name can be written as it is, by the
+// rule for names (argcheck.Name; empty allowed). The callers check their
+// input first; this keeps one event that slipped past them from failing
+// every later flush, since a failed flush keeps its counts for the next.
 func storable(names ...string) bool {
 	for _, v := range names {
-		if len(v) > store.MaxNameBytes || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		if argcheck.Name("analytics", "name", v, false) != nil {
 			return false
 		}
 	}

@@ -646,17 +646,6 @@ func (m *Manager) Update(ctx context.Context, id string, u Update) (Info, error)
 	if err := m.updateAccess(ctx, id, u, &su); err != nil {
 		return Info{}, err
 	}
-	if u.SetRemaining || u.SetRefill || u.SetRateLimits {
-		// A rerolled key spends from the key that replaced it: its own
-		// counts are no longer read, so a change of them would do nothing.
-		old, err := m.st.KeyByID(ctx, id)
-		if err != nil {
-			return Info{}, m.wrap("update", err)
-		}
-		if old.Successor != "" && old.RevokedAt.IsZero() {
-			return Info{}, ErrRerolled
-		}
-	}
 	k, err := m.st.UpdateKey(ctx, id, su, now)
 	if err != nil {
 		return Info{}, m.wrap("update", err)

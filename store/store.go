@@ -35,7 +35,8 @@ var (
 	// revoked.
 	ErrRevoked = errors.New("store: key is revoked")
 	// ErrRerolled is returned by RerollKey when the key was rerolled
-	// already: a key is replaced once.
+	// already (a key is replaced once), and by UpdateKey for a change of a
+	// rerolled key's counts.
 	ErrRerolled = errors.New("store: key was rerolled already")
 	// ErrExpired is returned by RerollKey when the key has expired.
 	ErrExpired = errors.New("store: key has expired")
@@ -392,7 +393,9 @@ type Store interface {
 	// ListKeys returns keys matching f in id order.
 	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)
 	// UpdateKey applies u to key id and returns the result; ErrNotFound,
-	// or ErrRevoked for a revoked key, which it leaves as it is.
+	// ErrRevoked for a revoked key, or ErrRerolled for a change of the
+	// remaining uses, refill or named limits of a rerolled key (which
+	// spends from its successor's), leaving the key as it is.
 	UpdateKey(ctx context.Context, id string, u KeyUpdate, now time.Time) (Key, error)
 	// RevokeKey revokes key id (idempotently) and returns it, or ErrNotFound.
 	RevokeKey(ctx context.Context, id string, now time.Time) (Key, error)

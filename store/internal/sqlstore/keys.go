@@ -302,13 +302,25 @@ func (c *Core) UpdateKey(ctx context.Context, id string, u store.KeyUpdate, now 
 	if u.Permissions != nil {
 		add("permissions", optionalList(*u.Permissions))
 	}
+	// A rerolled key spends from the key that replaced it: its own counts
+	// are no longer read, so a change of them would do nothing.
+	counts := u.SetRemaining || u.SetRefill || u.SetRateLimits
+	where := ` AND revoked_at IS NULL`
+	if counts {
+		where += ` AND successor IS NULL`
+	}
 	k, err := c.ScanKey(c.w.QueryRow(ctx, `UPDATE api_keys SET `+strings.Join(set, ", ")+`
-		WHERE id = $1 AND revoked_at IS NULL RETURNING `+KeyCols, args...))
+		WHERE id = $1`+where+` RETURNING `+KeyCols, args...))
 	if err == store.ErrNotFound {
-		// No such key, or a revoked one: revocation is for good, so the
-		// answer cannot go stale.
-		if _, err = c.ScanKey(c.w.QueryRow(ctx, keyByID, id)); err == nil {
+		// No such key, a revoked one, or (for its counts) a rerolled
+		// one: revocation and rerolls are for good, so the answer cannot
+		// go stale.
+		var old store.Key
+		if old, err = c.ScanKey(c.w.QueryRow(ctx, keyByID, id)); err == nil {
 			err = store.ErrRevoked
+			if old.RevokedAt.IsZero() && counts && old.Successor != "" {
+				err = store.ErrRerolled
+			}
 		}
 	}
 	return k, err
