@@ -95,16 +95,16 @@ func CheckTags(tags []string) error {
 			return invalid("tags", "[%d] holds a control character or invalid UTF-8", i)
 		case slices.Contains(tags[:i], t):
 			return invalid("tags", "[%d] repeats %q", i, t)
-		case HoldsAPIKey(t):
+		case holdsAPIKey(t):
 			return invalid("tags", "[%d] holds a well-formed API or access key; tags are stored and answered as they are, so they must not carry one", i)
 		}
 	}
 	return nil
 }
 
-// HoldsAPIKey reports whether t contains a key of package apikey's format,
+// holdsAPIKey reports whether t contains a key of package apikey's format,
 // such as an API key or an access key (see apikey.Find).
-func HoldsAPIKey(t string) bool {
+func holdsAPIKey(t string) bool {
 	i, _ := apikey.Find(t)
 	return i >= 0
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/unguessable/secrets/access"
 	"github.com/unguessable/secrets/analytics"
+	"github.com/unguessable/secrets/apikey"
 	"github.com/unguessable/secrets/internal/argcheck"
 	"github.com/unguessable/secrets/keys"
 	"github.com/unguessable/secrets/store"
@@ -208,7 +209,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request) error {
 		if err := argcheck.Name("keys", "namespace", req.Namespace, true); err != nil {
 			return keysError(err)
 		}
-		if analytics.HoldsAPIKey(req.Namespace) || tagHoldingKey([]string{req.Namespace}, *req.Key) >= 0 {
+		if i, _ := apikey.Find(req.Namespace); i >= 0 || tagHoldingKey([]string{req.Namespace}, *req.Key) >= 0 {
 			return invalid("namespace", "namespace holds a well-formed API or access key: give the name of the key's namespace")
 		}
 	}

@@ -231,22 +231,6 @@ type Key struct {
 	Permissions []string
 }
 
-// UnderSuccessor returns k, a key that was rerolled, as the state of succ,
-// its successor, leaves it: revoked if succ is, disabled if succ is, and
-// expiring no later than succ. An old key works through its overlap only
-// while the key that replaced it does, so that revoking, disabling or
-// expiring the new key stops both.
-func (k Key) UnderSuccessor(succ Key) Key {
-	if k.RevokedAt.IsZero() {
-		k.RevokedAt = succ.RevokedAt
-	}
-	k.Enabled = k.Enabled && succ.Enabled
-	if !succ.ExpiresAt.IsZero() && (k.ExpiresAt.IsZero() || succ.ExpiresAt.Before(k.ExpiresAt)) {
-		k.ExpiresAt = succ.ExpiresAt
-	}
-	return k
-}
-
 // Clone returns a copy of k that shares no memory with it.
 func (k Key) Clone() Key {
 	k.Hash = bytes.Clone(k.Hash)

@@ -204,9 +204,16 @@ func (c *Core) UseKey(ctx context.Context, id string, cost int64, now time.Time)
 }
 
 // withCounts returns k with the uses and rate-limit window of ctr, the key
-// it spends from, and under ctr's state (see store.Key.UnderSuccessor).
+// it spends from, and under ctr's state: revoked if ctr is, disabled if ctr
+// is, and expiring no later than ctr. An old key works through its overlap
+// only while the key that replaced it does, so that revoking, disabling or
+// expiring the new key stops both.
 func withCounts(k, ctr store.Key) store.Key {
-	k = k.UnderSuccessor(ctr)
+	if k.RevokedAt.IsZero() {
+		k.RevokedAt = ctr.RevokedAt
+	}
+	k.Enabled = k.Enabled && ctr.Enabled
+	k.ExpiresAt = sooner(k.ExpiresAt, ctr.ExpiresAt)
 	ctr = ctr.Clone()
 	k.Remaining, k.RateLimit, k.RateStart, k.RateCount = ctr.Remaining, ctr.RateLimit, ctr.RateStart, ctr.RateCount
 	return k
